@@ -1,0 +1,38 @@
+import type { Argv, CommandModule } from 'yargs';
+import { accept } from '../../ops/accept.js';
+import type { CommandContext } from '../context.js';
+import { changesTable } from '../format.js';
+import type { GlobalArgs } from '../io.js';
+
+interface AcceptArgs extends GlobalArgs {
+  keys: string[];
+  all: boolean;
+  reason?: string;
+  target?: string;
+}
+
+export function acceptCommand(ctx: CommandContext): CommandModule<GlobalArgs, AcceptArgs> {
+  return {
+    command: 'accept [keys..]',
+    describe: 'Make the latest snapshot (or the given keys of it) the new baseline, recording who and why',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('keys', { type: 'string', array: true, default: [], describe: 'Entry keys or globs to accept' })
+        .option('all', { type: 'boolean', default: false, describe: 'Accept every change' })
+        .option('reason', { type: 'string', describe: 'Why the new state is right (required; recorded in the ledger)' })
+        .option('target', { type: 'string', describe: 'Target to accept for (needed when several are configured)' }) as Argv<AcceptArgs>,
+    handler: async (argv) => {
+      const result = await accept(ctx.deps(argv), { config: argv.config, keys: argv.keys.map(String), all: argv.all, reason: argv.reason ?? '', target: argv.target });
+      ctx.emit(argv, result, () => {
+        if (result.status === 'nothing-to-accept') return `target ${result.target}: nothing to accept, the baseline already matches the latest snapshot`;
+        const lines = [
+          `target ${result.target}: accepted ${result.accepted.length} change${result.accepted.length === 1 ? '' : 's'} as the new baseline (accept ${result.record?.id})`,
+        ];
+        if (result.accepted.length > 0) lines.push(changesTable(ctx.style, result.accepted, false));
+        if (result.remaining > 0) lines.push(`${result.remaining} other change${result.remaining === 1 ? '' : 's'} remain open`);
+        lines.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
+        return lines.join('\n');
+      });
+    },
+  };
+}

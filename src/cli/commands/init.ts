@@ -1,0 +1,27 @@
+import type { Argv, CommandModule } from 'yargs';
+import { init } from '../../ops/init.js';
+import type { CommandContext } from '../context.js';
+import type { GlobalArgs } from '../io.js';
+
+export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
+  return {
+    command: 'init',
+    describe: 'Write a starter driftctl.yml if none exists, create the ledger branch and record the first baseline',
+    builder: (y: Argv<GlobalArgs>) => y,
+    handler: async (argv) => {
+      const result = await init(ctx.deps(argv), { config: argv.config });
+      ctx.emit(argv, result, () => {
+        const lines: string[] = [];
+        if (result.configWritten) lines.push(`wrote starter config ${result.configFile} (edit it to choose what to watch)`);
+        if (result.ledgerCreated) lines.push(`created ledger branch ${result.branch} in ${result.gitdir}`);
+        for (const t of result.targets) {
+          if (t.status === 'baselined') lines.push(`target ${t.target}: baseline recorded from snapshot ${t.snapshot} (${t.entries} entries${t.errors ? `, ${t.errors} unreadable` : ''})`);
+          else if (t.status === 'existing') lines.push(`target ${t.target}: already has a baseline`);
+          else lines.push(`target ${t.target}: disabled, skipped`);
+        }
+        lines.push(result.changed ? `ledger ${result.branch} at ${result.tip.slice(0, 12)}` : `already initialised: nothing changed (ledger ${result.branch} at ${result.tip.slice(0, 12)})`);
+        return lines.join('\n');
+      });
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import type { Severity } from '../config/config.js';
+import type { Change, DriftSummary } from '../drift/report.js';
+import type { ManifestEntry } from '../drift/manifest.js';
+
+/** Plain-text rendering helpers for human output (tables, sizes, ages, colour on a TTY). */
+export interface Style {
+  color: boolean;
+}
+
+const SEVERITY_COLOR: Record<Severity, string> = { critical: '1;35', high: '31', medium: '33', low: '36', info: '2' };
+
+export function paint(style: Style, code: string, text: string): string {
+  return style.color ? `\u001b[${code}m${text}\u001b[0m` : text;
+}
+
+export function severityText(style: Style, severity: Severity | 'none'): string {
+  return severity === 'none' ? severity : paint(style, SEVERITY_COLOR[severity], severity);
+}
+
+/** Left-aligned columns; colour codes do not count towards widths. */
+export function table(rows: string[][], indent = '  '): string {
+  const visible = (s: string): number => s.replace(/\u001b\[[0-9;]*m/g, '').length;
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, visible(cell))));
+  return rows
+    .map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell + ' '.repeat(widths[i] - visible(cell)))).join('  ').trimEnd())
+    .join('\n');
+}
+
+export function formatSize(bytes: number | undefined): string {
+  if (bytes === undefined) return '?';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function formatAge(seconds: number): string {
+  if (seconds < 90) return `${seconds}s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+function entryState(entry: ManifestEntry | undefined): string {
+  if (!entry) return '–';
+  if (entry.type === 'symlink') return `→ ${entry.target ?? '?'}`;
+  return `${(entry.sha256 ?? '?').slice(0, 8)} ${formatSize(entry.size)}${entry.mode ? ` ${entry.mode}` : ''}`;
+}
+
+export function changesTable(style: Style, changes: readonly Change[], showSource: boolean): string {
+  const header = ['SEVERITY', 'CHANGE', ...(showSource ? ['SOURCE'] : []), 'KEY', 'RULE', 'BEFORE', 'AFTER'];
+  const rows = changes.map((c) => [
+    severityText(style, c.severity),
+    c.change,
+    ...(showSource ? [c.source] : []),
+    c.key,
+    c.rule,
+    entryState(c.before),
+    entryState(c.after),
+  ]);
+  return table([header.map((h) => paint(style, '1', h)), ...rows]);
+}
+
+export function summaryLine(style: Style, summary: DriftSummary): string {
+  if (summary.total === 0) return 'no drift';
+  const parts = (Object.entries(summary.bySeverity) as [Severity, number][]).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${severityText(style, s)}`);
+  const kinds = [`${summary.added} added`, `${summary.removed} removed`, `${summary.changed} changed`];
+  return `${summary.total} change${summary.total === 1 ? '' : 's'} (${parts.join(', ')}; ${kinds.join(', ')})`;
+}

@@ -1,0 +1,80 @@
+import yargs from 'yargs';
+import { ConfigError, isDriftError, messageOf } from '../errors.js';
+import { TOOL_VERSION } from '../version.js';
+import { acceptCommand } from './commands/accept.js';
+import { checkCommand, snapshotCommand } from './commands/check.js';
+import { diffCommand } from './commands/diff.js';
+import { hashCommand } from './commands/hash.js';
+import { initCommand } from './commands/init.js';
+import { logCommand } from './commands/log.js';
+import { statusCommand } from './commands/status.js';
+import { CommandContext } from './context.js';
+import { ExitCode } from './exit-codes.js';
+import type { CliIo, GlobalArgs } from './io.js';
+
+/** Parses `args`, runs one command, and returns the exit code. Never calls process.exit. */
+export async function runCli(args: string[], io: CliIo): Promise<number> {
+  const ctx = new CommandContext(io);
+  const wantsJson = args.includes('--json');
+  const debug = args.includes('--debug');
+  let usageError: string | undefined;
+  const parser = yargs(args)
+    .scriptName('driftctl')
+    .usage('$0 <command> [options]\n\nA drift ledger that uses git as its database.')
+    .option('config', { alias: 'c', type: 'string', describe: 'Config file (default ./driftctl.yml)' })
+    .option('json', { type: 'boolean', default: false, describe: 'Print exactly one JSON document on stdout' })
+    .option('debug', { type: 'boolean', default: false, describe: 'Show stack traces of errors' })
+    .option('lock-timeout', { type: 'number', default: 10, describe: 'Seconds to wait for another driftctl to release the ledger' })
+    .command(initCommand(ctx))
+    .command(snapshotCommand(ctx))
+    .command(checkCommand(ctx))
+    .command(diffCommand(ctx))
+    .command(acceptCommand(ctx))
+    .command(statusCommand(ctx))
+    .command(logCommand(ctx))
+    .command(hashCommand(ctx))
+    .demandCommand(1, 'name a command (see driftctl --help)')
+    .strict()
+    .version(TOOL_VERSION)
+    .help()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .exitProcess(false)
+    .fail((message, error) => {
+      if (error) throw error;
+      usageError = message;
+    });
+  try {
+    await parser.parseAsync(args, {}, (_err, _argv, output) => {
+      if (output && !usageError) io.stdout.write(`${output}\n`);
+    });
+    if (usageError) {
+      report(io, wantsJson, { code: 'USAGE', message: usageError, data: {} });
+      io.stderr.write('run "driftctl --help" for usage\n');
+      return ExitCode.Error;
+    }
+    return ctx.exitCode;
+  } catch (error) {
+    ctx.clearProgress();
+    if (isDriftError(error)) {
+      report(io, wantsJson, { code: error.code, message: error.message, data: error instanceof ConfigError ? { issues: error.issues } : error.data });
+      if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
+      return error.exitCode;
+    }
+    report(io, wantsJson, { code: 'INTERNAL', message: `internal error: ${messageOf(error)}${debug ? '' : ' (run with --debug for details)'}`, data: {} });
+    if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
+    return ExitCode.Error;
+  }
+}
+
+function report(io: CliIo, json: boolean, error: { code: string; message: string; data: unknown }): void {
+  for (const line of error.message.split('\n')) io.stderr.write(`driftctl: error: ${line}\n`);
+  if (json) io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
+}
+
+/** The process entry point used by bin/driftctl. */
+export async function main(): Promise<void> {
+  const code = await runCli(process.argv.slice(2), { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr });
+  process.exitCode = code;
+}
+
+export type { GlobalArgs };

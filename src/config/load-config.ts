@@ -1,0 +1,184 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { LineCounter, parseDocument, isNode } from 'yaml';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { checkGlob } from '../match/glob.js';
+import { validateAgainst } from '../schemas.js';
+import {
+  CONFIG_FILE_NAME,
+  DEFAULT_BRANCH,
+  DEFAULT_TARGET,
+  DRIFTIGNORE_FILE_NAME,
+  type ChangeKind,
+  type Config,
+  type Severity,
+  type SeverityRule,
+  type SourceConfig,
+  type TargetConfig,
+} from './config.js';
+
+/** The config file as written by the user, after schema validation. */
+interface RawSource {
+  name?: string;
+  kind: 'files';
+  root?: string;
+  watch: string[];
+  ignore?: string[];
+}
+interface RawConfig {
+  version: 1;
+  ledger?: { branch?: string; path?: string };
+  sources?: RawSource[];
+  targets?: { name: string; enabled?: boolean; labels?: Record<string, string>; sources: RawSource[] }[];
+  severity?: {
+    default?: Severity;
+    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity }[];
+  };
+}
+
+/** Where the config is: `--config PATH` if given, else `driftctl.yml` in `cwd`. */
+export function resolveConfigPath(cwd: string, explicit?: string): string {
+  return path.resolve(cwd, explicit ?? CONFIG_FILE_NAME);
+}
+
+/**
+ * Reads, parses and validates a config file. Every problem (YAML syntax, schema, globs, duplicate
+ * names, semantic conflicts) is collected and thrown together as one ConfigError whose issues name
+ * the file, the line where known, the field path and what is expected.
+ */
+export function loadConfig(file: string): Config {
+  if (!existsSync(file)) {
+    throw new ConfigError([{ file, path: '', message: `not found (run "driftctl init" to write a starter config, or pass --config PATH)` }]);
+  }
+  const text = readFileSync(file, 'utf8');
+  return parseConfig(text, file);
+}
+
+export function parseConfig(text: string, file: string): Config {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const display = path.basename(file) === file ? file : path.relative(process.cwd(), file) || file;
+  if (doc.errors.length > 0) {
+    throw new ConfigError(
+      doc.errors.map((error) => {
+        const pos = error.linePos?.[0];
+        return { file: pos ? `${display}:${pos.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}` };
+      }),
+    );
+  }
+  const raw = doc.toJS() as unknown;
+  const located = (segments: (string | number)[]): string => {
+    let node: unknown = doc.getIn(segments, true);
+    // For a missing field, point at its parent.
+    for (let cut = segments.length - 1; (!isNode(node) || !node.range) && cut >= 0; cut--) node = doc.getIn(segments.slice(0, cut), true);
+    if (isNode(node) && node.range) return `${display}:${lineCounter.linePos(node.range[0]).line}`;
+    return display;
+  };
+  if (raw === null || raw === undefined) {
+    throw new ConfigError([{ file: display, path: '', message: 'is empty (it needs at least "version: 1" and sources)' }]);
+  }
+  const schemaIssues = validateAgainst('config', raw);
+  if (schemaIssues.length > 0) {
+    throw new ConfigError(schemaIssues.map((issue) => ({ file: located(issue.segments), path: issue.path, message: issue.message })));
+  }
+  const issues: ConfigIssue[] = [];
+  const config = normalize(raw as RawConfig, path.resolve(file), issues, located);
+  if (issues.length > 0) throw new ConfigError(issues);
+  return config;
+}
+
+function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located: (segments: (string | number)[]) => string): Config {
+  const dir = path.dirname(file);
+  const driftignorePath = path.join(dir, DRIFTIGNORE_FILE_NAME);
+  const driftignore = existsSync(driftignorePath) ? parseIgnoreFile(readFileSync(driftignorePath, 'utf8')) : [];
+  const issue = (segments: (string | number)[], message: string): void => {
+    issues.push({ file: located(segments), path: formatSegments(segments), message });
+  };
+
+  if (raw.sources && raw.targets) {
+    issue(['targets'], 'cannot be combined with top-level "sources" (move those sources into a target)');
+  }
+  if (!raw.sources && !raw.targets) {
+    issue(['sources'], 'is required (list what to watch, or define "targets")');
+  }
+
+  const normalizeSources = (sources: RawSource[], base: (string | number)[]): SourceConfig[] => {
+    const names = new Set<string>();
+    return sources.map((source, index) => {
+      const name = source.name ?? source.kind;
+      if (names.has(name)) issue([...base, index, 'name'], `duplicate source name "${name}" (give each source a unique name)`);
+      names.add(name);
+      source.watch.forEach((glob, i) => {
+        const problem = checkGlob(glob);
+        if (problem) issue([...base, index, 'watch', i], problem);
+      });
+      (source.ignore ?? []).forEach((glob, i) => {
+        const problem = checkGlob(glob);
+        if (problem) issue([...base, index, 'ignore', i], problem);
+      });
+      const root = path.resolve(dir, source.root ?? '.');
+      if (!existsSync(root)) issue([...base, index, 'root'], `directory ${root} does not exist`);
+      return { name, kind: 'files', root, watch: [...source.watch], ignore: [...(source.ignore ?? [])], driftignore };
+    });
+  };
+
+  let targets: TargetConfig[] = [];
+  if (raw.targets) {
+    const names = new Set<string>();
+    targets = raw.targets.map((target, index) => {
+      if (names.has(target.name)) issue(['targets', index, 'name'], `duplicate target name "${target.name}"`);
+      names.add(target.name);
+      return {
+        name: target.name,
+        enabled: target.enabled ?? true,
+        labels: { ...(target.labels ?? {}) },
+        sources: normalizeSources(target.sources, ['targets', index, 'sources']),
+      };
+    });
+  } else if (raw.sources) {
+    targets = [{ name: DEFAULT_TARGET, enabled: true, labels: {}, sources: normalizeSources(raw.sources, ['sources']) }];
+  }
+
+  const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
+    const match = Array.isArray(rule.match) ? rule.match : [rule.match];
+    match.forEach((glob, i) => {
+      const problem = checkGlob(glob);
+      if (problem) issue(['severity', 'rules', index, 'match', ...(Array.isArray(rule.match) ? [i] : [])], problem);
+    });
+    const change = rule.change === undefined ? undefined : Array.isArray(rule.change) ? rule.change : [rule.change];
+    return {
+      id: rule.name ?? match.join(', '),
+      match,
+      ...(change ? { change } : {}),
+      ...(rule.source ? { source: rule.source } : {}),
+      ...(rule.target ? { target: rule.target } : {}),
+      severity: rule.severity,
+    };
+  });
+
+  return {
+    file,
+    dir,
+    version: 1,
+    ledger: {
+      branch: raw.ledger?.branch ?? DEFAULT_BRANCH,
+      ...(raw.ledger?.path ? { path: path.resolve(dir, raw.ledger.path) } : {}),
+    },
+    targets,
+    severity: { default: raw.severity?.default ?? 'low', rules },
+  };
+}
+
+/** gitignore-style lines: blank lines and `#` comments dropped, everything else kept in order. */
+export function parseIgnoreFile(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.replace(/\s+$/, ''))
+    .filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+function formatSegments(segments: (string | number)[]): string {
+  let out = '';
+  for (const segment of segments) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
+  return out;
+}

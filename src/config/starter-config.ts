@@ -1,0 +1,30 @@
+/**
+ * The config `driftctl init` writes when none exists: watch everything that is not obviously
+ * generated, and rank configuration and prompts above code. Users are expected to edit it.
+ */
+export const STARTER_CONFIG = `# driftctl configuration: see README.md ("Configuration") for every field.
+version: 1
+ledger:
+  branch: drift-ledger
+sources:
+  - name: files
+    kind: files
+    root: .
+    watch: ["**/*"]
+    ignore:
+      - "node_modules/"
+      - "**/__pycache__/"
+      - ".venv/"
+      - "dist/"
+      - "build/"
+      - "*.log"
+severity:
+  default: low
+  rules:
+    - match: ["config/**", "*.env", "**/*.tf"]
+      severity: high
+    - match: ["prompts/**", "models/**"]
+      severity: medium
+    - match: ["*.md", "docs/**"]
+      severity: info
+`;

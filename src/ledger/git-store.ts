@@ -1,0 +1,186 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import * as fs from 'node:fs';
+import path from 'node:path';
+import { deflateSync } from 'node:zlib';
+import git from 'isomorphic-git';
+import { DriftError } from '../errors.js';
+import { createAtomicFs } from './atomic-fs.js';
+import { objectId, type GitObjectType } from './git-objects.js';
+
+/**
+ * The only adapter to isomorphic-git. It works at the object level (blobs, trees, commits, refs):
+ * it never checks out, never reads or writes the index, and never moves HEAD, so the user's work
+ * tree is untouched. Writes go through an atomic file system, so a killed process leaves either a
+ * complete object or ref file or none.
+ */
+export interface Signature {
+  name: string;
+  email: string;
+  /** Seconds since the epoch. */
+  timestamp: number;
+  /** Minutes, as isomorphic-git and git define it (UTC is 0). */
+  timezoneOffset: number;
+}
+
+export interface CommitInfo {
+  oid: string;
+  message: string;
+  tree: string;
+  parents: string[];
+  author: Signature;
+  committer: Signature;
+}
+
+export interface StoredTreeEntry {
+  name: string;
+  oid: string;
+  type: 'tree' | 'blob' | 'commit';
+  mode: string;
+}
+
+export class GitStore {
+  readonly gitdir: string;
+  /** The work tree, if the repository has one (only used for display). */
+  readonly workdir: string | undefined;
+  private readonly fs: { promises: typeof fs.promises };
+  private readonly cache: object = {};
+
+  private constructor(gitdir: string, workdir: string | undefined) {
+    this.gitdir = gitdir;
+    this.workdir = workdir;
+    this.fs = createAtomicFs(path.join(gitdir, 'driftctl', 'tmp'));
+  }
+
+  /** Opens the repository containing `start` (walking up), or the bare repository at `start`. */
+  static open(start: string): GitStore {
+    let dir = path.resolve(start);
+    for (;;) {
+      const dotGit = path.join(dir, '.git');
+      if (existsSync(dotGit)) {
+        if (statSync(dotGit).isDirectory()) return new GitStore(dotGit, dir);
+        const pointer = /^gitdir:\s*(.+)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+        if (pointer) return new GitStore(path.resolve(dir, pointer[1]), dir);
+      }
+      if (isBareRepository(dir)) return new GitStore(dir, undefined);
+      const parent = path.dirname(dir);
+      if (parent === dir) {
+        throw new DriftError('NOT_A_GIT_REPOSITORY', `${path.resolve(start)} is not inside a git repository (run "git init" there, or set ledger.path to a repository)`, {
+          data: { path: path.resolve(start) },
+        });
+      }
+      dir = parent;
+    }
+  }
+
+  /** Creates a bare repository at `dir` (for a ledger kept apart from the watched files). */
+  static async initBare(dir: string, defaultBranch: string): Promise<GitStore> {
+    await git.init({ fs, dir, bare: true, defaultBranch });
+    return new GitStore(dir, undefined);
+  }
+
+  async resolveRef(ref: string): Promise<string | undefined> {
+    try {
+      return await git.resolveRef({ fs: this.fs, gitdir: this.gitdir, ref });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Expands an abbreviated object id; undefined when nothing matches. */
+  async expandOid(prefix: string): Promise<string | undefined> {
+    try {
+      return await git.expandOid({ fs: this.fs, gitdir: this.gitdir, oid: prefix, cache: this.cache });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      if ((error as { code?: string }).code === 'AmbiguousError') {
+        throw new DriftError('AMBIGUOUS_ID', `"${prefix}" matches several ledger objects (give more characters)`, { data: { prefix } });
+      }
+      throw error;
+    }
+  }
+
+  async readCommit(oid: string): Promise<CommitInfo> {
+    const { commit } = await git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return { oid, message: commit.message, tree: commit.tree, parents: commit.parent, author: commit.author, committer: commit.committer };
+  }
+
+  async readTree(oid: string): Promise<StoredTreeEntry[]> {
+    const { tree } = await git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
+  }
+
+  async readBlob(oid: string): Promise<Buffer> {
+    const { blob } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+  }
+
+  /** The object at `filepath` inside a commit's tree, or undefined when the path is absent. */
+  async lookupPath(commit: string, filepath: string): Promise<{ oid: string; type: 'tree' | 'blob' } | undefined> {
+    let oid = (await this.readCommit(commit)).tree;
+    let type: 'tree' | 'blob' = 'tree';
+    for (const part of filepath.split('/').filter(Boolean)) {
+      if (type !== 'tree') return undefined;
+      const entry = (await this.readTree(oid)).find((e) => e.name === part);
+      if (!entry || entry.type === 'commit') return undefined;
+      oid = entry.oid;
+      type = entry.type;
+    }
+    return { oid, type };
+  }
+
+  hasLooseObject(oid: string): boolean {
+    return existsSync(path.join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
+  }
+
+  /**
+   * Writes one object whose id the caller may already know. Skips the write when a loose copy
+   * exists; an object that exists only in a pack gets a harmless loose duplicate.
+   */
+  async writeObject(type: GitObjectType, content: Buffer, knownOid?: string): Promise<string> {
+    const oid = knownOid ?? objectId(type, content);
+    if (this.hasLooseObject(oid)) return oid;
+    const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
+    await git.writeObject({ fs: this.fs, gitdir: this.gitdir, type, object: deflated, format: 'deflated', oid });
+    return oid;
+  }
+
+  async writeCommit(commit: { tree: string; parents: string[]; message: string; author: Signature; committer: Signature }): Promise<string> {
+    return git.writeCommit({
+      fs: this.fs,
+      gitdir: this.gitdir,
+      commit: { tree: commit.tree, parent: commit.parents, message: commit.message, author: commit.author, committer: commit.committer },
+    });
+  }
+
+  /** Points `ref` at `oid`; the ref file is replaced atomically. */
+  async setRef(ref: string, oid: string): Promise<void> {
+    await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: oid, force: true });
+  }
+
+  /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
+  async log(ref: string, depth?: number): Promise<CommitInfo[]> {
+    const entries = await git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) });
+    return entries.map((entry) => ({
+      oid: entry.oid,
+      message: entry.commit.message,
+      tree: entry.commit.tree,
+      parents: entry.commit.parent,
+      author: entry.commit.author,
+      committer: entry.commit.committer,
+    }));
+  }
+
+  async getConfig(key: string): Promise<string | undefined> {
+    const value: unknown = await git.getConfig({ fs: this.fs, gitdir: this.gitdir, path: key });
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  }
+}
+
+function isBareRepository(dir: string): boolean {
+  return existsSync(path.join(dir, 'HEAD')) && existsSync(path.join(dir, 'objects')) && existsSync(path.join(dir, 'refs'));
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as { code?: string }).code === 'NotFoundError';
+}

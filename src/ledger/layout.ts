@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+
+/**
+ * Paths, ids and commit messages of the ledger branch (pure). ledger/FORMAT.md documents them;
+ * changing anything here is a format change.
+ */
+export const LEDGER_FORMAT = 1;
+export const LEDGER_META_PATH = 'ledger.json';
+
+export type RecordKind = 'snapshot' | 'report' | 'accept';
+
+export function targetRoot(target: string): string {
+  return `targets/${target}`;
+}
+export function latestPath(target: string): string {
+  return `targets/${target}/latest`;
+}
+export function baselinePath(target: string): string {
+  return `targets/${target}/baseline`;
+}
+
+/** Record ids sort by time: `20261124T195604123Z-9f2c1a` (UTC, milliseconds, 24 random bits). */
+export const RECORD_ID_PATTERN = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-[0-9a-f]{6}$/;
+
+export function newRecordId(time: Date): string {
+  const iso = time.toISOString(); // 2026-11-24T19:56:04.123Z
+  const stamp = `${iso.slice(0, 4)}${iso.slice(5, 7)}${iso.slice(8, 10)}T${iso.slice(11, 13)}${iso.slice(14, 16)}${iso.slice(17, 19)}${iso.slice(20, 23)}Z`;
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/** `targets/<target>/records/YYYY/MM/DD/<id>.<kind>.json`, partitioned by the id's UTC date. */
+export function recordPath(target: string, id: string, kind: RecordKind): string {
+  const m = RECORD_ID_PATTERN.exec(id);
+  if (!m) throw new Error(`not a record id: ${id}`);
+  return `targets/${target}/records/${m[1]}/${m[2]}/${m[3]}/${id}.${kind}.json`;
+}
+
+export function isRecordId(text: string): boolean {
+  return RECORD_ID_PATTERN.test(text);
+}
+
+export interface Trailers {
+  'Drift-Target'?: string;
+  'Drift-Kind'?: string;
+  'Drift-Status'?: string;
+  'Drift-Severity'?: string;
+  'Drift-Record'?: string;
+  [key: string]: string | undefined;
+}
+
+export function formatCommitMessage(subject: string, trailers: Trailers): string {
+  const lines = Object.entries(trailers)
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key}: ${String(value).replace(/\s*\n\s*/g, ' ')}`);
+  return `${subject.replace(/\s*\n\s*/g, ' ')}\n\n${lines.join('\n')}\n`;
+}
+
+/** Trailers of a commit message: `Key: value` lines of its last paragraph. */
+export function parseTrailers(message: string): Trailers {
+  const paragraphs = message.trimEnd().split(/\n\s*\n/);
+  const last = paragraphs.length > 1 ? paragraphs[paragraphs.length - 1] : '';
+  const trailers: Trailers = {};
+  for (const line of last.split('\n')) {
+    const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(line);
+    if (m) trailers[m[1]] = m[2];
+  }
+  return trailers;
+}
+
+export function headPath(target: string): string {
+  return `targets/${target}/head.json`;
+}

@@ -1,0 +1,259 @@
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { TargetManifest } from '../drift/manifest.js';
+import { DriftError } from '../errors.js';
+import type { SchemaName } from '../schemas.js';
+import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
+import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
+import { baselinePath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { buildManifest, diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
+import { encodeRecord, type LedgerMeta } from './records.js';
+
+/**
+ * The ledger branch as a database: reads resolve paths in commits; writes are staged in a
+ * LedgerWriter and land as one or more commits with a single ref update at the end.
+ */
+export class Ledger {
+  readonly ref: string;
+
+  constructor(
+    readonly store: GitStore,
+    readonly branch: string,
+  ) {
+    this.ref = `refs/heads/${branch}`;
+  }
+
+  async tip(): Promise<string | undefined> {
+    return this.store.resolveRef(this.ref);
+  }
+
+  /** Tip, or a NOT_INITIALIZED error telling the user to run init. */
+  async requireTip(): Promise<string> {
+    const tip = await this.tip();
+    if (!tip) {
+      throw new DriftError('NOT_INITIALIZED', `no ledger branch "${this.branch}" in ${this.store.gitdir} (run "driftctl init" first)`, {
+        data: { branch: this.branch },
+      });
+    }
+    return tip;
+  }
+
+  async treeAt(commit: string, filepath: string): Promise<string | undefined> {
+    const found = await this.store.lookupPath(commit, filepath);
+    return found?.type === 'tree' ? found.oid : undefined;
+  }
+
+  async blobAt(commit: string, filepath: string): Promise<Buffer | undefined> {
+    const found = await this.store.lookupPath(commit, filepath);
+    return found?.type === 'blob' ? this.store.readBlob(found.oid) : undefined;
+  }
+
+  async readJson<T>(commit: string, filepath: string): Promise<T | undefined> {
+    const blob = await this.blobAt(commit, filepath);
+    return blob ? (JSON.parse(blob.toString('utf8')) as T) : undefined;
+  }
+
+  async latestTree(commit: string, target: string): Promise<string | undefined> {
+    return this.treeAt(commit, latestPath(target));
+  }
+
+  async baselineTree(commit: string, target: string): Promise<string | undefined> {
+    return this.treeAt(commit, baselinePath(target));
+  }
+
+  /** Names of the targets that have data on the ledger at `commit`. */
+  async targetsAt(commit: string): Promise<string[]> {
+    const tree = await this.treeAt(commit, 'targets');
+    if (!tree) return [];
+    return (await this.store.readTree(tree)).filter((e) => e.type === 'tree').map((e) => e.name);
+  }
+
+  async diff(from: string | undefined, to: string | undefined, extra?: BuiltManifest): Promise<EntryDelta[]> {
+    return diffManifests(this.reader(extra), from, to);
+  }
+
+  async readManifest(tree: string | undefined, extra?: BuiltManifest): Promise<TargetManifest> {
+    return readManifest(this.reader(extra), tree);
+  }
+
+  /** A reader that sees manifest objects built in memory before the store. */
+  reader(extra?: BuiltManifest): ObjectReader {
+    const store = this.store;
+    const parse = (content: Buffer): { name: string; oid: string; type: string }[] => parseTreeObject(content);
+    return {
+      async readTree(oid) {
+        const fresh = extra?.objects.get(oid);
+        if (fresh) return parse(fresh.content);
+        return store.readTree(oid);
+      },
+      async readBlob(oid) {
+        const fresh = extra?.objects.get(oid);
+        if (fresh) return fresh.content;
+        return store.readBlob(oid);
+      },
+    };
+  }
+
+  /** Starts a write on top of `base` (undefined: a new, orphan branch). */
+  writer(base: string | undefined, author: Signature): LedgerWriter {
+    return new LedgerWriter(this, base, author);
+  }
+
+  /** Parsed trailers and subject of a commit, for log and status. */
+  static describe(message: string): { subject: string; trailers: Trailers } {
+    return { subject: message.split('\n')[0], trailers: parseTrailers(message) };
+  }
+}
+
+/** Edits to apply to a tree: a path set to a blob's bytes or to an existing tree. */
+type Edit = { path: string; blob: Buffer } | { path: string; tree: string };
+
+/**
+ * Stages commits on top of a base commit. Nothing is visible until `publish`, which moves the
+ * branch ref once, after every object is written, and only if the branch still points at the base.
+ */
+export class LedgerWriter {
+  private head: string | undefined;
+  private readonly commits: string[] = [];
+
+  constructor(
+    private readonly ledger: Ledger,
+    private readonly base: string | undefined,
+    private readonly author: Signature,
+  ) {
+    this.head = base;
+  }
+
+  get headCommit(): string | undefined {
+    return this.head;
+  }
+
+  /**
+   * Writes the objects of a manifest built in memory, skipping those known to exist: the objects of
+   * the manifest this target last wrote, when that manifest is still reachable from the ledger.
+   */
+  async writeManifest(target: string, built: BuiltManifest, reachableLatest: string | undefined): Promise<number> {
+    const store = this.ledger.store;
+    const indexFile = path.join(store.gitdir, 'driftctl', 'manifest-index', `${target}.txt`);
+    let known = new Set<string>();
+    try {
+      const lines = readFileSync(indexFile, 'utf8').split('\n');
+      if (reachableLatest && lines[0] === reachableLatest) known = new Set(lines.slice(1));
+    } catch {
+      // No index: fall back to checking for loose objects one by one.
+    }
+    let written = 0;
+    for (const [oid, object] of built.objects) {
+      if (known.has(oid)) continue;
+      if (store.hasLooseObject(oid)) continue;
+      await store.writeObject(object.type, object.content, oid);
+      written++;
+    }
+    mkdirSync(path.dirname(indexFile), { recursive: true });
+    const tmp = `${indexFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, [built.oid, ...built.objects.keys()].join('\n'));
+    renameSync(tmp, indexFile);
+    return written;
+  }
+
+  /** Adds one commit: the edits applied to the current head's tree. Returns the commit id. */
+  async commit(edits: Edit[], subject: string, trailers: Trailers): Promise<string> {
+    const store = this.ledger.store;
+    const baseTree = this.head ? (await store.readCommit(this.head)).tree : undefined;
+    const tree = await applyEdits(store, baseTree, edits);
+    const oid = await store.writeCommit({
+      tree,
+      parents: this.head ? [this.head] : [],
+      message: formatCommitMessage(subject, trailers),
+      author: this.author,
+      committer: this.author,
+    });
+    this.head = oid;
+    this.commits.push(oid);
+    return oid;
+  }
+
+  /** A record file edit, after schema validation and canonical encoding. */
+  static record(target: string, id: string, kind: RecordKind, record: object): Edit {
+    return { path: recordPath(target, id, kind), blob: encodeRecord(kind as SchemaName, record) };
+  }
+
+  static meta(meta: LedgerMeta): Edit {
+    return { path: LEDGER_META_PATH, blob: encodeRecord('ledger', meta) };
+  }
+
+  /** Moves the branch to the last commit; fails if someone else moved it since `base`. */
+  async publish(): Promise<string | undefined> {
+    if (this.commits.length === 0) return this.head;
+    const current = await this.ledger.tip();
+    if (current !== this.base) {
+      throw new DriftError('LEDGER_MOVED', `ledger branch "${this.ledger.branch}" moved during this run (was ${short(this.base)}, now ${short(current)}); nothing was written, run the command again`, {
+        data: { expected: this.base, actual: current },
+      });
+    }
+    await this.ledger.store.setRef(this.ledger.ref, this.head as string);
+    return this.head;
+  }
+}
+
+function short(oid: string | undefined): string {
+  return oid ? oid.slice(0, 12) : 'absent';
+}
+
+interface DraftTree {
+  entries: Map<string, { mode: string; oid: string } | DraftTree>;
+}
+
+/** Applies edits to a tree, reading only the trees on the edited paths and writing only the new ones. */
+async function applyEdits(store: GitStore, baseTree: string | undefined, edits: Edit[]): Promise<string> {
+  const load = async (oid: string | undefined): Promise<DraftTree> => {
+    const entries: DraftTree['entries'] = new Map();
+    if (oid) for (const e of await store.readTree(oid)) entries.set(e.name, { mode: e.mode, oid: e.oid });
+    return { entries };
+  };
+  const root = await load(baseTree);
+  for (const edit of edits) {
+    const parts = edit.path.split('/');
+    const leaf = parts.pop() as string;
+    let node = root;
+    for (const part of parts) {
+      const existing = node.entries.get(part);
+      let child: DraftTree;
+      if (existing && 'entries' in existing) child = existing;
+      else child = await load(existing && (existing.mode === '40000' || existing.mode === '040000') ? existing.oid : undefined);
+      node.entries.set(part, child);
+      node = child;
+    }
+    if ('blob' in edit) {
+      node.entries.set(leaf, { mode: '100644', oid: await store.writeObject('blob', edit.blob) });
+    } else {
+      node.entries.set(leaf, { mode: '40000', oid: edit.tree });
+    }
+  }
+  const write = async (node: DraftTree): Promise<string> => {
+    const entries: TreeEntry[] = [];
+    for (const [name, value] of node.entries) {
+      if ('entries' in value) entries.push({ mode: '040000', name, oid: await write(value) });
+      else entries.push({ mode: value.mode, name, oid: value.oid });
+    }
+    const content = encodeTree(entries);
+    return store.writeObject('tree', content, objectId('tree', content));
+  };
+  return write(root);
+}
+
+/** Parses a raw tree object (without the header) into entries. */
+export function parseTreeObject(content: Buffer): StoredTreeEntry[] {
+  const out: StoredTreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const space = content.indexOf(0x20, i);
+    const nul = content.indexOf(0, space);
+    const mode = content.toString('utf8', i, space);
+    const name = content.toString('utf8', space + 1, nul);
+    const oid = content.toString('hex', nul + 1, nul + 21);
+    out.push({ name, oid, mode, type: mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob' });
+    i = nul + 21;
+  }
+  return out;
+}

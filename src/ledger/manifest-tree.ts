@@ -1,0 +1,215 @@
+import { canonicalJson } from './canonical-json.js';
+import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
+import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';
+
+/**
+ * The sharded manifest layout (see ledger/FORMAT.md). A target's manifest is a git tree with one
+ * subtree per source; below it, the directory structure of the entry keys is mirrored as nested
+ * trees, and the entries that live directly in a directory are one canonical JSON blob, the shard
+ * `@.json` (split into `@xx.json` buckets when a directory holds more than SHARD_LIMIT entries).
+ * A directory whose name starts with "@" is stored with one more "@" in front.
+ *
+ * Unchanged directories keep their object ids, so a snapshot in which k entries changed adds
+ * O(k · depth) objects, and a diff descends only into subtrees whose ids differ.
+ */
+export const SHARD_LIMIT = 1000;
+
+export interface GitObject {
+  type: GitObjectType;
+  content: Buffer;
+}
+
+export interface BuiltManifest {
+  /** Id of the target manifest tree (children: one tree per source). */
+  oid: string;
+  /** Every object of the manifest, new or not, by id. */
+  objects: Map<string, GitObject>;
+}
+
+interface DirNode {
+  entries: Map<string, ManifestEntry>;
+  dirs: Map<string, DirNode>;
+}
+
+export interface ShardDocument {
+  entries: Record<string, ManifestEntry>;
+}
+
+/** Builds every tree and shard object of a target manifest in memory (pure; nothing is written). */
+export function buildManifest(manifest: TargetManifest): BuiltManifest {
+  const objects = new Map<string, GitObject>();
+  const put = (type: GitObjectType, content: Buffer): string => {
+    const oid = objectId(type, content);
+    objects.set(oid, { type, content });
+    return oid;
+  };
+  const sourceEntries: TreeEntry[] = [];
+  for (const [source, entries] of [...manifest].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    sourceEntries.push({ mode: '040000', name: source, oid: writeDir(toTree(entries), put) });
+  }
+  const oid = put('tree', encodeTree(sourceEntries));
+  return { oid, objects };
+}
+
+function toTree(entries: SourceManifest): DirNode {
+  const root: DirNode = { entries: new Map(), dirs: new Map() };
+  for (const [key, entry] of entries) {
+    const parts = key.split('/');
+    const name = parts.pop() as string;
+    let node = root;
+    for (const part of parts) {
+      let child = node.dirs.get(part);
+      if (!child) {
+        child = { entries: new Map(), dirs: new Map() };
+        node.dirs.set(part, child);
+      }
+      node = child;
+    }
+    node.entries.set(name, entry);
+  }
+  return root;
+}
+
+function writeDir(node: DirNode, put: (type: GitObjectType, content: Buffer) => string): string {
+  const tree: TreeEntry[] = [];
+  for (const [bucket, entries] of shardBuckets(node.entries)) {
+    tree.push({ mode: '100644', name: bucket, oid: put('blob', Buffer.from(encodeShard(entries))) });
+  }
+  for (const [name, child] of node.dirs) {
+    tree.push({ mode: '040000', name: escapeDirName(name), oid: writeDir(child, put) });
+  }
+  return put('tree', encodeTree(tree));
+}
+
+function shardBuckets(entries: Map<string, ManifestEntry>): Map<string, Map<string, ManifestEntry>> {
+  const buckets = new Map<string, Map<string, ManifestEntry>>();
+  if (entries.size === 0) return buckets;
+  if (entries.size <= SHARD_LIMIT) return buckets.set('@.json', entries);
+  for (const [name, entry] of entries) {
+    const bucket = `@${bucketOf(name)}.json`;
+    let map = buckets.get(bucket);
+    if (!map) buckets.set(bucket, (map = new Map()));
+    map.set(name, entry);
+  }
+  return buckets;
+}
+
+/** Two hex digits from FNV-1a over the name's UTF-8 bytes: stable across versions and machines. */
+export function bucketOf(name: string): string {
+  let hash = 0x811c9dc5;
+  for (const byte of Buffer.from(name)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return (hash & 0xff).toString(16).padStart(2, '0');
+}
+
+export function encodeShard(entries: Map<string, ManifestEntry>): string {
+  const doc: ShardDocument = { entries: Object.fromEntries(entries) };
+  return canonicalJson(doc);
+}
+
+export function escapeDirName(name: string): string {
+  return name.startsWith('@') ? `@${name}` : name;
+}
+
+export function unescapeDirName(name: string): string {
+  return name.startsWith('@') ? name.slice(1) : name;
+}
+
+export function isShardName(name: string): boolean {
+  return /^@([0-9a-f]{2})?\.json$/.test(name);
+}
+
+/** What the manifest readers need from storage; the ledger layers fresh in-memory objects on top. */
+export interface ObjectReader {
+  readTree(oid: string): Promise<{ name: string; oid: string; type: string }[]>;
+  readBlob(oid: string): Promise<Buffer>;
+}
+
+export interface EntryDelta {
+  source: string;
+  key: string;
+  before?: ManifestEntry;
+  after?: ManifestEntry;
+}
+
+/**
+ * Every entry that differs between two target manifests (either may be absent), in key order per
+ * source. Subtrees and shards with equal object ids are skipped without being read.
+ */
+export async function diffManifests(reader: ObjectReader, from: string | undefined, to: string | undefined): Promise<EntryDelta[]> {
+  const deltas: EntryDelta[] = [];
+  if (from === to) return deltas;
+  const [a, b] = await Promise.all([from ? reader.readTree(from) : [], to ? reader.readTree(to) : []]);
+  const names = new Set([...a.map((e) => e.name), ...b.map((e) => e.name)]);
+  for (const source of [...names].sort()) {
+    const oa = a.find((e) => e.name === source)?.oid;
+    const ob = b.find((e) => e.name === source)?.oid;
+    if (oa !== ob) await diffDir(reader, source, '', oa, ob, deltas);
+  }
+  return deltas;
+}
+
+async function diffDir(reader: ObjectReader, source: string, prefix: string, from: string | undefined, to: string | undefined, out: EntryDelta[]): Promise<void> {
+  const [a, b] = await Promise.all([from ? reader.readTree(from) : [], to ? reader.readTree(to) : []]);
+  const shardsA = a.filter((e) => e.type === 'blob' && isShardName(e.name));
+  const shardsB = b.filter((e) => e.type === 'blob' && isShardName(e.name));
+  const shardKey = (list: typeof a): string => list.map((e) => `${e.name}:${e.oid}`).sort().join(',');
+  if (shardKey(shardsA) !== shardKey(shardsB)) {
+    // Bucket sets may differ when a directory crosses SHARD_LIMIT: compare the union of entries.
+    const changedNames = new Set<string>();
+    const oidsA = new Map(shardsA.map((e) => [e.name, e.oid]));
+    const oidsB = new Map(shardsB.map((e) => [e.name, e.oid]));
+    for (const name of new Set([...oidsA.keys(), ...oidsB.keys()])) if (oidsA.get(name) !== oidsB.get(name)) changedNames.add(name);
+    // Under one bucketing scheme a name always lands in the same shard: read only the shards that differ.
+    const bucketed = (list: typeof a): boolean => list.some((e) => e.name !== '@.json');
+    const comparable = bucketed(shardsA) === bucketed(shardsB);
+    const pick = (list: typeof a): typeof a => (comparable ? list.filter((e) => changedNames.has(e.name)) : list);
+    const [ea, eb] = await Promise.all([readShards(reader, pick(shardsA)), readShards(reader, pick(shardsB))]);
+    const keys = [...new Set([...ea.keys(), ...eb.keys()])].sort();
+    for (const name of keys) {
+      const before = ea.get(name);
+      const after = eb.get(name);
+      if (before && after && sameEntry(before, after)) continue;
+      out.push({ source, key: prefix + name, ...(before ? { before } : {}), ...(after ? { after } : {}) });
+    }
+  }
+  const dirsA = new Map(a.filter((e) => e.type === 'tree').map((e) => [e.name, e.oid]));
+  const dirsB = new Map(b.filter((e) => e.type === 'tree').map((e) => [e.name, e.oid]));
+  for (const name of [...new Set([...dirsA.keys(), ...dirsB.keys()])].sort()) {
+    const oa = dirsA.get(name);
+    const ob = dirsB.get(name);
+    if (oa === ob) continue;
+    await diffDir(reader, source, `${prefix}${unescapeDirName(name)}/`, oa, ob, out);
+  }
+}
+
+async function readShards(reader: ObjectReader, shards: { oid: string }[]): Promise<Map<string, ManifestEntry>> {
+  const out = new Map<string, ManifestEntry>();
+  for (const shard of shards) {
+    const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+    for (const [name, entry] of Object.entries(doc.entries)) out.set(name, entry);
+  }
+  return out;
+}
+
+/** Reads a whole target manifest back into memory. */
+export async function readManifest(reader: ObjectReader, oid: string | undefined): Promise<TargetManifest> {
+  const manifest: TargetManifest = new Map();
+  if (!oid) return manifest;
+  for (const source of await reader.readTree(oid)) {
+    if (source.type !== 'tree') continue;
+    const entries: SourceManifest = new Map();
+    await readDir(reader, source.oid, '', entries);
+    manifest.set(source.name, entries);
+  }
+  return manifest;
+}
+
+async function readDir(reader: ObjectReader, oid: string, prefix: string, out: SourceManifest): Promise<void> {
+  const tree = await reader.readTree(oid);
+  const shards = await readShards(reader, tree.filter((e) => e.type === 'blob' && isShardName(e.name)));
+  for (const [name, entry] of shards) out.set(prefix + name, entry);
+  for (const dir of tree.filter((e) => e.type === 'tree')) await readDir(reader, dir.oid, `${prefix}${unescapeDirName(dir.name)}/`, out);
+}

@@ -1,0 +1,25 @@
+import type { ProgressListener } from '../progress.js';
+
+/**
+ * What every operation receives from its caller instead of reaching for globals: the working
+ * directory, the environment, the clock, where to report progress, and how long to wait for the
+ * ledger lock. Operations never print and never exit.
+ */
+export interface OpDeps {
+  cwd: string;
+  env: Record<string, string | undefined>;
+  now: () => Date;
+  onProgress?: ProgressListener;
+  /** How long a writing operation waits for another driftctl to release the ledger. */
+  lockTimeoutMs: number;
+}
+
+export interface ConfigOption {
+  /** `--config PATH`; default `driftctl.yml` in cwd. */
+  config?: string;
+}
+
+export interface TargetFilter {
+  /** Restrict to these targets (default: every enabled target). */
+  targets?: string[];
+}

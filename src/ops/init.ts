@@ -1,0 +1,92 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { resolveConfigPath, loadConfig } from '../config/load-config.js';
+import { STARTER_CONFIG } from '../config/starter-config.js';
+import { GitStore } from '../ledger/git-store.js';
+import type { LedgerWriter } from '../ledger/ledger.js';
+import { LedgerWriter as Writer } from '../ledger/ledger.js';
+import type { LedgerMeta } from '../ledger/records.js';
+import type { ConfigOption, OpDeps } from './deps.js';
+import { observeTarget, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
+import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
+
+export interface InitResult {
+  configFile: string;
+  configWritten: boolean;
+  ledgerCreated: boolean;
+  branch: string;
+  gitdir: string;
+  targets: { target: string; status: 'baselined' | 'existing' | 'disabled'; snapshot?: string; entries?: number; errors?: number }[];
+  /** The ledger tip after init (unchanged when there was nothing to do). */
+  tip: string;
+  changed: boolean;
+}
+
+/**
+ * Writes a starter config if none exists, creates the ledger branch, and records a first snapshot
+ * as the baseline of every enabled target that has none. Running it again changes nothing.
+ */
+export async function init(deps: OpDeps, options: ConfigOption): Promise<InitResult> {
+  const configFile = resolveConfigPath(deps.cwd, options.config);
+  let configWritten = false;
+  if (!existsSync(configFile)) {
+    writeFileSync(configFile, STARTER_CONFIG, { flag: 'wx' });
+    configWritten = true;
+  }
+  const config = loadConfig(configFile);
+  const store = config.ledger.path && !existsSync(config.ledger.path) ? await GitStore.initBare(config.ledger.path, config.ledger.branch) : openStore(config);
+  const ws = workspaceFor(config, store);
+
+  return withLock(ws, deps, 'init', async () => {
+    const base = await ws.ledger.tip();
+    const actor = await resolveActor(ws, deps);
+    const time = deps.now();
+    const writer: LedgerWriter = ws.ledger.writer(base, signatureAt(actor, time));
+    const ledgerCreated = base === undefined;
+    if (ledgerCreated) {
+      const meta: LedgerMeta = { format: 1, kind: 'ledger', created: time.toISOString(), tool: { ...TOOL } };
+      await writer.commit([Writer.meta(meta)], 'driftctl ledger created', { 'Drift-Kind': 'ledger' });
+    }
+    const targets: InitResult['targets'] = [];
+    for (const target of config.targets) {
+      if (!target.enabled) {
+        targets.push({ target: target.name, status: 'disabled' });
+        continue;
+      }
+      const head = await readHead(ws.ledger, base, target.name);
+      if (head.baseline) {
+        targets.push({ target: target.name, status: 'existing' });
+        continue;
+      }
+      const observation = await observeTarget(ws, target, deps);
+      const snapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
+      await stageAccept(
+        writer,
+        {
+          target: target.name,
+          time,
+          by: actor,
+          reason: 'initial baseline (driftctl init)',
+          scope: 'all',
+          keys: [],
+          snapshot: { id: snapshot.record.id, tree: snapshot.built.oid },
+          baselineBefore: undefined,
+          baselineAfter: snapshot.built.oid,
+          changes: [],
+        },
+        head,
+      );
+      targets.push({ target: target.name, status: 'baselined', snapshot: snapshot.record.id, entries: head.snapshot?.entries, errors: observation.errors.length });
+    }
+    const tip = (await writer.publish()) as string;
+    return {
+      configFile,
+      configWritten,
+      ledgerCreated,
+      branch: config.ledger.branch,
+      gitdir: store.gitdir,
+      targets,
+      tip,
+      changed: tip !== base,
+    };
+  });
+}

@@ -1,0 +1,172 @@
+import type { TargetConfig } from '../config/config.js';
+import type { TargetManifest } from '../drift/manifest.js';
+import { classifyDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
+import { DriftError, isDriftError, messageOf } from '../errors.js';
+import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
+import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
+import { buildManifest, type BuiltManifest } from '../ledger/manifest-tree.js';
+import { emptyHead, encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from '../ledger/records.js';
+import { createSource } from '../sources/registry.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { OpDeps } from './deps.js';
+import type { Workspace } from './workspace.js';
+
+/**
+ * The steps that init, snapshot, check and accept share: observe a target, then stage its
+ * snapshot, report and accept commits on a LedgerWriter. Each step validates its record against
+ * the schema and keeps `targets/<target>/head.json` in step.
+ */
+export const TOOL = { name: TOOL_NAME, version: TOOL_VERSION } as const;
+
+export interface Observation {
+  manifest: TargetManifest;
+  errors: EntryError[];
+  sources: SnapshotRecord['sources'];
+}
+
+export async function observeTarget(ws: Workspace, target: TargetConfig, deps: OpDeps): Promise<Observation> {
+  const manifest: TargetManifest = new Map();
+  const errors: EntryError[] = [];
+  const sources: SnapshotRecord['sources'] = [];
+  for (const sourceConfig of target.sources) {
+    const source = createSource(sourceConfig);
+    let observed;
+    try {
+      observed = await source.observe({
+        cacheDir: ws.cacheDir(target.name),
+        onProgress: deps.onProgress ? (event) => deps.onProgress?.({ ...event, target: target.name }) : undefined,
+      });
+    } catch (error) {
+      if (isDriftError(error)) throw error;
+      throw new DriftError('SOURCE_FAILED', `target "${target.name}", source "${source.name}": ${messageOf(error)}`, {
+        cause: error,
+        data: { target: target.name, source: source.name },
+      });
+    }
+    manifest.set(source.name, observed.entries);
+    for (const [key, entry] of observed.entries) if (entry.error) errors.push({ source: source.name, key, message: entry.error });
+    sources.push({ name: source.name, kind: source.kind, entries: observed.stats.entries, errors: observed.stats.errors });
+  }
+  return { manifest, errors, sources };
+}
+
+export async function readHead(ledger: Ledger, commit: string | undefined, target: string): Promise<TargetHead> {
+  if (!commit) return emptyHead(target);
+  return (await ledger.readJson<TargetHead>(commit, headPath(target))) ?? emptyHead(target);
+}
+
+function headEdit(head: TargetHead): { path: string; blob: Buffer } {
+  return { path: headPath(head.target), blob: encodeRecord('head', head) };
+}
+
+export interface StagedSnapshot {
+  record: SnapshotRecord;
+  built: BuiltManifest;
+  commit: string;
+}
+
+/** Writes the manifest objects and stages a snapshot commit that replaces `latest`. */
+export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead): Promise<StagedSnapshot> {
+  const built = buildManifest(observation.manifest);
+  await writer.writeManifest(target, built, head.snapshot?.tree);
+  const record: SnapshotRecord = {
+    format: 1,
+    kind: 'snapshot',
+    id: newRecordId(time),
+    target,
+    time: time.toISOString(),
+    tree: built.oid,
+    sources: observation.sources,
+    errors: observation.errors,
+    tool: { ...TOOL },
+  };
+  const entries = observation.sources.reduce((sum, s) => sum + s.entries, 0);
+  head.snapshot = { id: record.id, time: record.time, tree: built.oid, entries, errors: observation.errors.length };
+  const commit = await writer.commit(
+    [LedgerWriter.record(target, record.id, 'snapshot', record), { path: latestPath(target), tree: built.oid }, headEdit(head)],
+    `snapshot ${target}: ${entries} entries${observation.errors.length ? `, ${observation.errors.length} unreadable` : ''}`,
+    { 'Drift-Target': target, 'Drift-Kind': 'snapshot', 'Drift-Record': record.id },
+  );
+  return { record, built, commit };
+}
+
+/** Computes the report of `snapshot` against the baseline (pure apart from reading the ledger). */
+export async function computeReport(ws: Workspace, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined): Promise<DriftReport> {
+  const deltas = await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built);
+  const { changes, summary, status } = classifyDeltas(target, deltas, ws.config.severity);
+  return {
+    format: 1,
+    kind: 'report',
+    id: newRecordId(time),
+    target,
+    time: time.toISOString(),
+    status,
+    summary,
+    changes,
+    errors: snapshot.record.errors,
+    baseline: { tree: baselineTree ?? null },
+    snapshot: { id: snapshot.record.id, tree: snapshot.built.oid },
+    severity: ws.config.severity,
+    tool: { ...TOOL },
+  };
+}
+
+export async function stageReport(writer: LedgerWriter, report: DriftReport, head: TargetHead): Promise<string> {
+  head.report = { id: report.id, time: report.time, status: report.status, highest: report.summary.highest, total: report.summary.total };
+  const s = report.summary;
+  const subject =
+    report.status === 'clean'
+      ? `report ${report.target}: clean`
+      : `report ${report.target}: drift, ${s.total} change${s.total === 1 ? '' : 's'} (highest ${s.highest})`;
+  return writer.commit([LedgerWriter.record(report.target, report.id, 'report', report), headEdit(head)], subject, {
+    'Drift-Target': report.target,
+    'Drift-Kind': 'report',
+    'Drift-Status': report.status,
+    'Drift-Severity': s.highest,
+    'Drift-Record': report.id,
+  });
+}
+
+export interface AcceptInput {
+  target: string;
+  time: Date;
+  by: { name: string; email: string };
+  reason: string;
+  scope: 'all' | 'keys';
+  keys: string[];
+  snapshot: { id: string | null; tree: string };
+  baselineBefore: string | undefined;
+  baselineAfter: string;
+  changes: Change[];
+}
+
+export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head: TargetHead): Promise<AcceptRecord> {
+  const record: AcceptRecord = {
+    format: 1,
+    kind: 'accept',
+    id: newRecordId(input.time),
+    target: input.target,
+    time: input.time.toISOString(),
+    by: input.by,
+    reason: input.reason,
+    scope: input.scope,
+    keys: input.keys,
+    snapshot: input.snapshot,
+    baseline: { before: input.baselineBefore ?? null, after: input.baselineAfter },
+    changes: input.changes,
+    tool: { ...TOOL },
+  };
+  head.baseline = { accept: record.id, time: record.time, tree: input.baselineAfter, by: `${input.by.name} <${input.by.email}>` };
+  const n = input.changes.length;
+  await writer.commit(
+    [LedgerWriter.record(input.target, record.id, 'accept', record), { path: baselinePath(input.target), tree: input.baselineAfter }, headEdit(head)],
+    `accept ${input.target}: ${n} ${n === 1 ? 'change' : 'changes'} by ${input.by.name}: ${firstLine(input.reason)}`,
+    { 'Drift-Target': input.target, 'Drift-Kind': 'accept', 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
+  );
+  return record;
+}
+
+function firstLine(text: string): string {
+  const line = text.split('\n')[0].trim();
+  return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}

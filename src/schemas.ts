@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+
+/**
+ * The JSON Schemas in `schemas/` are the contract for the config file and for every ledger record.
+ * This module compiles them once per process (lazily) and turns ajv's errors into readable issues.
+ */
+export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard';
+
+const compiled = new Map<SchemaName, ValidateFunction>();
+let ajv: Ajv2020 | undefined;
+
+export function schemaUrl(name: SchemaName): URL {
+  return new URL(`../../schemas/${name}.schema.json`, import.meta.url);
+}
+
+export function validatorFor(name: SchemaName): ValidateFunction {
+  let validate = compiled.get(name);
+  if (!validate) {
+    ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    const schema = JSON.parse(readFileSync(schemaUrl(name), 'utf8')) as object;
+    validate = ajv.compile(schema);
+    compiled.set(name, validate);
+  }
+  return validate;
+}
+
+export interface SchemaIssue {
+  /** Dotted path to the offending field, for example `sources[0].watch`; empty for the root. */
+  path: string;
+  /** The same location as a JSON Pointer-ish array, for looking up source positions. */
+  segments: (string | number)[];
+  message: string;
+}
+
+/** Validates `value`; returns every issue found (empty when valid). */
+export function validateAgainst(name: SchemaName, value: unknown): SchemaIssue[] {
+  const validate = validatorFor(name);
+  if (validate(value)) return [];
+  return describeErrors(validate.errors ?? [], value);
+}
+
+function describeErrors(errors: ErrorObject[], root: unknown): SchemaIssue[] {
+  const issues: SchemaIssue[] = [];
+  const seen = new Set<string>();
+  // oneOf/if/then produce wrapper errors that only repeat their branches; keep the specific ones.
+  const specific = errors.filter((e) => e.keyword !== 'if' && e.keyword !== 'oneOf' && e.keyword !== 'allOf');
+  const byPath = new Map<string, ErrorObject[]>();
+  for (const error of specific) {
+    const list = byPath.get(error.instancePath) ?? [];
+    list.push(error);
+    byPath.set(error.instancePath, list);
+  }
+  for (const [instancePath, list] of byPath) {
+    // A oneOf of "string or array" fails with one type error per branch: report them as one.
+    const typeErrors = list.filter((e) => e.keyword === 'type');
+    const rest = list.filter((e) => e.keyword !== 'type');
+    const candidates = rest.length > 0 ? rest : typeErrors.length > 0 ? [mergeTypeErrors(typeErrors)] : [];
+    for (const error of candidates) {
+      let segments = pointerSegments(instancePath);
+      let message: string;
+      const params = error.params as Record<string, unknown>;
+      switch (error.keyword) {
+        case 'required':
+          segments = [...segments, String(params.missingProperty)];
+          message = 'is required';
+          break;
+        case 'additionalProperties':
+          segments = [...segments, String(params.additionalProperty)];
+          message = `is not a known field${knownFieldsHint(error)}`;
+          break;
+        case 'enum':
+          message = `must be one of ${(params.allowedValues as unknown[]).map(String).join(', ')} (got ${show(valueAt(root, segments))})`;
+          break;
+        case 'const':
+          message = `must be ${JSON.stringify(params.allowedValue)} (got ${show(valueAt(root, segments))})`;
+          break;
+        case 'type':
+          message = `must be ${String(params.type).replace(/,/g, ' or ')} (got ${typeName(valueAt(root, segments))})`;
+          break;
+        case 'pattern':
+          message = `${show(valueAt(root, segments))} is not allowed here (must match ${String(params.pattern)})`;
+          break;
+        case 'minItems':
+          message = `must have at least ${String(params.limit)} item(s)`;
+          break;
+        case 'minLength':
+          message = 'must not be empty';
+          break;
+        default:
+          message = error.message ?? 'is invalid';
+      }
+      const path = formatPath(segments);
+      const dedupe = `${path}\u0000${message}`;
+      if (seen.has(dedupe)) continue;
+      seen.add(dedupe);
+      issues.push({ path, segments, message });
+    }
+  }
+  return issues;
+}
+
+function mergeTypeErrors(errors: ErrorObject[]): ErrorObject {
+  const types = [...new Set(errors.map((e) => String((e.params as { type: string }).type)))];
+  return { ...errors[0], params: { type: types.join(',') } };
+}
+
+function knownFieldsHint(error: ErrorObject): string {
+  const properties = (error.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
+  if (!properties) return '';
+  return ` (known: ${Object.keys(properties).join(', ')})`;
+}
+
+function pointerSegments(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((part) => (/^\d+$/.test(part) ? Number(part) : part));
+}
+
+export function formatPath(segments: readonly (string | number)[]): string {
+  let out = '';
+  for (const segment of segments) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else out += out === '' ? segment : `.${segment}`;
+  }
+  return out;
+}
+
+function valueAt(root: unknown, segments: readonly (string | number)[]): unknown {
+  let value = root;
+  for (const segment of segments) {
+    if (value === null || typeof value !== 'object') return undefined;
+    value = (value as Record<string | number, unknown>)[segment];
+  }
+  return value;
+}
+
+function show(value: unknown): string {
+  return value === undefined ? 'nothing' : JSON.stringify(value);
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value} ${JSON.stringify(value)}`;
+}
