@@ -56,13 +56,14 @@ export function loadConfig(file: string): Config {
 
 export function parseConfig(text: string, file: string): Config {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
-  const display = path.basename(file) === file ? file : path.relative(process.cwd(), file) || file;
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const relative = path.relative(process.cwd(), file);
+  const display = relative && !relative.startsWith('..') ? relative : file;
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => {
         const pos = error.linePos?.[0];
-        return { file: pos ? `${display}:${pos.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0]}` };
+        return { file: pos ? `${display}:${pos.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     );
   }
