@@ -17,7 +17,7 @@ export function schemaUrl(name: SchemaName): URL {
 export function validatorFor(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (!validate) {
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, allowUnionTypes: true });
+    ajv ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
     const schema = JSON.parse(readFileSync(schemaUrl(name), 'utf8')) as object;
     validate = ajv.compile(schema);
     compiled.set(name, validate);
