@@ -5,7 +5,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.
  * The JSON Schemas in `schemas/` are the contract for the config file and for every ledger record.
  * This module compiles them once per process (lazily) and turns ajv's errors into readable issues.
  */
-export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard';
+export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox';
 
 const compiled = new Map<SchemaName, ValidateFunction>();
 let ajv: Ajv2020 | undefined;
@@ -17,7 +17,7 @@ export function schemaUrl(name: SchemaName): URL {
 export function validatorFor(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (!validate) {
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true });
+    ajv ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
     const schema = JSON.parse(readFileSync(schemaUrl(name), 'utf8')) as object;
     validate = ajv.compile(schema);
     compiled.set(name, validate);

@@ -33,6 +33,8 @@ export interface SeverityRule {
   source?: string;
   target?: string;
   severity: Severity;
+  /** Drift class for alert grouping; absent means the default class "drift". */
+  alert?: string;
 }
 
 export interface SeverityConfig {
@@ -46,6 +48,37 @@ export interface LedgerConfig {
   path?: string;
 }
 
+export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook';
+export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';
+
+export interface ChannelConfig {
+  name: string;
+  kind: ChannelKind;
+  minSeverity: Severity;
+  /** Only these targets (undefined: all). */
+  targets?: string[];
+  /** Only targets carrying all these labels. */
+  labels?: Record<string, string>;
+  events: AlertEventName[];
+  /** file: absolute path of the JSON-lines log, and of the optional text log. */
+  path?: string;
+  textPath?: string;
+  /** slack: env var with the webhook URL; webhook: env var with the URL and the signing secret. */
+  urlEnv?: string;
+  secretEnv?: string;
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface AlertsConfig {
+  /** Absolute folder of user templates overriding built-ins. */
+  templates?: string;
+  repeatIntervalMs: number | null;
+  reportUrl?: string;
+  channels: ChannelConfig[];
+  digest: { sinceMs: number; channels?: string[] };
+}
+
 export interface Config {
   /** Absolute path of the config file; undefined for the built-in defaults. */
   file: string;
@@ -55,6 +88,7 @@ export interface Config {
   ledger: LedgerConfig;
   targets: TargetConfig[];
   severity: SeverityConfig;
+  alerts: AlertsConfig;
 }
 
 export const DEFAULT_BRANCH = 'drift-ledger';
@@ -70,4 +104,12 @@ export function severityRank(severity: Severity): number {
 export function mostSevere(a: Severity | undefined, b: Severity): Severity {
   if (a === undefined) return b;
   return severityRank(a) <= severityRank(b) ? a : b;
+}
+
+/** Parses durations like 500ms, 30s, 15m, 24h, 7d, 2w into milliseconds. */
+export function parseDuration(text: string): number {
+  const m = /^(\d+)(ms|s|m|h|d|w)$/.exec(text.trim());
+  if (!m) throw new Error(`not a duration: ${text} (use for example 30s, 15m, 24h, 7d)`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 }[m[2] as 'ms'];
+  return Number(m[1]) * unit;
 }

@@ -9,7 +9,12 @@ import {
   DEFAULT_BRANCH,
   DEFAULT_TARGET,
   DRIFTIGNORE_FILE_NAME,
+  parseDuration,
+  type AlertEventName,
+  type AlertsConfig,
   type ChangeKind,
+  type ChannelConfig,
+  type ChannelKind,
   type Config,
   type Severity,
   type SeverityRule,
@@ -32,8 +37,30 @@ interface RawConfig {
   targets?: { name: string; enabled?: boolean; labels?: Record<string, string>; sources: RawSource[] }[];
   severity?: {
     default?: Severity;
-    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity }[];
+    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity; alert?: string }[];
   };
+  alerts?: {
+    templates?: string;
+    repeat_interval?: string;
+    report_url?: string;
+    channels?: RawChannel[];
+    digest?: { since?: string; channels?: string[] };
+  };
+}
+interface RawChannel {
+  name?: string;
+  kind: ChannelKind;
+  min_severity?: Severity;
+  targets?: string[];
+  labels?: Record<string, string>;
+  events?: AlertEventName[];
+  path?: string;
+  text_path?: string;
+  webhook_env?: string;
+  url_env?: string;
+  secret_env?: string;
+  timeout?: string;
+  retries?: number;
 }
 
 /** Where the config is: `--config PATH` if given, else `driftctl.yml` in `cwd`. */
@@ -154,8 +181,43 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(rule.source ? { source: rule.source } : {}),
       ...(rule.target ? { target: rule.target } : {}),
       severity: rule.severity,
+      ...(rule.alert ? { alert: rule.alert } : {}),
     };
   });
+
+  const channelNames = new Set<string>();
+  const channels: ChannelConfig[] = (raw.alerts?.channels ?? []).map((channel, index) => {
+    const name = channel.name ?? channel.kind;
+    if (channelNames.has(name)) issue(['alerts', 'channels', index, 'name'], `duplicate channel name "${name}" (give each channel a unique name)`);
+    channelNames.add(name);
+    for (const t of channel.targets ?? []) {
+      if (!targets.some((target) => target.name === t)) issue(['alerts', 'channels', index, 'targets'], `unknown target "${t}" (known: ${targets.map((x) => x.name).join(', ')})`);
+    }
+    return {
+      name,
+      kind: channel.kind,
+      minSeverity: channel.min_severity ?? 'info',
+      ...(channel.targets ? { targets: channel.targets } : {}),
+      ...(channel.labels ? { labels: channel.labels } : {}),
+      events: channel.events ?? ['opened', 'updated', 'reminded', 'resolved'],
+      ...(channel.path ? { path: path.resolve(dir, channel.path) } : {}),
+      ...(channel.text_path ? { textPath: path.resolve(dir, channel.text_path) } : {}),
+      ...(channel.webhook_env ?? channel.url_env ? { urlEnv: channel.webhook_env ?? channel.url_env } : {}),
+      ...(channel.secret_env ? { secretEnv: channel.secret_env } : {}),
+      timeoutMs: channel.timeout ? parseDuration(channel.timeout) : 10_000,
+      retries: channel.retries ?? 3,
+    };
+  });
+  for (const [i, name] of (raw.alerts?.digest?.channels ?? []).entries()) {
+    if (!channelNames.has(name)) issue(['alerts', 'digest', 'channels', i], `unknown channel "${name}" (known: ${[...channelNames].join(', ') || 'none configured'})`);
+  }
+  const alerts: AlertsConfig = {
+    ...(raw.alerts?.templates ? { templates: path.resolve(dir, raw.alerts.templates) } : {}),
+    repeatIntervalMs: raw.alerts?.repeat_interval ? parseDuration(raw.alerts.repeat_interval) : null,
+    ...(raw.alerts?.report_url ? { reportUrl: raw.alerts.report_url } : {}),
+    channels,
+    digest: { sinceMs: raw.alerts?.digest?.since ? parseDuration(raw.alerts.digest.since) : 86_400_000, ...(raw.alerts?.digest?.channels ? { channels: raw.alerts.digest.channels } : {}) },
+  };
 
   return {
     file,
@@ -167,6 +229,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },
+    alerts,
   };
 }
 

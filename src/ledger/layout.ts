@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 export const LEDGER_FORMAT = 1;
 export const LEDGER_META_PATH = 'ledger.json';
 
-export type RecordKind = 'snapshot' | 'report' | 'accept';
+export type RecordKind = 'snapshot' | 'report' | 'accept' | 'alert';
 
 export function targetRoot(target: string): string {
   return `targets/${target}`;
@@ -69,4 +69,14 @@ export function parseTrailers(message: string): Trailers {
 
 export function headPath(target: string): string {
   return `targets/${target}/head.json`;
+}
+
+export function alertsPath(target: string): string {
+  return `targets/${target}/alerts.json`;
+}
+
+/** Undelivered notifications wait here; each is removed by the commit that records its delivery. */
+export const OUTBOX_DIR = 'outbox';
+export function outboxPath(id: string): string {
+  return `${OUTBOX_DIR}/${id}.json`;
 }

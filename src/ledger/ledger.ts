@@ -106,7 +106,7 @@ export class Ledger {
 }
 
 /** Edits to apply to a tree: a path set to a blob's bytes or to an existing tree. */
-type Edit = { path: string; blob: Buffer } | { path: string; tree: string };
+export type Edit = { path: string; blob: Buffer } | { path: string; tree: string } | { path: string; remove: true };
 
 /**
  * Stages commits on top of a base commit. Nothing is visible until `publish`, which moves the
@@ -224,7 +224,9 @@ async function applyEdits(store: GitStore, baseTree: string | undefined, edits: 
       node.entries.set(part, child);
       node = child;
     }
-    if ('blob' in edit) {
+    if ('remove' in edit) {
+      node.entries.delete(leaf);
+    } else if ('blob' in edit) {
       node.entries.set(leaf, { mode: '100644', oid: await store.writeObject('blob', edit.blob) });
     } else {
       node.entries.set(leaf, { mode: '40000', oid: edit.tree });
@@ -233,8 +235,10 @@ async function applyEdits(store: GitStore, baseTree: string | undefined, edits: 
   const write = async (node: DraftTree): Promise<string> => {
     const entries: TreeEntry[] = [];
     for (const [name, value] of node.entries) {
-      if ('entries' in value) entries.push({ mode: '040000', name, oid: await write(value) });
-      else entries.push({ mode: value.mode, name, oid: value.oid });
+      if ('entries' in value) {
+        if (value.entries.size === 0) continue; // git has no empty directories
+        entries.push({ mode: '040000', name, oid: await write(value) });
+      } else entries.push({ mode: value.mode, name, oid: value.oid });
     }
     const content = encodeTree(entries);
     return store.writeObject('tree', content, objectId('tree', content));

@@ -6,7 +6,8 @@ import type { AcceptRecord } from '../ledger/records.js';
 import { createKeyMatcher } from '../match/glob.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { readHead, stageAccept } from './record-steps.js';
-import { openWorkspace, resolveActor, signatureAt, singleTarget, withLock } from './workspace.js';
+import { deliveryContext, openWorkspace, resolveActor, signatureAt, singleTarget, withLock } from './workspace.js';
+import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, type DeliveryOutcome } from '../alerts/alert-engine.js';
 
 export interface AcceptOptions extends ConfigOption {
   target?: string;
@@ -23,6 +24,9 @@ export interface AcceptResult {
   accepted: Change[];
   /** Changes between the new baseline and the latest snapshot that stay open. */
   remaining: number;
+  /** Alerts resolved because their drift was accepted. */
+  resolvedAlerts: number;
+  deliveries: DeliveryOutcome[];
   branch: string;
   tip: string;
 }
@@ -37,7 +41,8 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
   if (!options.all && options.keys.length === 0) throw new DriftError('KEYS_REQUIRED', 'name the entries to accept (accept KEY...), or accept everything with --all', {});
   if (options.all && options.keys.length > 0) throw new DriftError('KEYS_AND_ALL', 'give either KEY... or --all, not both', {});
   const ws = openWorkspace(deps, options);
-  const target = singleTarget(ws.config, options.target).name;
+  const targetConfig = singleTarget(ws.config, options.target);
+  const target = targetConfig.name;
 
   return withLock(ws, deps, 'accept', async () => {
     const base = await ws.ledger.requireTip();
@@ -78,7 +83,7 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
       return finish(writer, time);
     }
     if (selected.length === 0 && newBaseline === baselineTree) {
-      return { target, status: 'nothing-to-accept', accepted: [], remaining: 0, branch: ws.config.ledger.branch, tip: base };
+      return { target, status: 'nothing-to-accept', accepted: [], remaining: 0, resolvedAlerts: 0, deliveries: [], branch: ws.config.ledger.branch, tip: base };
     }
     const time = deps.now();
     return finish(ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time)), time);
@@ -101,9 +106,14 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
         },
         head,
       );
+      // Alerts whose drift is now part of the baseline resolve (reason: accepted); nothing new opens.
+      const remainingChanges = changes.filter((c) => !selected.includes(c));
+      const state = await readAlertsState(ws.ledger, base, target);
+      const staged = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target: targetConfig, changes: remainingChanges, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
+      const payloads = renderNotices(ws.channels, ws.templates, staged.notices, time.toISOString());
+      const deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time);
       const tip = (await writer.publish()) as string;
-      const remaining = options.all ? 0 : changes.length - selected.length;
-      return { target, status: 'accepted', record, accepted: selected, remaining, branch: ws.config.ledger.branch, tip };
+      return { target, status: 'accepted', record, accepted: selected, remaining: remainingChanges.length, resolvedAlerts: staged.events.filter((e) => e.event === 'resolved').length, deliveries, branch: ws.config.ledger.branch, tip };
     }
   });
 }

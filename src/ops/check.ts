@@ -1,8 +1,10 @@
+import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, type DeliveryOutcome, type StagedAlerts } from '../alerts/alert-engine.js';
 import type { DriftReport } from '../drift/report.js';
-import { DriftError } from '../errors.js';
+import { DriftError, isDriftError, messageOf } from '../errors.js';
+import type { AlertNotice } from '../render/views.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type StagedSnapshot } from './record-steps.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import { deliveryContext, openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -12,68 +14,116 @@ export interface SnapshotSummary {
   errors: number;
 }
 
+/** A target that could not be checked (a source failed): shown and logged, never drift, never resolves an alert. */
+export interface TargetFailure {
+  target: string;
+  code: string;
+  message: string;
+}
+
+export interface AlertSummary {
+  target: string;
+  opened: number;
+  updated: number;
+  reminded: number;
+  resolved: number;
+  open: number;
+  /** Why no alert was evaluated, when none was. */
+  note: string | null;
+}
+
 export interface CheckResult {
-  status: 'clean' | 'drift';
+  status: 'clean' | 'drift' | 'error';
   reports: DriftReport[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
+  failures: TargetFailure[];
+  alerts: AlertSummary[];
+  deliveries: DeliveryOutcome[];
   branch: string;
   tip: string;
 }
 
-export interface SnapshotResult {
-  snapshots: SnapshotSummary[];
-  skipped: { target: string; reason: string }[];
-  branch: string;
-  tip: string;
+export interface CheckOptions extends ConfigOption, TargetFilter {
+  /** Evaluate the alert lifecycle and notify (default true; `--no-alert` turns it off). */
+  alert?: boolean;
 }
 
-/** Observes every selected target and commits a snapshot of each (no report). */
-export async function snapshot(deps: OpDeps, options: ConfigOption & TargetFilter): Promise<SnapshotResult> {
-  const result = await observeAndRecord(deps, options, false);
-  return { snapshots: result.snapshots, skipped: result.skipped, branch: result.branch, tip: result.tip };
+/** Observes every selected target and commits a snapshot of each (no report, no alerts). */
+export async function snapshot(deps: OpDeps, options: ConfigOption & TargetFilter): Promise<CheckResult> {
+  return observeAndRecord(deps, { ...options, alert: false }, false);
 }
 
 /**
- * Snapshot, diff against the baseline, and commit the drift report, for every selected target.
- * All commits land together: the ledger ref moves once, at the end.
+ * Snapshot, diff against the baseline, and commit the drift report for every selected target;
+ * then run the alert lifecycle and deliver notifications. A target whose source fails is a
+ * failure of that target only. All commits land together: the ledger ref moves once, at the end.
  */
-export async function check(deps: OpDeps, options: ConfigOption & TargetFilter): Promise<CheckResult> {
+export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckResult> {
   return observeAndRecord(deps, options, true);
 }
 
-async function observeAndRecord(deps: OpDeps, options: ConfigOption & TargetFilter, withReport: boolean): Promise<CheckResult> {
+async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {
   const ws = openWorkspace(deps, options);
   const { selected, disabled } = selectTargets(ws.config, options.targets);
+  const alerting = withReport && options.alert !== false;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
     const reports: DriftReport[] = [];
     const snapshots: SnapshotSummary[] = [];
+    const failures: TargetFailure[] = [];
+    const alerts: AlertSummary[] = [];
+    const notices: AlertNotice[] = [];
     for (const target of selected) {
       const head = await readHead(ws.ledger, base, target.name);
       if (withReport && !head.baseline) {
         throw new DriftError('NO_BASELINE', `target "${target.name}" has no baseline yet (run "driftctl init" to record one)`, { data: { target: target.name } });
       }
-      const observation = await observeTarget(ws, target, deps);
-      const staged: StagedSnapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
-      snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: observation.errors.length });
-      if (withReport) {
-        deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
-        const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree);
-        await stageReport(writer, report, head);
-        reports.push(report);
+      const firstCheck = head.report === null;
+      let staged: StagedSnapshot;
+      try {
+        const observation = await observeTarget(ws, target, deps);
+        staged = await stageSnapshot(ws, writer, target.name, observation, time, head);
+      } catch (error) {
+        if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
+        failures.push({ target: target.name, code: error.code, message: messageOf(error) });
+        continue;
       }
+      snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: staged.record.errors.length });
+      if (!withReport) continue;
+      deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
+      const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree);
+      await stageReport(writer, report, head);
+      reports.push(report);
+      if (!alerting) continue;
+      const state = await readAlertsState(ws.ledger, base, target.name);
+      const result = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target, changes: report.changes, reportId: report.id, firstCheck, reason: 'drift-gone' }, time);
+      notices.push(...result.notices);
+      alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
+    }
+    let deliveries: DeliveryOutcome[] = [];
+    if (alerting) {
+      const payloads = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
+      deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time);
     }
     const tip = (await writer.publish()) as string;
     return {
-      status: reports.some((r) => r.status === 'drift') ? 'drift' : 'clean',
+      status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift') ? 'drift' : 'clean',
       reports,
       snapshots,
       skipped: disabled.map((t) => ({ target: t.name, reason: 'disabled (enabled: false)' })),
+      failures,
+      alerts,
+      deliveries,
       branch: ws.config.ledger.branch,
       tip,
     };
   });
+}
+
+export function alertSummary(staged: StagedAlerts, note: string | null): AlertSummary {
+  const count = (event: string): number => staged.events.filter((e) => e.event === event).length;
+  return { target: staged.target, opened: count('opened'), updated: count('updated'), reminded: count('reminded'), resolved: count('resolved'), open: staged.open, note };
 }

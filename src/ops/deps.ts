@@ -1,3 +1,4 @@
+import type { HttpPoster } from '../channels/http-poster.js';
 import type { ProgressListener } from '../progress.js';
 
 /**
@@ -12,6 +13,10 @@ export interface OpDeps {
   onProgress?: ProgressListener;
   /** How long a writing operation waits for another driftctl to release the ledger. */
   lockTimeoutMs: number;
+  /** Where the console alert channel writes (default: nowhere). */
+  writeConsole?: (text: string) => void;
+  /** HTTP client for Slack and webhook channels (default: undici with retries). */
+  http?: HttpPoster;
 }
 
 export interface ConfigOption {

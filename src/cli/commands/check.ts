@@ -7,6 +7,7 @@ import type { GlobalArgs } from '../io.js';
 
 interface TargetArgs extends GlobalArgs {
   target?: string[];
+  alert?: boolean;
 }
 
 const targetOption = <T>(y: Argv<T>): Argv<T & TargetArgs> =>
@@ -16,10 +17,11 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
   return {
     command: ['check', 'run'],
     describe: 'Snapshot, compare with the baseline, and commit the drift report (exit 2 on drift)',
-    builder: targetOption,
+    builder: (y: Argv<GlobalArgs>) =>
+      targetOption(y).option('alert', { type: 'boolean', default: true, describe: 'Run the alert lifecycle and notify channels (--no-alert skips it)' }) as Argv<TargetArgs>,
     handler: async (argv) => {
-      const result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target });
-      ctx.exitCode = result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
+      const result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, alert: argv.alert });
+      ctx.exitCode = result.status === 'error' ? ExitCode.Error : result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const out: string[] = [];
@@ -33,6 +35,15 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
           if (several) out.push('');
         }
         for (const s of result.skipped) out.push(`target ${s.target}: skipped, ${s.reason}`);
+        for (const f of result.failures) out.push(`target ${f.target}: ${paint(style, '1;31', 'ERROR')}, not checked: ${f.message}`);
+        for (const a of result.alerts) {
+          const moved = [a.opened && `${a.opened} opened`, a.updated && `${a.updated} updated`, a.reminded && `${a.reminded} reminded`, a.resolved && `${a.resolved} resolved`].filter(Boolean);
+          if (moved.length > 0 || a.note) out.push(`alerts ${a.target}: ${[...moved, `${a.open} open`].join(', ')}${a.note ? ` (${a.note})` : ''}`);
+        }
+        for (const d of result.deliveries) {
+          if (d.status !== 'delivered') out.push(`${paint(style, '33', 'not delivered')} (${d.status === 'queued' ? 'kept in the outbox for the next run' : 'still in the outbox'}): ${d.error}`);
+          else if (d.retried) out.push(`delivered from the outbox: ${d.channel} ${d.subject}`);
+        }
         out.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
         return out.join('\n');
       });
@@ -47,10 +58,12 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
     builder: targetOption,
     handler: async (argv) => {
       const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target });
+      if (result.failures.length > 0) ctx.exitCode = ExitCode.Error;
       ctx.emit(argv, result, () =>
         [
           ...result.snapshots.map((s) => `${s.id}  target ${s.target}: ${s.entries} entries${s.errors ? `, ${s.errors} unreadable` : ''}`),
           ...result.skipped.map((s) => `target ${s.target}: skipped, ${s.reason}`),
+          ...result.failures.map((f) => `target ${f.target}: ERROR, not observed: ${f.message}`),
         ].join('\n'),
       );
     },

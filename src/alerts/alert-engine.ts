@@ -1,0 +1,277 @@
+import type { Config, TargetConfig } from '../config/config.js';
+import type { Change } from '../drift/report.js';
+import { isDriftError, messageOf } from '../errors.js';
+import { alertsPath, newRecordId, OUTBOX_DIR, outboxPath, recordPath } from '../ledger/layout.js';
+import type { Edit, Ledger, LedgerWriter } from '../ledger/ledger.js';
+import { encodeRecord } from '../ledger/records.js';
+import type { Channel, DeliveryContext, Payload } from '../channels/channel.js';
+import { channelWants } from '../channels/channel.js';
+import type { TemplateEnv } from '../render/template-env.js';
+import { summarizeChanges, type AlertNotice } from '../render/views.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { DEFAULT_ALERT_CLASS, evaluateAlerts, type AlertTransition, type OpenAlert } from './lifecycle.js';
+
+/**
+ * Runs the alert lifecycle against the ledger: reads a target's open alerts, evaluates the new
+ * drift, stages the alert events and state, and routes notices to channels. Delivery goes
+ * through the outbox: what cannot be delivered is committed under `outbox/` and retried by the
+ * next run; what is delivered is removed in the same commit that records the run.
+ */
+export interface AlertsState {
+  format: 1;
+  kind: 'alerts';
+  target: string;
+  evaluatedReport: string | null;
+  open: Record<string, OpenAlert>;
+}
+
+export interface AlertEventRecord {
+  format: 1;
+  kind: 'alert';
+  id: string;
+  alert: string;
+  fingerprint: string;
+  target: string;
+  source: string;
+  class: string;
+  event: AlertTransition['event'];
+  time: string;
+  severity: OpenAlert['severity'];
+  summary: { total: number; added: number; removed: number; changed: number };
+  changes: Change[];
+  report: string | null;
+  reason: 'drift-gone' | 'accepted' | null;
+  notified: string[];
+  tool: { name: string; version: string };
+}
+
+export interface OutboxEntry {
+  format: 1;
+  kind: 'outbox';
+  id: string;
+  channel: string;
+  channelKind: Payload['kind'];
+  subject: string;
+  body: string;
+  text?: string;
+  created: string;
+  attempts: number;
+  lastError: string;
+}
+
+export async function readAlertsState(ledger: Ledger, commit: string | undefined, target: string): Promise<AlertsState> {
+  const state = commit ? await ledger.readJson<AlertsState>(commit, alertsPath(target)) : undefined;
+  return state ?? { format: 1, kind: 'alerts', target, evaluatedReport: null, open: {} };
+}
+
+export interface TargetAlertInput {
+  target: TargetConfig;
+  changes: Change[];
+  reportId: string | null;
+  firstCheck: boolean;
+  reason: 'drift-gone' | 'accepted';
+}
+
+export interface StagedAlerts {
+  target: string;
+  transitions: AlertTransition[];
+  events: AlertEventRecord[];
+  notices: AlertNotice[];
+  open: number;
+}
+
+/** Evaluates one target and, when anything changed, stages one `alert` commit. */
+export async function stageTargetAlerts(
+  config: Config,
+  channels: Channel[],
+  writer: LedgerWriter | undefined,
+  state: AlertsState,
+  input: TargetAlertInput,
+  now: Date,
+): Promise<StagedAlerts> {
+  const classes = new Map<string, string>();
+  for (const rule of config.severity.rules) if (!classes.has(rule.id)) classes.set(rule.id, rule.alert ?? DEFAULT_ALERT_CLASS);
+  const time = now.toISOString();
+  const { open, transitions } = evaluateAlerts({
+    target: input.target.name,
+    open: state.open,
+    changes: input.changes,
+    classOf: (change) => classes.get(change.rule) ?? DEFAULT_ALERT_CLASS,
+    now: time,
+    newId: () => newRecordId(now),
+    repeatIntervalMs: config.alerts.repeatIntervalMs,
+    reportId: input.reportId,
+    firstCheck: input.firstCheck,
+    resolveReason: input.reason,
+  });
+  const notices: AlertNotice[] = [];
+  const events: AlertEventRecord[] = [];
+  for (const t of transitions) {
+    const notice: AlertNotice | undefined = t.notify
+      ? {
+          event: t.notify,
+          time,
+          alertId: t.alert.id,
+          fingerprint: t.alert.fingerprint,
+          alertClass: t.alert.class,
+          target: t.alert.target,
+          labels: input.target.labels,
+          source: t.alert.source,
+          severity: t.alert.severity,
+          openedAt: t.alert.openedAt,
+          changes: t.changes,
+          reportId: input.reportId,
+          reportLink: reportLink(config, input.target.name, input.reportId),
+          reason: t.reason,
+        }
+      : undefined;
+    if (notice) notices.push(notice);
+    const summary = summarizeChanges(t.changes);
+    events.push({
+      format: 1,
+      kind: 'alert',
+      id: newRecordId(now),
+      alert: t.alert.id,
+      fingerprint: t.alert.fingerprint,
+      target: t.alert.target,
+      source: t.alert.source,
+      class: t.alert.class,
+      event: t.event,
+      time,
+      severity: t.alert.severity,
+      summary: { total: summary.total, added: summary.added, removed: summary.removed, changed: summary.changed },
+      changes: t.changes,
+      report: input.reportId,
+      reason: t.reason,
+      notified: notice ? channels.filter((c) => channelWants(c.config, notice)).map((c) => c.config.name) : [],
+      tool: { name: TOOL_NAME, version: TOOL_VERSION },
+    });
+  }
+  const next: AlertsState = { format: 1, kind: 'alerts', target: input.target.name, evaluatedReport: input.reportId, open };
+  if (writer && events.length > 0) {
+    const edits: Edit[] = events.map((e) => ({ path: recordPath(e.target, e.id, 'alert'), blob: encodeRecord('alert', e) }));
+    edits.push({ path: alertsPath(input.target.name), blob: encodeRecord('alerts', next) });
+    const counts = ['opened', 'updated', 'reminded', 'resolved']
+      .map((kind) => [kind, events.filter((e) => e.event === kind).length] as const)
+      .filter(([, n]) => n > 0)
+      .map(([kind, n]) => `${n} ${kind}`);
+    const highest = events.map((e) => e.severity).sort((a, b) => ['critical', 'high', 'medium', 'low', 'info'].indexOf(a) - ['critical', 'high', 'medium', 'low', 'info'].indexOf(b))[0];
+    await writer.commit(edits, `alert ${input.target.name}: ${counts.length ? counts.join(', ') : 'no transitions'}, ${Object.keys(open).length} open`, {
+      'Drift-Target': input.target.name,
+      'Drift-Kind': 'alert',
+      ...(highest ? { 'Drift-Severity': highest } : {}),
+      ...(events.length === 1 ? { 'Drift-Record': events[0].id, 'Drift-Alert': events[0].alert, 'Drift-Event': events[0].event } : {}),
+    });
+  }
+  return { target: input.target.name, transitions, events, notices, open: Object.keys(open).length };
+}
+
+export function reportLink(config: Config, target: string, reportId: string | null): string | null {
+  if (!config.alerts.reportUrl || !reportId) return null;
+  const filePath = recordPath(target, reportId, 'report');
+  return config.alerts.reportUrl
+    .replace(/\{path\}/g, filePath)
+    .replace(/\{id\}/g, reportId)
+    .replace(/\{target\}/g, encodeURIComponent(target))
+    .replace(/\{branch\}/g, encodeURIComponent(config.ledger.branch));
+}
+
+/** Renders each notice for every channel that wants it. */
+export function renderNotices(channels: Channel[], templates: TemplateEnv, notices: AlertNotice[], now: string): Payload[] {
+  const payloads: Payload[] = [];
+  for (const notice of notices) for (const channel of channels) if (channelWants(channel.config, notice)) payloads.push(channel.renderAlert(notice, templates, now));
+  return payloads;
+}
+
+export interface DeliveryOutcome {
+  channel: string;
+  subject: string;
+  status: 'delivered' | 'queued' | 'kept';
+  error: string | null;
+  /** True when this delivery came from the outbox of an earlier run. */
+  retried: boolean;
+}
+
+/**
+ * Delivers the outbox of `base` and then the new payloads, and stages one `outbox` commit if the
+ * outbox changed. A payload whose channel is no longer configured stays in the outbox.
+ */
+export async function deliverWithOutbox(
+  ledger: Ledger,
+  base: string | undefined,
+  writer: LedgerWriter,
+  channels: Channel[],
+  payloads: Payload[],
+  context: DeliveryContext,
+  now: Date,
+): Promise<DeliveryOutcome[]> {
+  const outcomes: DeliveryOutcome[] = [];
+  const edits: Edit[] = [];
+  const byName = new Map(channels.map((c) => [c.config.name, c]));
+  for (const entry of await readOutbox(ledger, base)) {
+    const channel = byName.get(entry.channel);
+    if (!channel) {
+      outcomes.push({ channel: entry.channel, subject: entry.subject, status: 'kept', error: `channel "${entry.channel}" is no longer configured`, retried: true });
+      continue;
+    }
+    const error = await tryDeliver(channel, { channel: entry.channel, kind: entry.channelKind, subject: entry.subject, body: entry.body, ...(entry.text !== undefined ? { text: entry.text } : {}) }, context);
+    if (error === null) {
+      edits.push({ path: outboxPath(entry.id), remove: true });
+      outcomes.push({ channel: entry.channel, subject: entry.subject, status: 'delivered', error: null, retried: true });
+    } else {
+      edits.push({ path: outboxPath(entry.id), blob: encodeRecord('outbox', { ...entry, attempts: entry.attempts + 1, lastError: error }) });
+      outcomes.push({ channel: entry.channel, subject: entry.subject, status: 'kept', error, retried: true });
+    }
+  }
+  for (const payload of payloads) {
+    const channel = byName.get(payload.channel) as Channel;
+    const error = await tryDeliver(channel, payload, context);
+    if (error === null) {
+      outcomes.push({ channel: payload.channel, subject: payload.subject, status: 'delivered', error: null, retried: false });
+      continue;
+    }
+    const entry: OutboxEntry = {
+      format: 1,
+      kind: 'outbox',
+      id: `${newRecordId(now)}-${payload.channel}`,
+      channel: payload.channel,
+      channelKind: payload.kind,
+      subject: payload.subject,
+      body: payload.body,
+      ...(payload.text !== undefined ? { text: payload.text } : {}),
+      created: now.toISOString(),
+      attempts: 1,
+      lastError: error,
+    };
+    edits.push({ path: outboxPath(entry.id), blob: encodeRecord('outbox', entry) });
+    outcomes.push({ channel: payload.channel, subject: payload.subject, status: 'queued', error, retried: false });
+  }
+  if (edits.length > 0) {
+    const delivered = outcomes.filter((o) => o.status === 'delivered').length;
+    const waiting = outcomes.filter((o) => o.status !== 'delivered').length;
+    await writer.commit(edits, `outbox: ${delivered} delivered, ${waiting} waiting`, { 'Drift-Kind': 'outbox' });
+  }
+  return outcomes;
+}
+
+async function tryDeliver(channel: Channel, payload: Payload, context: DeliveryContext): Promise<string | null> {
+  try {
+    await channel.deliver(payload, context);
+    return null;
+  } catch (error) {
+    return `${channel.config.kind} channel "${channel.config.name}": ${isDriftError(error) ? error.message : messageOf(error)}`;
+  }
+}
+
+export async function readOutbox(ledger: Ledger, commit: string | undefined): Promise<OutboxEntry[]> {
+  if (!commit) return [];
+  const tree = await ledger.treeAt(commit, OUTBOX_DIR);
+  if (!tree) return [];
+  const entries: OutboxEntry[] = [];
+  for (const file of (await ledger.store.readTree(tree)).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (file.type !== 'blob') continue;
+    entries.push(JSON.parse((await ledger.store.readBlob(file.oid)).toString('utf8')) as OutboxEntry);
+  }
+  return entries;
+}
+

@@ -1,0 +1,72 @@
+import { request } from 'undici';
+import { DriftError } from '../errors.js';
+
+/**
+ * POSTs with timeouts and retries, through undici (the only HTTP client in driftctl).
+ * Retries network errors, timeouts, 429 and 5xx with growing, jittered backoff, honouring
+ * Retry-After (capped); never retries other 4xx. Errors never contain the URL: webhook URLs are
+ * secrets.
+ */
+export interface PostOptions {
+  timeoutMs: number;
+  retries: number;
+}
+
+export interface HttpPoster {
+  post(url: string, body: string, headers: Record<string, string>, options: PostOptions): Promise<{ status: number; attempts: number }>;
+}
+
+const MAX_RETRY_AFTER_MS = 30_000;
+
+export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): HttpPoster {
+  return {
+    async post(url, body, headers, options) {
+      let lastProblem = '';
+      const attempts = 1 + options.retries;
+      for (let attempt = 1; attempt <= attempts; attempt++) {
+        let waitMs = 250 * attempt + Math.floor(Math.random() * 250);
+        try {
+          const response = await request(url, {
+            method: 'POST',
+            body,
+            headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'driftctl', ...headers },
+            headersTimeout: options.timeoutMs,
+            bodyTimeout: options.timeoutMs,
+            signal: AbortSignal.timeout(options.timeoutMs),
+          });
+          const text = (await response.body.text()).slice(0, 200);
+          if (response.statusCode >= 200 && response.statusCode < 300) return { status: response.statusCode, attempts: attempt };
+          lastProblem = `HTTP ${response.statusCode}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
+          const retryable = response.statusCode === 429 || response.statusCode >= 500;
+          if (!retryable) {
+            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, not retried`, { data: { status: response.statusCode, retryable: false } });
+          }
+          const retryAfter = parseRetryAfter(response.headers['retry-after']);
+          if (retryAfter !== undefined) waitMs = Math.min(retryAfter, MAX_RETRY_AFTER_MS);
+        } catch (error) {
+          if (error instanceof DriftError) throw error;
+          lastProblem = describeNetworkError(error, options.timeoutMs);
+        }
+        if (attempt < attempts) await sleep(waitMs);
+      }
+      throw new DriftError('DELIVERY_FAILED', `${lastProblem} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, { data: { retryable: true } });
+    },
+  };
+}
+
+function parseRetryAfter(value: string | string[] | undefined): number | undefined {
+  const text = Array.isArray(value) ? value[0] : value;
+  if (!text) return undefined;
+  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
+  const date = Date.parse(text);
+  return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
+}
+
+function describeNetworkError(error: unknown, timeoutMs: number): string {
+  const e = error as { code?: string; name?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? e.name ?? 'error';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND') return 'host not found';
+  return `network error ${code}`;
+}

@@ -1,0 +1,77 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { ConfigError, type ConfigIssue } from '../errors.js';
+import { registerHelpers } from './helpers.js';
+
+/** The built-in templates shipped in templates/. */
+export const BUILTIN_TEMPLATE_DIR = new URL('../../../templates/', import.meta.url);
+
+export type TemplateName = 'console' | 'file' | 'slack' | 'webhook' | 'digest-console' | 'digest-slack' | 'pr-body';
+export const TEMPLATE_NAMES: TemplateName[] = ['console', 'file', 'slack', 'webhook', 'digest-console', 'digest-slack', 'pr-body'];
+
+export interface TemplateEnv {
+  render(name: TemplateName, view: object): string;
+  /** Where each template came from (a user override or the built-in file). */
+  sources: Record<TemplateName, string>;
+}
+
+/**
+ * A private Handlebars instance (prototype access off, strict: a missing field is an error) with
+ * our helpers and every template compiled. Templates in `userDir` override built-ins by name
+ * (`slack.hbs` replaces the built-in Slack template). `samples` are rendered once at load, so a
+ * template that fails to parse or render is a config error naming its file and line.
+ */
+export function createTemplateEnv(userDir: string | undefined, samples: Partial<Record<TemplateName, object>>): TemplateEnv {
+  const hb = Handlebars.create();
+  registerHelpers(hb);
+  const issues: ConfigIssue[] = [];
+  const sources = {} as Record<TemplateName, string>;
+  const compiled = new Map<TemplateName, HandlebarsTemplateDelegate>();
+  if (userDir && !existsSync(userDir)) issues.push({ file: userDir, path: 'alerts.templates', message: 'template folder does not exist' });
+  const overrides = new Set(userDir && existsSync(userDir) ? readdirSync(userDir).filter((f) => f.endsWith('.hbs')) : []);
+  for (const name of overrides) {
+    if (!TEMPLATE_NAMES.includes(name.slice(0, -4) as TemplateName)) {
+      issues.push({ file: path.join(userDir as string, name), path: '', message: `unknown template name (known: ${TEMPLATE_NAMES.map((n) => `${n}.hbs`).join(', ')})` });
+    }
+  }
+  for (const name of TEMPLATE_NAMES) {
+    const file = overrides.has(`${name}.hbs`) ? path.join(userDir as string, `${name}.hbs`) : new URL(`${name}.hbs`, BUILTIN_TEMPLATE_DIR).pathname;
+    sources[name] = file;
+    try {
+      const text = readFileSync(file, 'utf8');
+      hb.parse(text);
+      const template = hb.compile(text, { noEscape: true, strict: true });
+      compiled.set(name, template);
+      const sample = samples[name];
+      if (sample) template(sample, renderOptions);
+    } catch (error) {
+      issues.push({ file: `${file}${lineOf(error)}`, path: '', message: `template error: ${firstLine(error)}` });
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(issues);
+  return {
+    sources,
+    render(name, view) {
+      const template = compiled.get(name) as HandlebarsTemplateDelegate;
+      try {
+        return template(view, renderOptions);
+      } catch (error) {
+        throw new ConfigError([{ file: `${sources[name]}${lineOf(error)}`, path: '', message: `template error: ${firstLine(error)}` }]);
+      }
+    },
+  };
+}
+
+const renderOptions = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
+
+function lineOf(error: unknown): string {
+  const message = (error as Error).message ?? '';
+  const parse = /Parse error on line (\d+)/.exec(message) ?? /- (\d+):\d+\s*$/m.exec(message);
+  const line = parse?.[1] ?? (error as { lineNumber?: number }).lineNumber;
+  return line ? `:${line}` : '';
+}
+
+function firstLine(error: unknown): string {
+  return ((error as Error).message ?? String(error)).split('\n')[0];
+}

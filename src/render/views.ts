@@ -1,0 +1,178 @@
+import type { Severity } from '../config/config.js';
+import { SEVERITIES } from '../config/config.js';
+import type { Change, DriftSummary } from '../drift/report.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+
+/**
+ * View models: the plain data templates render (pure). Every field is always present (null when
+ * unknown) because templates run in strict mode, where a missing field is an error.
+ */
+export interface ChangeView {
+  source: string;
+  key: string;
+  change: string;
+  severity: Severity;
+  rule: string;
+  before: string | null;
+  after: string | null;
+  beforeSize: number | null;
+  afterSize: number | null;
+}
+
+export interface SeverityCount {
+  severity: Severity;
+  count: number;
+}
+
+export interface SummaryView {
+  total: number;
+  added: number;
+  removed: number;
+  changed: number;
+  highest: string;
+  bySeverity: SeverityCount[];
+}
+
+export interface AlertView {
+  now: string;
+  event: 'opened' | 'updated' | 'reminded' | 'resolved';
+  title: string;
+  headline: string;
+  alert: { id: string; fingerprint: string; class: string; severity: Severity; openedAt: string; state: 'open' | 'resolved' };
+  target: { name: string; labels: { key: string; value: string }[] };
+  source: string;
+  summary: SummaryView;
+  changes: ChangeView[];
+  /** Changes not listed (the message was shortened to fit the channel's limits). */
+  more: number;
+  tier: 'full' | 'truncated' | 'summary';
+  report: { id: string | null; link: string | null };
+  resolution: { reason: string | null };
+  tool: { name: string; version: string };
+}
+
+export interface AlertNotice {
+  event: AlertView['event'];
+  time: string;
+  alertId: string;
+  fingerprint: string;
+  alertClass: string;
+  target: string;
+  labels: Record<string, string>;
+  source: string;
+  severity: Severity;
+  openedAt: string;
+  changes: Change[];
+  reportId: string | null;
+  reportLink: string | null;
+  reason: string | null;
+}
+
+export function changeView(change: Change): ChangeView {
+  return {
+    source: change.source,
+    key: change.key,
+    change: change.change,
+    severity: change.severity,
+    rule: change.rule,
+    before: change.before?.sha256 ?? null,
+    after: change.after?.sha256 ?? null,
+    beforeSize: change.before?.size ?? null,
+    afterSize: change.after?.size ?? null,
+  };
+}
+
+export function summaryView(summary: DriftSummary): SummaryView {
+  return {
+    total: summary.total,
+    added: summary.added,
+    removed: summary.removed,
+    changed: summary.changed,
+    highest: summary.highest,
+    bySeverity: SEVERITIES.filter((s) => summary.bySeverity[s] > 0).map((severity) => ({ severity, count: summary.bySeverity[severity] })),
+  };
+}
+
+export function summarizeChanges(changes: readonly Change[]): DriftSummary {
+  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  let highest: Severity | 'none' = 'none';
+  const counts = { added: 0, removed: 0, changed: 0 };
+  for (const c of changes) {
+    counts[c.change]++;
+    bySeverity[c.severity]++;
+    if (highest === 'none' || SEVERITIES.indexOf(c.severity) < SEVERITIES.indexOf(highest)) highest = c.severity;
+  }
+  return { ...counts, total: changes.length, highest, bySeverity };
+}
+
+/** The view of one alert notification, listing at most `shown` changes. */
+export function alertView(notice: AlertNotice, now: string, shown: number = Number.POSITIVE_INFINITY): AlertView {
+  const summary = summaryView(summarizeChanges(notice.changes));
+  const listed = notice.changes.slice(0, shown);
+  const where = notice.source === notice.target ? notice.target : `${notice.target} (${notice.source})`;
+  const title =
+    notice.event === 'resolved'
+      ? `Drift resolved: ${where}`
+      : notice.event === 'reminded'
+        ? `Drift still open: ${where}`
+        : notice.event === 'updated'
+          ? `Drift changed: ${where}`
+          : `Drift detected: ${where}`;
+  const headline =
+    notice.event === 'resolved'
+      ? `${title}${notice.reason === 'accepted' ? ', the baseline was accepted' : ', back to the baseline'}`
+      : `${title}: ${summary.total} ${summary.total === 1 ? 'change' : 'changes'}, highest ${notice.severity}`;
+  return {
+    now,
+    event: notice.event,
+    title,
+    headline,
+    alert: { id: notice.alertId, fingerprint: notice.fingerprint, class: notice.alertClass, severity: notice.severity, openedAt: notice.openedAt, state: notice.event === 'resolved' ? 'resolved' : 'open' },
+    target: { name: notice.target, labels: Object.entries(notice.labels).map(([key, value]) => ({ key, value })) },
+    source: notice.source,
+    summary,
+    changes: listed.map(changeView),
+    more: notice.changes.length - listed.length,
+    tier: listed.length === notice.changes.length ? 'full' : listed.length > 0 ? 'truncated' : 'summary',
+    report: { id: notice.reportId, link: notice.reportLink },
+    resolution: { reason: notice.reason },
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+  };
+}
+
+export interface DigestView {
+  now: string;
+  since: string;
+  title: string;
+  counts: { opened: number; resolved: number; open: number; accepts: number; checks: number; drifted: number };
+  bySeverity: SeverityCount[];
+  opened: DigestAlert[];
+  open: DigestAlert[];
+  resolved: DigestAlert[];
+  accepts: { target: string; by: string; reason: string; time: string; changes: number }[];
+  topChanges: (ChangeView & { target: string })[];
+  more: number;
+  targets: { name: string; status: string; highest: string; lastCheck: string | null }[];
+  tool: { name: string; version: string };
+}
+
+export interface DigestAlert {
+  id: string;
+  target: string;
+  source: string;
+  class: string;
+  severity: Severity;
+  openedAt: string;
+  changes: number;
+}
+
+export interface PullRequestView {
+  now: string;
+  target: string;
+  by: string;
+  reason: string;
+  changes: ChangeView[];
+  summary: SummaryView;
+  report: { id: string | null; link: string | null };
+  tool: { name: string; version: string };
+}
