@@ -160,7 +160,7 @@ export async function stageTargetAlerts(
       'Drift-Target': input.target.name,
       'Drift-Kind': 'alert',
       ...(highest ? { 'Drift-Severity': highest } : {}),
-      ...(events.length === 1 ? { 'Drift-Record': events[0].id, 'Drift-Alert': events[0].alert, 'Drift-Event': events[0].event } : {}),
+      'Drift-Record': events.map((e) => e.id),
     });
   }
   return { target: input.target.name, transitions, events, notices, open: Object.keys(open).length };

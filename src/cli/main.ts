@@ -1,7 +1,8 @@
 import yargs from 'yargs';
-import { ConfigError, isDriftError, messageOf } from '../errors.js';
+import { ConfigError, DriftError, isDriftError, messageOf } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { acceptCommand } from './commands/accept.js';
+import { alertCommand, alertsCommand, digestCommand } from './commands/alert.js';
 import { checkCommand, snapshotCommand } from './commands/check.js';
 import { diffCommand } from './commands/diff.js';
 import { hashCommand } from './commands/hash.js';
@@ -33,6 +34,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(statusCommand(ctx))
     .command(logCommand(ctx))
     .command(hashCommand(ctx))
+    .command(alertCommand(ctx))
+    .command(digestCommand(ctx))
+    .command(alertsCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)
@@ -42,19 +46,23 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .fail((message, error) => {
       if (error) throw error;
       usageError = message;
+      // Throw to stop here: when a fail handler returns, yargs goes on to run the command's handler.
+      throw new DriftError('USAGE', message);
     });
+  const usage = (): number => {
+    report(io, wantsJson, { code: 'USAGE', message: usageError as string, data: {} });
+    io.stderr.write('run "driftctl --help" for usage\n');
+    return ExitCode.Error;
+  };
   try {
     await parser.parseAsync(args, {}, (_err, _argv, output) => {
       if (output && !usageError) io.stdout.write(`${output}\n`);
     });
-    if (usageError) {
-      report(io, wantsJson, { code: 'USAGE', message: usageError, data: {} });
-      io.stderr.write('run "driftctl --help" for usage\n');
-      return ExitCode.Error;
-    }
+    if (usageError) return usage();
     return ctx.exitCode;
   } catch (error) {
     ctx.clearProgress();
+    if (usageError !== undefined) return usage();
     if (isDriftError(error)) {
       report(io, wantsJson, { code: error.code, message: error.message, data: error instanceof ConfigError ? { issues: error.issues } : error.data });
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);

@@ -44,27 +44,39 @@ export interface Trailers {
   'Drift-Kind'?: string;
   'Drift-Status'?: string;
   'Drift-Severity'?: string;
-  'Drift-Record'?: string;
-  [key: string]: string | undefined;
+  /** One record id, or several (one trailer line each). */
+  'Drift-Record'?: string | string[];
+  [key: string]: string | string[] | undefined;
 }
 
 export function formatCommitMessage(subject: string, trailers: Trailers): string {
   const lines = Object.entries(trailers)
-    .filter(([, value]) => value !== undefined)
+    .flatMap(([key, value]) => (value === undefined ? [] : (Array.isArray(value) ? value : [value]).map((v) => [key, v] as const)))
     .map(([key, value]) => `${key}: ${String(value).replace(/\s*\n\s*/g, ' ')}`);
   return `${subject.replace(/\s*\n\s*/g, ' ')}\n\n${lines.join('\n')}\n`;
 }
 
-/** Trailers of a commit message: `Key: value` lines of its last paragraph. */
-export function parseTrailers(message: string): Trailers {
+/** Trailers of a commit message: `Key: value` lines of its last paragraph (for a repeated key, the first). */
+export function parseTrailers(message: string): Record<string, string> {
+  const trailers: Record<string, string> = {};
+  for (const [key, value] of trailerLines(message)) trailers[key] ??= value;
+  return trailers;
+}
+
+/** Every value of one trailer key, in order. */
+export function trailerValues(message: string, key: string): string[] {
+  return trailerLines(message).filter(([k]) => k === key).map(([, v]) => v);
+}
+
+function trailerLines(message: string): [string, string][] {
   const paragraphs = message.trimEnd().split(/\n\s*\n/);
   const last = paragraphs.length > 1 ? paragraphs[paragraphs.length - 1] : '';
-  const trailers: Trailers = {};
+  const out: [string, string][] = [];
   for (const line of last.split('\n')) {
     const m = /^([A-Za-z][A-Za-z0-9-]*):\s?(.*)$/.exec(line);
-    if (m) trailers[m[1]] = m[2];
+    if (m) out.push([m[1], m[2]]);
   }
-  return trailers;
+  return out;
 }
 
 export function headPath(target: string): string {

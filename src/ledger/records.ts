@@ -63,8 +63,10 @@ export interface TargetHead {
   snapshot: { id: string; time: string; tree: string; entries: number; errors: number } | null;
   report: { id: string; time: string; status: 'clean' | 'drift'; highest: string; total: number } | null;
   baseline: { accept: string; time: string; tree: string; by: string } | null;
+  /** Reports recorded so far (optional: ledgers from before it existed lack it). */
+  checks?: number;
 }
 
 export function emptyHead(target: string): TargetHead {
-  return { format: 1, kind: 'head', target, snapshot: null, report: null, baseline: null };
+  return { format: 1, kind: 'head', target, snapshot: null, report: null, baseline: null, checks: 0 };
 }

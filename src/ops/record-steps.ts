@@ -113,6 +113,7 @@ export async function computeReport(ws: Workspace, target: string, time: Date, s
 
 export async function stageReport(writer: LedgerWriter, report: DriftReport, head: TargetHead): Promise<string> {
   head.report = { id: report.id, time: report.time, status: report.status, highest: report.summary.highest, total: report.summary.total };
+  head.checks = (head.checks ?? 0) + 1;
   const s = report.summary;
   const subject =
     report.status === 'clean'

@@ -1,0 +1,128 @@
+import { deliverWithOutbox, readAlertsState, type AlertEventRecord, type DeliveryOutcome } from '../alerts/alert-engine.js';
+import type { Channel, Payload } from '../channels/channel.js';
+import { SEVERITIES, severityRank } from '../config/config.js';
+import type { Change, DriftReport } from '../drift/report.js';
+import { DriftError } from '../errors.js';
+import { recordPath } from '../ledger/layout.js';
+import type { AcceptRecord } from '../ledger/records.js';
+import { changeView, type DigestAlert, type DigestView } from '../render/views.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { ConfigOption, OpDeps } from './deps.js';
+import { readHistory } from './history.js';
+import { readHead } from './record-steps.js';
+import { deliveryContext, openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from './workspace.js';
+
+export interface DigestOptions extends ConfigOption {
+  /** Window length in ms (default: alerts.digest.since, else 24h). */
+  sinceMs?: number;
+  /** Send to this channel only (default: alerts.digest.channels, else every channel). */
+  channel?: string;
+  dryRun?: boolean;
+}
+
+export interface DigestResult {
+  dryRun: boolean;
+  view: DigestView;
+  payloads: Payload[];
+  deliveries: DeliveryOutcome[];
+  tip: string;
+}
+
+const TOP_CHANGES = 15;
+
+/**
+ * One message summarising every target over a window: alerts opened, still open and resolved,
+ * accepted baselines, the most severe changes, counts per severity. Read from the ledger history.
+ */
+export async function digest(deps: OpDeps, options: DigestOptions): Promise<DigestResult> {
+  const ws = openWorkspace(deps, options);
+  const channels = pickChannels(ws, options.channel);
+  const run = async (): Promise<DigestResult> => {
+    const base = await ws.ledger.requireTip();
+    const now = deps.now();
+    const view = await buildDigest(ws, base, now, options.sinceMs ?? ws.config.alerts.digest.sinceMs);
+    const payloads = channels.map((c) => c.renderDigest(view, ws.templates));
+    if (options.dryRun) return { dryRun: true, view, payloads, deliveries: [], tip: base };
+    const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
+    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), now);
+    const tip = (await writer.publish()) as string;
+    return { dryRun: false, view, payloads: [], deliveries, tip };
+  };
+  return options.dryRun ? run() : withLock(ws, deps, 'digest', run);
+}
+
+function pickChannels(ws: Workspace, name: string | undefined): Channel[] {
+  if (name) {
+    const channel = ws.channels.find((c) => c.config.name === name);
+    if (!channel) {
+      throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${ws.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
+    }
+    return [channel];
+  }
+  const names = ws.config.alerts.digest.channels;
+  const chosen = names ? ws.channels.filter((c) => names.includes(c.config.name)) : ws.channels;
+  if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
+  return chosen;
+}
+
+export async function buildDigest(ws: Workspace, tip: string, now: Date, windowMs: number): Promise<DigestView> {
+  const sinceMs = now.getTime() - windowMs;
+  const history = await readHistory(ws.ledger, tip, { sinceMs });
+  const opened: DigestAlert[] = [];
+  const resolved: DigestAlert[] = [];
+  const accepts: DigestView['accepts'] = [];
+  const latestChanges = new Map<string, Change & { target: string }>();
+  let checks = 0;
+  let drifted = 0;
+  // Oldest first, so later reports replace earlier views of the same entry.
+  for (const entry of [...history].reverse()) {
+    if (!entry.target) continue;
+    if (entry.kind === 'report') {
+      checks++;
+      if (entry.trailers['Drift-Status'] === 'drift') drifted++;
+      const report = await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'report'));
+      for (const key of [...latestChanges.keys()]) if (key.startsWith(`${entry.target}\u0000`)) latestChanges.delete(key);
+      for (const change of report?.changes ?? []) latestChanges.set(`${entry.target}\u0000${change.source}\u0000${change.key}`, { ...change, target: entry.target });
+    } else if (entry.kind === 'alert') {
+      for (const id of entry.records) {
+        const event = await ws.ledger.readJson<AlertEventRecord>(entry.commit.oid, recordPath(entry.target, id, 'alert'));
+        if (!event) continue;
+        const item: DigestAlert = { id: event.alert, target: event.target, source: event.source, class: event.class, severity: event.severity, openedAt: event.time, changes: event.summary.total };
+        if (event.event === 'opened') opened.push(item);
+        if (event.event === 'resolved') resolved.push(item);
+      }
+    } else if (entry.kind === 'accept') {
+      const record = await ws.ledger.readJson<AcceptRecord>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'accept'));
+      if (record && record.changes.length > 0) accepts.push({ target: record.target, by: `${record.by.name} <${record.by.email}>`, reason: record.reason, time: record.time, changes: record.changes.length });
+    }
+  }
+  const open: DigestAlert[] = [];
+  const targets: DigestView['targets'] = [];
+  for (const target of ws.config.targets) {
+    const state = await readAlertsState(ws.ledger, tip, target.name);
+    for (const a of Object.values(state.open)) open.push({ id: a.id, target: a.target, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, changes: a.changes });
+    const head = await readHead(ws.ledger, tip, target.name);
+    targets.push({ name: target.name, status: head.report?.status ?? 'never checked', highest: head.report?.highest ?? 'none', lastCheck: head.report?.time ?? null });
+  }
+  const bySeverityRank = (a: { severity: string }, b: { severity: string }): number => severityRank(a.severity as never) - severityRank(b.severity as never);
+  open.sort((a, b) => bySeverityRank(a, b) || (a.openedAt < b.openedAt ? -1 : 1));
+  const current = [...latestChanges.values()].sort((a, b) => bySeverityRank(a, b) || (a.target < b.target ? -1 : a.target > b.target ? 1 : a.key < b.key ? -1 : 1));
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
+  for (const c of current) counts[c.severity]++;
+  const hours = Math.round(windowMs / 3_600_000);
+  return {
+    now: now.toISOString(),
+    since: new Date(sinceMs).toISOString(),
+    title: `Drift digest: last ${hours >= 48 && hours % 24 === 0 ? `${hours / 24}d` : `${hours}h`}`,
+    counts: { opened: opened.length, resolved: resolved.length, open: open.length, accepts: accepts.length, checks, drifted },
+    bySeverity: SEVERITIES.filter((s) => counts[s] > 0).map((severity) => ({ severity, count: counts[severity] })),
+    opened,
+    open,
+    resolved,
+    accepts,
+    topChanges: current.slice(0, TOP_CHANGES).map((c) => ({ ...changeView(c), target: c.target })),
+    more: Math.max(0, current.length - TOP_CHANGES),
+    targets,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+  };
+}
