@@ -27,4 +27,10 @@ severity:
       severity: medium
     - match: ["*.md", "docs/**"]
       severity: info
+# alerts:                         # see README.md ("Alerts")
+#   channels:
+#     - kind: console
+#     - kind: slack
+#       webhook_env: SLACK_WEBHOOK_URL
+#       min_severity: high
 `;
