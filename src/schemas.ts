@@ -1,11 +1,24 @@
-import { readFileSync } from 'node:fs';
-import { Ajv2020, type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 
 /**
  * The JSON Schemas in `schemas/` are the contract for the config file and for every ledger record.
  * This module compiles them once per process (lazily) and turns ajv's errors into readable issues.
+ *
+ * Compiling a schema costs 50-200 ms (the config schema the most), on every command. So each
+ * compiled validator is also kept as ajv "standalone" code in a cache beside the compiled sources
+ * (dist/.validator-cache/), named by a hash of the schema text, the ajv version and the options:
+ * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
+ * or damaged cache only means compiling again.
  */
 export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox';
+
+const require = createRequire(import.meta.url);
+const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
+const CACHE_DIR = fileURLToPath(new URL('../.validator-cache/', import.meta.url));
 
 const compiled = new Map<SchemaName, ValidateFunction>();
 let ajv: Ajv2020 | undefined;
@@ -17,10 +30,50 @@ export function schemaUrl(name: SchemaName): URL {
 export function validatorFor(name: SchemaName): ValidateFunction {
   let validate = compiled.get(name);
   if (!validate) {
-    ajv ??= new Ajv2020({ allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true });
-    const schema = JSON.parse(readFileSync(schemaUrl(name), 'utf8')) as object;
-    validate = ajv.compile(schema);
+    const text = readFileSync(schemaUrl(name), 'utf8');
+    const cacheFile = `${CACHE_DIR}${name}-${cacheKey(text)}.cjs`;
+    validate = loadCached(cacheFile) ?? compileAndCache(text, cacheFile);
     compiled.set(name, validate);
+  }
+  return validate;
+}
+
+function cacheKey(schemaText: string): string {
+  const ajvVersion = (require('ajv/package.json') as { version: string }).version;
+  return createHash('sha256').update(`${ajvVersion}\0${JSON.stringify(AJV_OPTIONS)}\0${schemaText}`).digest('hex').slice(0, 32);
+}
+
+function loadCached(file: string): ValidateFunction | undefined {
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const module = { exports: {} as { default?: unknown } };
+    new Function('require', 'module', 'exports', source)(require, module, module.exports);
+    const validate = (module.exports.default ?? module.exports) as unknown;
+    return typeof validate === 'function' ? (validate as ValidateFunction) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function compileAndCache(schemaText: string, file: string): ValidateFunction {
+  // ajv is CommonJS: required on demand, so a run that finds every validator cached never loads it.
+  const { Ajv2020: Ajv } = require('ajv/dist/2020.js') as typeof import('ajv/dist/2020.js');
+  ajv ??= new Ajv({ ...AJV_OPTIONS, code: { source: true } });
+  const validate = ajv.compile(JSON.parse(schemaText) as object);
+  try {
+    const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020, v: ValidateFunction) => string }).default;
+    const source = standaloneCode(ajv, validate);
+    mkdirSync(CACHE_DIR, { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, source);
+    renameSync(tmp, file);
+  } catch {
+    // Read-only install or a schema standalone code cannot express: compile again next time.
   }
   return validate;
 }

@@ -36,6 +36,8 @@ export interface AlertEventRecord {
   class: string;
   event: AlertTransition['event'];
   time: string;
+  /** When the alert was opened (equal to `time` for an `opened` event). */
+  openedAt: string;
   severity: OpenAlert['severity'];
   summary: { total: number; added: number; removed: number; changed: number };
   changes: Change[];
@@ -138,6 +140,7 @@ export async function stageTargetAlerts(
       class: t.alert.class,
       event: t.event,
       time,
+      openedAt: t.alert.openedAt,
       severity: t.alert.severity,
       summary: { total: summary.total, added: summary.added, removed: summary.removed, changed: summary.changed },
       changes: t.changes,
@@ -176,17 +179,32 @@ export function reportLink(config: Config, target: string, reportId: string | nu
     .replace(/\{branch\}/g, encodeURIComponent(config.ledger.branch));
 }
 
-/** Renders each notice for every channel that wants it. */
-export function renderNotices(channels: Channel[], templates: TemplateEnv, notices: AlertNotice[], now: string): Payload[] {
+/**
+ * Renders each notice for every channel that wants it. A template that fails on this particular
+ * notice (templates were already checked against samples at load) costs that message only, never
+ * the run's report: it comes back as an `unrendered` outcome.
+ */
+export function renderNotices(channels: Channel[], templates: TemplateEnv, notices: AlertNotice[], now: string): { payloads: Payload[]; failures: DeliveryOutcome[] } {
   const payloads: Payload[] = [];
-  for (const notice of notices) for (const channel of channels) if (channelWants(channel.config, notice)) payloads.push(channel.renderAlert(notice, templates, now));
-  return payloads;
+  const failures: DeliveryOutcome[] = [];
+  for (const notice of notices) {
+    for (const channel of channels) {
+      if (!channelWants(channel.config, notice)) continue;
+      try {
+        payloads.push(channel.renderAlert(notice, templates, now));
+      } catch (error) {
+        failures.push({ channel: channel.config.name, subject: `${notice.event} ${notice.alertId}`, status: 'unrendered', error: messageOf(error), retried: false });
+      }
+    }
+  }
+  return { payloads, failures };
 }
 
 export interface DeliveryOutcome {
   channel: string;
   subject: string;
-  status: 'delivered' | 'queued' | 'kept';
+  /** unrendered: its template failed on this notice, so there was nothing to send or keep. */
+  status: 'delivered' | 'queued' | 'kept' | 'unrendered';
   error: string | null;
   /** True when this delivery came from the outbox of an earlier run. */
   retried: boolean;

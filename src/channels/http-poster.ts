@@ -34,7 +34,8 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
             bodyTimeout: options.timeoutMs,
             signal: AbortSignal.timeout(options.timeoutMs),
           });
-          const text = (await response.body.text()).slice(0, 200);
+          // Receivers may echo the request path ("Cannot POST /services/T0/B0/token"): redact it.
+          const text = redactUrl(await response.body.text(), url).slice(0, 200);
           if (response.statusCode >= 200 && response.statusCode < 300) return { status: response.statusCode, attempts: attempt };
           lastProblem = `HTTP ${response.statusCode}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
           const retryable = response.statusCode === 429 || response.statusCode >= 500;
@@ -54,6 +55,28 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
   };
 }
 
+/** `text` without the URL, its path and query, or any path or query segment of 6+ characters. */
+export function redactUrl(text: string, url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return text.split(url).join('[redacted]');
+  }
+  const secrets = [url, parsed.href, `${parsed.pathname}${parsed.search}`, parsed.pathname, parsed.search.slice(1)];
+  for (const part of `${parsed.pathname}${parsed.search}`.split(/[/?&=]/)) {
+    secrets.push(part);
+    try {
+      secrets.push(decodeURIComponent(part));
+    } catch {
+      // not percent-encoded text
+    }
+  }
+  let out = text;
+  for (const secret of [...new Set(secrets)].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length)) out = out.split(secret).join('[redacted]');
+  return out;
+}
+
 function parseRetryAfter(value: string | string[] | undefined): number | undefined {
   const text = Array.isArray(value) ? value[0] : value;
   if (!text) return undefined;
@@ -63,8 +86,9 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
-  const e = error as { code?: string; name?: string; cause?: { code?: string } };
-  const code = e.code ?? e.cause?.code ?? e.name ?? 'error';
+  const e = error as { code?: unknown; name?: string; cause?: { code?: string } };
+  // A DOMException (AbortSignal.timeout) has a numeric legacy `code` (23): use its name instead.
+  const code = (typeof e.code === 'string' ? e.code : undefined) ?? e.cause?.code ?? e.name ?? 'error';
   if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'AbortError') return `timed out after ${timeoutMs} ms`;
   if (code === 'ECONNREFUSED') return 'connection refused';
   if (code === 'ENOTFOUND') return 'host not found';

@@ -53,14 +53,16 @@ export interface Delta {
 }
 
 /**
- * Classifies entry deltas into a report body (pure). Deltas where either side could not be read
- * are not drift: the entry's state is unknown, and it is listed under `errors` by the caller.
+ * Classifies entry deltas into a report body (pure). A delta whose current side could not be read
+ * is not drift: the entry's state is unknown, and it is listed under `errors` by the caller. One
+ * whose baseline side could not be read but is readable now is drift ("changed"): otherwise an
+ * entry unreadable when the baseline was taken would never be compared (nor accepted by key) again.
  */
 export function classifyDeltas(target: string, deltas: readonly Delta[], severity: SeverityConfig): { changes: Change[]; summary: DriftSummary; status: 'clean' | 'drift' } {
   const classify = createClassifier(severity);
   const changes: Change[] = [];
   for (const delta of deltas) {
-    if (delta.before?.error !== undefined || delta.after?.error !== undefined) continue;
+    if (delta.after?.error !== undefined) continue;
     const change: ChangeKind = !delta.before ? 'added' : !delta.after ? 'removed' : 'changed';
     const { severity: level, rule } = classify({ target, source: delta.source, key: delta.key, change });
     changes.push({

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { canonicalJson } from './canonical-json.js';
 import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
 import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';
@@ -35,27 +38,146 @@ export interface ShardDocument {
   entries: Record<string, ManifestEntry>;
 }
 
-/** Builds every tree and shard object of a target manifest in memory (pure; nothing is written). */
-export function buildManifest(manifest: TargetManifest): BuiltManifest {
+/**
+ * Shard blob ids by a fingerprint of the shard's entries, kept between runs (outside the ledger) so
+ * that a snapshot re-encodes only the shards whose entries changed. The fingerprint is cheaper to
+ * compute than the canonical JSON; a hit yields the same id the encoding would, and the bytes are
+ * produced only if something asks for them (a store that lacks the object, a diff that reads it).
+ */
+export class ShardMemo {
+  private readonly known: Map<string, string>;
+  /** The fingerprints used by the last build, which is what `save` keeps. */
+  private readonly used = new Map<string, string>();
+
+  constructor(known: Map<string, string> = new Map()) {
+    this.known = known;
+  }
+
+  /** Loads a memo file; a missing or damaged one is empty. */
+  static load(file: string): ShardMemo {
+    const known = new Map<string, string>();
+    try {
+      const lines = readFileSync(file, 'utf8').split('\n');
+      if (lines[0] === MEMO_HEADER) {
+        for (let i = 1; i < lines.length; i++) {
+          const line = lines[i];
+          if (line.length === 81 && line[40] === ' ') known.set(line.slice(0, 40), line.slice(41));
+        }
+      }
+    } catch {
+      // No memo yet: every shard is encoded.
+    }
+    return new ShardMemo(known);
+  }
+
+  lookup(fingerprint: string): string | undefined {
+    const oid = this.known.get(fingerprint);
+    if (oid !== undefined) this.used.set(fingerprint, oid);
+    return oid;
+  }
+
+  remember(fingerprint: string, oid: string): void {
+    this.used.set(fingerprint, oid);
+  }
+
+  /** Atomically replaces the memo file with the shards of the last build. */
+  save(file: string): void {
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    const lines = [MEMO_HEADER];
+    for (const [fingerprint, oid] of this.used) lines.push(`${fingerprint} ${oid}`);
+    writeFileSync(tmp, `${lines.join('\n')}\n`);
+    renameSync(tmp, file);
+  }
+}
+
+/** Changing how shards are encoded (or fingerprinted) must change this header, voiding old memos. */
+const MEMO_HEADER = 'driftctl-shard-memo 1';
+
+/** Builds every tree and shard object of a target manifest in memory (pure apart from `memo`; nothing is written). */
+export function buildManifest(manifest: TargetManifest, memo?: ShardMemo): BuiltManifest {
   const objects = new Map<string, GitObject>();
   const put = (type: GitObjectType, content: Buffer): string => {
     const oid = objectId(type, content);
     objects.set(oid, { type, content });
     return oid;
   };
+  const putShard = (entries: Map<string, ManifestEntry>): string => {
+    const fingerprint = memo ? shardFingerprint(entries) : undefined;
+    if (memo && fingerprint !== undefined) {
+      const oid = memo.lookup(fingerprint);
+      if (oid !== undefined) {
+        if (!objects.has(oid)) objects.set(oid, lazyShard(entries));
+        return oid;
+      }
+    }
+    const oid = put('blob', Buffer.from(encodeShard(entries)));
+    if (memo && fingerprint !== undefined) memo.remember(fingerprint, oid);
+    return oid;
+  };
   const sourceEntries: TreeEntry[] = [];
   for (const [source, entries] of [...manifest].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    sourceEntries.push({ mode: '040000', name: source, oid: writeDir(toTree(entries), put) });
+    sourceEntries.push({ mode: '040000', name: source, oid: writeDir(toTree(entries), put, putShard) });
   }
   const oid = put('tree', encodeTree(sourceEntries));
   return { oid, objects };
 }
 
+/** A shard object whose bytes are encoded on first use. */
+function lazyShard(entries: Map<string, ManifestEntry>): GitObject {
+  let content: Buffer | undefined;
+  return {
+    type: 'blob',
+    get content(): Buffer {
+      content ??= Buffer.from(encodeShard(entries));
+      return content;
+    },
+  };
+}
+
+/**
+ * sha1 over an unambiguous listing of every entry field (length-prefixed strings), in the
+ * shard's key order; undefined for entries the fast encoder would not handle either.
+ */
+function shardFingerprint(entries: Map<string, ManifestEntry>): string | undefined {
+  const hash = createHash('sha1');
+  let chunk = '';
+  for (const [name, entry] of entries) {
+    if (entry === null || typeof entry !== 'object') return undefined;
+    let line = `${name.length}:${name}`;
+    let known = 0;
+    for (const field of ENTRY_FIELDS) {
+      const value = entry[field];
+      if (value === undefined) line += '|';
+      else if (typeof value === 'string') line += `|s${value.length}:${value}`;
+      else if (typeof value === 'number' && Number.isFinite(value)) line += `|n${value}`;
+      else return undefined;
+      if (value !== undefined) known++;
+    }
+    if (Object.keys(entry).length !== known) return undefined;
+    chunk += line;
+    if (chunk.length > 16384) {
+      hash.update(chunk);
+      chunk = '';
+    }
+  }
+  return hash.update(chunk).digest('hex');
+}
+
 function toTree(entries: SourceManifest): DirNode {
   const root: DirNode = { entries: new Map(), dirs: new Map() };
+  // Keys usually arrive sorted, so runs of keys share a directory: resolve it once per run.
+  let lastDir: string | undefined;
+  let lastNode = root;
   for (const [key, entry] of entries) {
-    const parts = key.split('/');
-    const name = parts.pop() as string;
+    const slash = key.lastIndexOf('/');
+    const dir = slash < 0 ? '' : key.slice(0, slash);
+    const name = key.slice(slash + 1);
+    if (dir === lastDir) {
+      lastNode.entries.set(name, entry);
+      continue;
+    }
+    const parts = slash < 0 ? [] : dir.split('/');
     let node = root;
     for (const part of parts) {
       let child = node.dirs.get(part);
@@ -66,17 +188,19 @@ function toTree(entries: SourceManifest): DirNode {
       node = child;
     }
     node.entries.set(name, entry);
+    lastDir = dir;
+    lastNode = node;
   }
   return root;
 }
 
-function writeDir(node: DirNode, put: (type: GitObjectType, content: Buffer) => string): string {
+function writeDir(node: DirNode, put: (type: GitObjectType, content: Buffer) => string, putShard: (entries: Map<string, ManifestEntry>) => string): string {
   const tree: TreeEntry[] = [];
   for (const [bucket, entries] of shardBuckets(node.entries)) {
-    tree.push({ mode: '100644', name: bucket, oid: put('blob', Buffer.from(encodeShard(entries))) });
+    tree.push({ mode: '100644', name: bucket, oid: putShard(entries) });
   }
   for (const [name, child] of node.dirs) {
-    tree.push({ mode: '040000', name: escapeDirName(name), oid: writeDir(child, put) });
+    tree.push({ mode: '040000', name: escapeDirName(name), oid: writeDir(child, put, putShard) });
   }
   return put('tree', encodeTree(tree));
 }

@@ -110,8 +110,8 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
       const remainingChanges = changes.filter((c) => !selected.includes(c));
       const state = await readAlertsState(ws.ledger, base, target);
       const staged = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target: targetConfig, changes: remainingChanges, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
-      const payloads = renderNotices(ws.channels, ws.templates, staged.notices, time.toISOString());
-      const deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time);
+      const { payloads, failures } = renderNotices(ws.channels, ws.templates, staged.notices, time.toISOString());
+      const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
       const tip = (await writer.publish()) as string;
       return { target, status: 'accepted', record, accepted: selected, remaining: remainingChanges.length, resolvedAlerts: staged.events.filter((e) => e.event === 'resolved').length, deliveries, branch: ws.config.ledger.branch, tip };
     }

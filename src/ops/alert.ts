@@ -50,9 +50,9 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
       notices.push(...staged.notices);
       alerts.push(alertSummary(staged, firstCheck && head.report.status === 'drift' ? 'first check of this target: no alert' : null));
     }
-    const payloads = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
-    if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: [], tip: base };
-    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time);
+    const { payloads, failures } = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
+    if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
+    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
     const tip = (await writer.publish()) as string;
     return { dryRun: false, alerts, payloads: [], outbox: deliveries.filter((d) => d.status !== 'delivered').length, deliveries, tip };
   };

@@ -105,8 +105,8 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     }
     let deliveries: DeliveryOutcome[] = [];
     if (alerting) {
-      const payloads = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
-      deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time);
+      const { payloads, failures: unrendered } = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
+      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
     }
     const tip = (await writer.publish()) as string;
     return {

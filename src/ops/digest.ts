@@ -87,7 +87,7 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
       for (const id of entry.records) {
         const event = await ws.ledger.readJson<AlertEventRecord>(entry.commit.oid, recordPath(entry.target, id, 'alert'));
         if (!event) continue;
-        const item: DigestAlert = { id: event.alert, target: event.target, source: event.source, class: event.class, severity: event.severity, openedAt: event.time, changes: event.summary.total };
+        const item: DigestAlert = { id: event.alert, target: event.target, source: event.source, class: event.class, severity: event.severity, openedAt: event.openedAt ?? event.time, changes: event.summary.total };
         if (event.event === 'opened') opened.push(item);
         if (event.event === 'resolved') resolved.push(item);
       }

@@ -2,8 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { resolveConfigPath, loadConfig } from '../config/load-config.js';
 import { STARTER_CONFIG } from '../config/starter-config.js';
 import { GitStore } from '../ledger/git-store.js';
-import type { LedgerWriter } from '../ledger/ledger.js';
-import { LedgerWriter as Writer } from '../ledger/ledger.js';
+import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta } from '../ledger/records.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { observeTarget, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
@@ -44,7 +43,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
     const ledgerCreated = base === undefined;
     if (ledgerCreated) {
       const meta: LedgerMeta = { format: 1, kind: 'ledger', created: time.toISOString(), tool: { ...TOOL } };
-      await writer.commit([Writer.meta(meta)], 'driftctl ledger created', { 'Drift-Kind': 'ledger' });
+      await writer.commit([LedgerWriter.meta(meta)], 'driftctl ledger created', { 'Drift-Kind': 'ledger' });
     }
     const targets: InitResult['targets'] = [];
     for (const target of config.targets) {

@@ -1,10 +1,11 @@
+import path from 'node:path';
 import type { TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
 import { classifyDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
 import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
-import { buildManifest, type BuiltManifest } from '../ledger/manifest-tree.js';
+import { buildManifest, ShardMemo, type BuiltManifest } from '../ledger/manifest-tree.js';
 import { emptyHead, encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from '../ledger/records.js';
 import { createSource } from '../sources/registry.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
@@ -67,8 +68,12 @@ export interface StagedSnapshot {
 
 /** Writes the manifest objects and stages a snapshot commit that replaces `latest`. */
 export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead): Promise<StagedSnapshot> {
-  const built = buildManifest(observation.manifest);
+  // Unchanged shards keep their ids without being encoded again (see ShardMemo).
+  const memoFile = path.join(ws.cacheDir(target), 'shards.memo');
+  const memo = ShardMemo.load(memoFile);
+  const built = buildManifest(observation.manifest, memo);
   await writer.writeManifest(target, built, head.snapshot?.tree);
+  memo.save(memoFile);
   const record: SnapshotRecord = {
     format: 1,
     kind: 'snapshot',

@@ -65,7 +65,7 @@ export function relativeTime(then: number, now: number): string {
   if (!Number.isFinite(then)) return 'at an unknown time';
   const seconds = Math.round((now - then) / 1000);
   const abs = Math.abs(seconds);
-  const unit = abs < 90 ? [abs, 'second'] : abs < 5400 ? [Math.round(abs / 60), 'minute'] : abs < 129600 ? [Math.round(abs / 3600), 'hour'] : [Math.round(abs / 86400), 'day'];
+  const unit = abs < 60 ? [abs, 'second'] : abs < 3600 ? [Math.floor(abs / 60), 'minute'] : abs < 86400 ? [Math.floor(abs / 3600), 'hour'] : [Math.floor(abs / 86400), 'day'];
   const phrase = `${unit[0]} ${unit[1]}${unit[0] === 1 ? '' : 's'}`;
   return seconds >= 0 ? `${phrase} ago` : `in ${phrase}`;
 }

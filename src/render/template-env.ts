@@ -10,6 +10,9 @@ export const BUILTIN_TEMPLATE_DIR = new URL('../../../templates/', import.meta.u
 export type TemplateName = 'console' | 'file' | 'slack' | 'webhook' | 'digest-console' | 'digest-slack' | 'pr-body';
 export const TEMPLATE_NAMES: TemplateName[] = ['console', 'file', 'slack', 'webhook', 'digest-console', 'digest-slack', 'pr-body'];
 
+/** Templates whose output must parse as JSON. */
+const JSON_TEMPLATES = new Set<TemplateName>(['slack', 'webhook', 'digest-slack']);
+
 export interface TemplateEnv {
   render(name: TemplateName, view: object): string;
   /** Where each template came from (a user override or the built-in file). */
@@ -40,11 +43,21 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
     sources[name] = file;
     try {
       const text = readFileSync(file, 'utf8');
-      hb.parse(text);
-      const template = hb.compile(text, { noEscape: true, strict: true });
+      // Strict mode checks only a mustache's own path; make helper arguments (`{{json alert.nmae}}`,
+      // `{{#if target.nmae}}`) strict too, so an unknown field is an error wherever it is used.
+      const template = hb.compile(strictParams(hb.parse(text)), { noEscape: true, strict: true });
       compiled.set(name, template);
       const sample = samples[name];
-      if (sample) template(sample, renderOptions);
+      if (sample) {
+        const out = template(sample, renderOptions);
+        if (JSON_TEMPLATES.has(name)) {
+          try {
+            JSON.parse(out);
+          } catch (error) {
+            issues.push({ file, path: '', message: `does not render valid JSON (${firstLine(error)}); emit strings with {{json value}} or {{#jsonText}}…{{/jsonText}}` });
+          }
+        }
+      }
     } catch (error) {
       issues.push({ file: `${file}${lineOf(error)}`, path: '', message: `template error: ${firstLine(error)}` });
     }
@@ -74,4 +87,28 @@ function lineOf(error: unknown): string {
 
 function firstLine(error: unknown): string {
   return ((error as Error).message ?? String(error)).split('\n')[0];
+}
+
+/** Marks every path passed to a helper (params and hash values, in sub-expressions too) as strict. */
+function strictParams(program: hbs.AST.Program): hbs.AST.Program {
+  const visit = (node: unknown, isArgument: boolean): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item, isArgument);
+      return;
+    }
+    const n = node as { type?: string; strict?: boolean; params?: unknown; hash?: { pairs?: { value: unknown }[] } } & Record<string, unknown>;
+    if (n.type === 'PathExpression') {
+      if (isArgument) n.strict = true;
+      return;
+    }
+    for (const [key, value] of Object.entries(n)) {
+      if (key === 'loc') continue;
+      if (key === 'params') visit(value, true);
+      else if (key === 'hash') for (const pair of (value as { pairs?: { value: unknown }[] } | undefined)?.pairs ?? []) visit(pair.value, true);
+      else visit(value, false);
+    }
+  };
+  visit(program, false);
+  return program;
 }

@@ -31,7 +31,7 @@ export function acceptCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ac
         if (result.accepted.length > 0) lines.push(changesTable(ctx.style, result.accepted, false));
         if (result.remaining > 0) lines.push(`${result.remaining} other change${result.remaining === 1 ? '' : 's'} remain open`);
         if (result.resolvedAlerts > 0) lines.push(`${result.resolvedAlerts} alert${result.resolvedAlerts === 1 ? '' : 's'} resolved (accepted)`);
-        for (const d of result.deliveries) if (d.status !== 'delivered') lines.push(`not delivered (kept in the outbox): ${d.error}`);
+        for (const d of result.deliveries) if (d.status !== 'delivered') lines.push(`not delivered (${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}): ${d.error}`);
         lines.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
         return lines.join('\n');
       });

@@ -27,7 +27,9 @@ function payloadText(payloads: Payload[]): string {
 
 function deliveryLines(deliveries: DeliveryOutcome[]): string[] {
   return deliveries.map((d) =>
-    d.status === 'delivered' ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}` : `not delivered, kept in the outbox: ${d.error}`,
+    d.status === 'delivered'
+      ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}`
+      : `not delivered, ${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}: ${d.error}`,
   );
 }
 

@@ -41,7 +41,7 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
           if (moved.length > 0 || a.note) out.push(`alerts ${a.target}: ${[...moved, `${a.open} open`].join(', ')}${a.note ? ` (${a.note})` : ''}`);
         }
         for (const d of result.deliveries) {
-          if (d.status !== 'delivered') out.push(`${paint(style, '33', 'not delivered')} (${d.status === 'queued' ? 'kept in the outbox for the next run' : 'still in the outbox'}): ${d.error}`);
+          if (d.status !== 'delivered') out.push(`${paint(style, '33', 'not delivered')} (${d.status === 'queued' ? 'kept in the outbox for the next run' : d.status === 'unrendered' ? 'its template failed' : 'still in the outbox'}): ${d.error}`);
           else if (d.retried) out.push(`delivered from the outbox: ${d.channel} ${d.subject}`);
         }
         out.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);

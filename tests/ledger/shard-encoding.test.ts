@@ -1,0 +1,80 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import type { ManifestEntry } from '../../src/drift/manifest.js';
+import { canonicalJson } from '../../src/ledger/canonical-json.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TargetManifest } from '../../src/drift/manifest.js';
+import { buildManifest, encodeShard, ShardMemo, SHARD_LIMIT } from '../../src/ledger/manifest-tree.js';
+
+const reference = (entries: Map<string, ManifestEntry>): string => canonicalJson({ entries: Object.fromEntries(entries) });
+
+test('encodeShard is byte-identical to canonicalJson for every kind of entry and name', () => {
+  const names = ['a.txt', 'B.txt', '10', '2', '0', '007', '4294967294', '4294967295', '1e3', '-1', 'é', '😀.md', 'quote"d', 'back\\slash', 'tab\tname', 'new\nline', '\u0001ctl', 'lone\ud800', 'z', '', 'constructor', 'toString'];
+  const entries = new Map<string, ManifestEntry>();
+  names.forEach((name, i) => {
+    const kind = i % 5;
+    if (kind === 0) entries.set(name, { type: 'file', sha256: 'ab'.repeat(32), size: i * 1000, mode: '644' });
+    else if (kind === 1) entries.set(name, { type: 'symlink', target: `../${name}`, sha256: 'cd'.repeat(32), size: 3 });
+    else if (kind === 2) entries.set(name, { type: 'file', mode: '755', error: 'EACCES: permission denied' });
+    else if (kind === 3) entries.set(name, { type: 'symlink', error: 'ENOENT: vanished "while" reading' });
+    else entries.set(name, { size: 0, type: 'file', sha256: 'ef'.repeat(32), mode: '600' });
+  });
+  assert.is(encodeShard(entries), reference(entries));
+  assert.is(encodeShard(new Map()), reference(new Map()));
+  assert.is(encodeShard(new Map([['x', {} as ManifestEntry]])), reference(new Map([['x', {} as ManifestEntry]])));
+});
+
+test('encodeShard falls back to canonicalJson for unusual entries', () => {
+  const odd = new Map<string, ManifestEntry>([
+    ['a', { type: 'file', sha256: undefined, size: 1 }],
+    ['b', { type: 'file', extra: 'x' } as unknown as ManifestEntry],
+    ['__proto__', { type: 'file', size: 2 }],
+  ]);
+  assert.is(encodeShard(odd), reference(odd));
+  assert.throws(() => encodeShard(new Map([['n', { type: 'file', size: Number.NaN }]])));
+});
+
+test('encodeShard matches canonicalJson on random names', () => {
+  let x = 12345;
+  const rand = (n: number): number => {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    return x % n;
+  };
+  const alphabet = ['0', '1', '9', 'a', 'Z', '.', '-', '_', 'é', '\u{1F600}', '"', ' '];
+  const entries = new Map<string, ManifestEntry>();
+  for (let i = 0; i < 2000; i++) {
+    let name = '';
+    for (let k = 1 + rand(6); k > 0; k--) name += alphabet[rand(alphabet.length)];
+    entries.set(name, { type: 'file', sha256: i.toString(16).padStart(64, '0'), size: rand(100000), mode: rand(2) ? '644' : '755' });
+  }
+  assert.is(encodeShard(entries), reference(entries));
+});
+
+test('a shard memo yields the same manifest, and only changed shards are encoded again', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-memo-'));
+  try {
+    const file = (n: number): ManifestEntry => ({ type: 'file', sha256: n.toString(16).padStart(64, '0'), size: n, mode: '644' });
+    const entries = new Map<string, ManifestEntry>();
+    for (let i = 0; i < 50; i++) entries.set(`d${i % 5}/f${i}.txt`, file(i));
+    for (let i = 0; i < SHARD_LIMIT + 3; i++) entries.set(`big/g${i}`, file(1000 + i));
+    const manifest: TargetManifest = new Map([['files', entries]]);
+    const plain = buildManifest(manifest);
+    const memoFile = path.join(dir, 'shards.memo');
+    const first = ShardMemo.load(memoFile);
+    assert.is(buildManifest(manifest, first).oid, plain.oid);
+    first.save(memoFile);
+
+    entries.set('d1/f1.txt', file(99999));
+    const changed = buildManifest(new Map([['files', entries]]));
+    const second = buildManifest(new Map([['files', entries]]), ShardMemo.load(memoFile));
+    assert.is(second.oid, changed.oid);
+    assert.equal([...second.objects.keys()].sort(), [...changed.objects.keys()].sort());
+    for (const [oid, object] of changed.objects) assert.ok(second.objects.get(oid)?.content.equals(object.content), oid);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
