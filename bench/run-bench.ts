@@ -180,6 +180,8 @@ interface Measured {
   seconds: number;
   /** Peak resident set size in bytes, when it could be measured. */
   peakBytes?: number;
+  /** User + system CPU seconds, when measured: less sensitive than wall time to other load. */
+  cpuSeconds?: number;
 }
 
 const hasTimeBin = isExecutable(TIME_BIN) && spawnSync(TIME_BIN, ['-f', '%M', 'true'], { stdio: 'ignore' }).status === 0;
@@ -209,7 +211,7 @@ function measure(label: string, command: string, args: string[], options: { cwd:
   const env: NodeJS.ProcessEnv = { ...process.env, ...GIT_ENV, ...options.env };
   if (hasTimeBin) {
     file = TIME_BIN;
-    argv = ['-f', '%M', '-o', rssFile, command, ...args];
+    argv = ['-f', '%U %S %M', '-o', rssFile, command, ...args];
   } else if (command === process.execPath) {
     const wrapper = path.join(WORK, 'rss-wrapper.mjs');
     if (!existsSync(wrapper)) writeFileSync(wrapper, RSS_WRAPPER);
@@ -226,16 +228,19 @@ function measure(label: string, command: string, args: string[], options: { cwd:
     throw new Error(`${label}: ${why}\n${String(result.stderr ?? '').trim().slice(-2000)}`);
   }
   let peakBytes: number | undefined;
+  let cpuSeconds: number | undefined;
   try {
     // /usr/bin/time and process.resourceUsage() both report kilobytes.
     const lines = readFileSync(rssFile, 'utf8').trim().split('\n');
-    const kb = Number(lines[lines.length - 1]);
+    const fields = lines[lines.length - 1].split(' ').map(Number);
+    const kb = fields[fields.length - 1];
     if (Number.isFinite(kb) && kb > 0) peakBytes = kb * 1024;
+    if (fields.length === 3 && fields.every(Number.isFinite)) cpuSeconds = fields[0] + fields[1];
   } catch {
     // Not measurable for this command.
   }
   rmSync(rssFile, { force: true });
-  return { seconds, ...(peakBytes !== undefined ? { peakBytes } : {}) };
+  return { seconds, ...(peakBytes !== undefined ? { peakBytes } : {}), ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
 }
 
 function pathToFileUrl(file: string): string {
@@ -454,7 +459,14 @@ function fmtCount(n: number): string {
 }
 function fmtSeconds(m: Measured | undefined): string {
   if (!m) return 'n/a';
-  return m.seconds < 1 ? `${(m.seconds * 1000).toFixed(0)} ms` : `${m.seconds.toFixed(2)} s`;
+  return fmtTime(m.seconds);
+}
+function fmtTime(seconds: number): string {
+  return seconds < 1 ? `${(seconds * 1000).toFixed(0)} ms` : `${seconds.toFixed(2)} s`;
+}
+/** Wall time, CPU time and peak memory of a driftctl run. */
+function fmtRun(m: Measured): string {
+  return `${fmtSeconds(m)} (cpu ${m.cpuSeconds === undefined ? 'n/a' : fmtTime(m.cpuSeconds)}), ${fmtMb(m.peakBytes)}`;
 }
 function fmtMb(bytes: number | undefined): string {
   return bytes === undefined ? 'n/a' : `${(bytes / ONE_MB).toFixed(0)} MB`;
@@ -479,17 +491,17 @@ function printTable(results: SizeResult[]): void {
   };
   row('files (MiB)', (r) => `${fmtCount(r.files)} (${(r.bytes / ONE_MB).toFixed(0)})`);
   row('load average before, after', (r) => r.load.map((l) => l.toFixed(1)).join(', '));
-  rule('driftctl (time, peak memory)');
-  row('  --version (start-up, median of 3)', (r) => `${fmtSeconds(r.startup)}, ${fmtMb(r.startup.peakBytes)}`);
-  row('  init', (r) => `${fmtSeconds(r.init)}, ${fmtMb(r.init.peakBytes)}`);
+  rule('driftctl: wall time (cpu time), peak memory');
+  row('  --version (start-up, median of 3)', (r) => fmtRun(r.startup));
+  row('  init', (r) => fmtRun(r.init));
   row('    ledger after init', (r) => fmtBytes(r.initLedgerBytes));
-  row('  check, clean, no change', (r) => `${fmtSeconds(r.checkClean)}, ${fmtMb(r.checkClean.peakBytes)}`);
+  row('  check, clean, no change', (r) => fmtRun(r.checkClean));
   row('    ledger growth', (r) => `${fmtBytes(r.checkCleanGrowth.bytes)}, ${r.checkCleanGrowth.files} obj`);
-  row('  check, 20 changes', (r) => `${fmtSeconds(r.check)}, ${fmtMb(r.check.peakBytes)}`);
+  row('  check, 20 changes', (r) => fmtRun(r.check));
   row('    ledger growth', (r) => `${fmtBytes(r.checkGrowth.bytes)}, ${r.checkGrowth.files} obj`);
-  row('  check, no change, 20 drifts', (r) => `${fmtSeconds(r.check0)}, ${fmtMb(r.check0.peakBytes)}`);
+  row('  check, no change, 20 drifts', (r) => fmtRun(r.check0));
   row('    ledger growth', (r) => `${fmtBytes(r.check0Growth.bytes)}, ${r.check0Growth.files} obj`);
-  row('  diff baseline latest (median of 3)', (r) => `${fmtSeconds(r.diff)}, ${fmtMb(r.diff.peakBytes)}`);
+  row('  diff baseline latest (median of 3)', (r) => fmtRun(r.diff));
   rule('references');
   row('  git add -A && commit, all', (r) => fmtSeconds(r.gitCommitFull));
   row('  git status, 20 changes (median of 3)', (r) => fmtSeconds(r.gitStatus));

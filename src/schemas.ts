@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
@@ -72,6 +73,9 @@ function compileAndCache(schemaText: string, file: string): ValidateFunction {
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, source);
     renameSync(tmp, file);
+    // Older versions of this schema's validator are dead weight.
+    const prefix = `${path.basename(file).split('-')[0]}-`;
+    for (const old of readdirSync(CACHE_DIR)) if (old.startsWith(prefix) && old.endsWith('.cjs') && old !== path.basename(file)) rmSync(path.join(CACHE_DIR, old), { force: true });
   } catch {
     // Read-only install or a schema standalone code cannot express: compile again next time.
   }

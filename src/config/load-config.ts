@@ -73,18 +73,19 @@ export function resolveConfigPath(cwd: string, explicit?: string): string {
  * names, semantic conflicts) is collected and thrown together as one ConfigError whose issues name
  * the file, the line where known, the field path and what is expected.
  */
-export function loadConfig(file: string): Config {
+/** `cwd` only shapes how the file is named in messages (relative to where the user is). */
+export function loadConfig(file: string, cwd?: string): Config {
   if (!existsSync(file)) {
     throw new ConfigError([{ file, path: '', message: `not found (run "driftctl init" to write a starter config, or pass --config PATH)` }]);
   }
   const text = readFileSync(file, 'utf8');
-  return parseConfig(text, file);
+  return parseConfig(text, file, cwd);
 }
 
-export function parseConfig(text: string, file: string): Config {
+export function parseConfig(text: string, file: string, cwd?: string): Config {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
-  const relative = path.relative(process.cwd(), file);
+  const relative = cwd ? path.relative(cwd, file) : '';
   const display = relative && !relative.startsWith('..') ? relative : file;
   if (doc.errors.length > 0) {
     throw new ConfigError(
@@ -144,8 +145,9 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
         const problem = checkGlob(glob);
         if (problem) issue([...base, index, 'ignore', i], problem);
       });
+      // A root that does not exist is not a config error: like a host that is offline, it fails
+      // that target's observation at check time (SOURCE_FAILED) and leaves the other targets alone.
       const root = path.resolve(dir, source.root ?? '.');
-      if (!existsSync(root)) issue([...base, index, 'root'], `directory ${root} does not exist`);
       return { name, kind: 'files', root, watch: [...source.watch], ignore: [...(source.ignore ?? [])], driftignore };
     });
   };

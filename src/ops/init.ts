@@ -31,7 +31,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
     writeFileSync(configFile, STARTER_CONFIG, { flag: 'wx' });
     configWritten = true;
   }
-  const config = loadConfig(configFile);
+  const config = loadConfig(configFile, deps.cwd);
   const store = config.ledger.path && !existsSync(config.ledger.path) ? await GitStore.initBare(config.ledger.path, config.ledger.branch) : openStore(config);
   const ws = workspaceFor(config, store);
 

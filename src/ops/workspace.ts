@@ -27,7 +27,7 @@ export interface Workspace {
 }
 
 export function openWorkspace(deps: OpDeps, options: ConfigOption): Workspace {
-  const config = loadConfig(resolveConfigPath(deps.cwd, options.config));
+  const config = loadConfig(resolveConfigPath(deps.cwd, options.config), deps.cwd);
   return workspaceFor(config, openStore(config));
 }
 

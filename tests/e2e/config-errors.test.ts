@@ -153,9 +153,8 @@ targets:
 `),
     async (repo) => {
       const lines = await failing(repo.dir);
-      assert.is(lines.length, 3, lines.join('\n'));
+      assert.is(lines.length, 2, lines.join('\n'));
       assert.ok(lines.some((l) => /:6: targets\[0\]\.sources\[1\]\.name: duplicate source name "files"/.test(l)), lines.join('\n'));
-      assert.ok(lines.some((l) => /:6: targets\[0\]\.sources\[1\]\.root: directory \S+nope does not exist/.test(l)), lines.join('\n'));
       assert.ok(lines.some((l) => /:7: targets\[1\]\.name: duplicate target name "web"/.test(l)), lines.join('\n'));
     },
   ),
