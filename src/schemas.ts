@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
@@ -15,7 +15,7 @@ import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
-export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox';
+export type SchemaName = 'config' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'chain';
 
 const require = createRequire(import.meta.url);
 const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
@@ -74,8 +74,8 @@ function compileAndCache(schemaText: string, file: string): ValidateFunction {
     writeFileSync(tmp, source);
     renameSync(tmp, file);
     // Older versions of this schema's validator are dead weight.
-    const prefix = `${path.basename(file).split('-')[0]}-`;
-    for (const old of readdirSync(CACHE_DIR)) if (old.startsWith(prefix) && old.endsWith('.cjs') && old !== path.basename(file)) rmSync(path.join(CACHE_DIR, old), { force: true });
+    const prefix = `${basename(file).split('-')[0]}-`;
+    for (const old of readdirSync(CACHE_DIR)) if (old.startsWith(prefix) && old.endsWith('.cjs') && old !== basename(file)) rmSync(join(CACHE_DIR, old), { force: true });
   } catch {
     // Read-only install or a schema standalone code cannot express: compile again next time.
   }

@@ -28,6 +28,7 @@ export interface AlertsState {
 export interface AlertEventRecord {
   format: 1;
   kind: 'alert';
+  chain?: { previous: string | null; sha256: string | null };
   id: string;
   alert: string;
   fingerprint: string;
@@ -152,7 +153,8 @@ export async function stageTargetAlerts(
   }
   const next: AlertsState = { format: 1, kind: 'alerts', target: input.target.name, evaluatedReport: input.reportId, open };
   if (writer && events.length > 0) {
-    const edits: Edit[] = events.map((e) => ({ path: recordPath(e.target, e.id, 'alert'), blob: encodeRecord('alert', e) }));
+    const edits: Edit[] = [];
+    for (const e of events) edits.push(...(await writer.record(e.target, e.id, 'alert', e)));
     edits.push({ path: alertsPath(input.target.name), blob: encodeRecord('alerts', next) });
     const counts = ['opened', 'updated', 'reminded', 'resolved']
       .map((kind) => [kind, events.filter((e) => e.event === kind).length] as const)

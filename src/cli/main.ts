@@ -9,6 +9,7 @@ import { hashCommand } from './commands/hash.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
 import { CommandContext } from './context.js';
 import { ExitCode } from './exit-codes.js';
 import type { CliIo, GlobalArgs } from './io.js';
@@ -37,6 +38,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(alertCommand(ctx))
     .command(digestCommand(ctx))
     .command(alertsCommand(ctx))
+    .command(verifyCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

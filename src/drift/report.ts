@@ -32,6 +32,8 @@ export interface DriftSummary {
 export interface DriftReport {
   format: 1;
   kind: 'report';
+  /** Link to the previous record of the target (see ledger/FORMAT.md, "Hash chain"). */
+  chain?: { previous: string | null; sha256: string | null };
   id: string;
   target: string;
   time: string;

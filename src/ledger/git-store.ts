@@ -29,6 +29,8 @@ export interface CommitInfo {
   parents: string[];
   author: Signature;
   committer: Signature;
+  /** The commit's signature (SSH or GPG armour), when it is signed. */
+  gpgsig?: string;
 }
 
 export interface StoredTreeEntry {
@@ -102,7 +104,15 @@ export class GitStore {
 
   async readCommit(oid: string): Promise<CommitInfo> {
     const { commit } = await git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
-    return { oid, message: commit.message, tree: commit.tree, parents: commit.parent, author: commit.author, committer: commit.committer };
+    return {
+      oid,
+      message: commit.message,
+      tree: commit.tree,
+      parents: commit.parent,
+      author: commit.author,
+      committer: commit.committer,
+      ...(commit.gpgsig ? { gpgsig: commit.gpgsig } : {}),
+    };
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
@@ -168,7 +178,18 @@ export class GitStore {
       parents: entry.commit.parent,
       author: entry.commit.author,
       committer: entry.commit.committer,
+      ...(entry.commit.gpgsig ? { gpgsig: entry.commit.gpgsig } : {}),
     }));
+  }
+
+  /** True when `ancestor` is `oid` or one of its ancestors; false when either is unknown. */
+  async isAncestor(ancestor: string, oid: string): Promise<boolean> {
+    if (ancestor === oid) return true;
+    try {
+      return await git.isDescendent({ fs: this.fs, gitdir: this.gitdir, oid, ancestor, depth: -1, cache: this.cache });
+    } catch {
+      return false;
+    }
   }
 
   async getConfig(key: string): Promise<string | undefined> {

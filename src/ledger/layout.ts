@@ -92,3 +92,7 @@ export const OUTBOX_DIR = 'outbox';
 export function outboxPath(id: string): string {
   return `${OUTBOX_DIR}/${id}.json`;
 }
+
+export function chainPath(target: string): string {
+  return `targets/${target}/chain.json`;
+}

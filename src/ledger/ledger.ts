@@ -1,11 +1,12 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
-import { baselinePath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { baselinePath, chainPath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { buildManifest, diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 
@@ -61,6 +62,31 @@ export class Ledger {
     return this.treeAt(commit, baselinePath(target));
   }
 
+  /**
+   * Every tip this machine published is appended to `driftctl/checkpoints` (outside the branch),
+   * so `verify` can prove the branch was never rewound or rewritten behind driftctl's back.
+   */
+  get checkpointFile(): string {
+    return path.join(this.store.gitdir, 'driftctl', 'checkpoints');
+  }
+
+  recordCheckpoint(tip: string): void {
+    mkdirSync(path.dirname(this.checkpointFile), { recursive: true });
+    appendFileSync(this.checkpointFile, `${tip} ${this.branch}\n`);
+  }
+
+  readCheckpoints(): string[] {
+    try {
+      return readFileSync(this.checkpointFile, 'utf8')
+        .split('\n')
+        .map((line) => line.split(' '))
+        .filter(([oid, branch]) => /^[0-9a-f]{40}$/.test(oid ?? '') && branch === this.branch)
+        .map(([oid]) => oid as string);
+    } catch {
+      return [];
+    }
+  }
+
   /** Names of the targets that have data on the ledger at `commit`. */
   async targetsAt(commit: string): Promise<string[]> {
     const tree = await this.treeAt(commit, 'targets');
@@ -103,6 +129,19 @@ export class Ledger {
   static describe(message: string): { subject: string; trailers: Record<string, string> } {
     return { subject: message.split('\n')[0], trailers: parseTrailers(message) };
   }
+}
+
+export interface ChainLink {
+  path: string;
+  sha256: string;
+}
+
+/** `targets/<target>/chain.json`. */
+export interface ChainState {
+  format: 1;
+  kind: 'chain';
+  target: string;
+  last: ChainLink;
 }
 
 /** Edits to apply to a tree: a path set to a blob's bytes or to an existing tree. */
@@ -173,9 +212,31 @@ export class LedgerWriter {
     return oid;
   }
 
-  /** A record file edit, after schema validation and canonical encoding. */
-  static record(target: string, id: string, kind: RecordKind, record: object): Edit {
-    return { path: recordPath(target, id, kind), blob: encodeRecord(kind as SchemaName, record) };
+  private readonly chains = new Map<string, ChainLink | null>();
+
+  /**
+   * The edits that add one immutable record: the record itself, linked into its target's hash
+   * chain (`chain: {previous, sha256}` names the target's previous record and the sha256 of its
+   * bytes), and the updated `targets/<target>/chain.json`. Validated against the schema first.
+   * Records staged in the same writer chain in the order they are staged.
+   */
+  async record(target: string, id: string, kind: RecordKind, record: object): Promise<Edit[]> {
+    let last = this.chains.get(target);
+    if (last === undefined) {
+      const stored = this.head ? await this.ledger.readJson<ChainState>(this.head, chainPath(target)) : undefined;
+      last = stored?.last ?? null;
+    }
+    // The caller's object gets the chain too, so what a command prints is what the ledger holds.
+    const chained = Object.assign(record, { chain: { previous: last?.path ?? null, sha256: last?.sha256 ?? null } });
+    const path = recordPath(target, id, kind);
+    const blob = encodeRecord(kind as SchemaName, chained);
+    const link: ChainLink = { path, sha256: createHash('sha256').update(blob).digest('hex') };
+    this.chains.set(target, link);
+    const state: ChainState = { format: 1, kind: 'chain', target, last: link };
+    return [
+      { path, blob },
+      { path: chainPath(target), blob: encodeRecord('chain', state) },
+    ];
   }
 
   static meta(meta: LedgerMeta): Edit {
@@ -192,6 +253,7 @@ export class LedgerWriter {
       });
     }
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
+    this.ledger.recordCheckpoint(this.head as string);
     return this.head;
   }
 }

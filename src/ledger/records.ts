@@ -5,6 +5,12 @@ import { validateAgainst, type SchemaName } from '../schemas.js';
 import { canonicalJson } from './canonical-json.js';
 
 /** The immutable JSON records of the ledger. Their schemas live in schemas/*.schema.json. */
+
+/** A record's link to the previous record of its target (absent in records from before chains). */
+export interface ChainRef {
+  previous: string | null;
+  sha256: string | null;
+}
 export interface LedgerMeta {
   format: 1;
   kind: 'ledger';
@@ -15,6 +21,7 @@ export interface LedgerMeta {
 export interface SnapshotRecord {
   format: 1;
   kind: 'snapshot';
+  chain?: ChainRef;
   id: string;
   target: string;
   time: string;
@@ -28,6 +35,7 @@ export interface SnapshotRecord {
 export interface AcceptRecord {
   format: 1;
   kind: 'accept';
+  chain?: ChainRef;
   id: string;
   target: string;
   time: string;

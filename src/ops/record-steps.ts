@@ -88,7 +88,7 @@ export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target:
   const entries = observation.sources.reduce((sum, s) => sum + s.entries, 0);
   head.snapshot = { id: record.id, time: record.time, tree: built.oid, entries, errors: observation.errors.length };
   const commit = await writer.commit(
-    [LedgerWriter.record(target, record.id, 'snapshot', record), { path: latestPath(target), tree: built.oid }, headEdit(head)],
+    [...(await writer.record(target, record.id, 'snapshot', record)), { path: latestPath(target), tree: built.oid }, headEdit(head)],
     `snapshot ${target}: ${entries} entries${observation.errors.length ? `, ${observation.errors.length} unreadable` : ''}`,
     { 'Drift-Target': target, 'Drift-Kind': 'snapshot', 'Drift-Record': record.id },
   );
@@ -124,7 +124,7 @@ export async function stageReport(writer: LedgerWriter, report: DriftReport, hea
     report.status === 'clean'
       ? `report ${report.target}: clean`
       : `report ${report.target}: drift, ${s.total} change${s.total === 1 ? '' : 's'} (highest ${s.highest})`;
-  return writer.commit([LedgerWriter.record(report.target, report.id, 'report', report), headEdit(head)], subject, {
+  return writer.commit([...(await writer.record(report.target, report.id, 'report', report)), headEdit(head)], subject, {
     'Drift-Target': report.target,
     'Drift-Kind': 'report',
     'Drift-Status': report.status,
@@ -165,7 +165,7 @@ export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head
   head.baseline = { accept: record.id, time: record.time, tree: input.baselineAfter, by: `${input.by.name} <${input.by.email}>` };
   const n = input.changes.length;
   await writer.commit(
-    [LedgerWriter.record(input.target, record.id, 'accept', record), { path: baselinePath(input.target), tree: input.baselineAfter }, headEdit(head)],
+    [...(await writer.record(input.target, record.id, 'accept', record)), { path: baselinePath(input.target), tree: input.baselineAfter }, headEdit(head)],
     `accept ${input.target}: ${n} ${n === 1 ? 'change' : 'changes'} by ${input.by.name}: ${firstLine(input.reason)}`,
     { 'Drift-Target': input.target, 'Drift-Kind': 'accept', 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
   );

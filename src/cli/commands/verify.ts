@@ -1,0 +1,37 @@
+import type { Argv, CommandModule } from 'yargs';
+import { verify } from '../../ops/verify.js';
+import type { CommandContext } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
+import { paint } from '../format.js';
+import type { GlobalArgs } from '../io.js';
+
+interface VerifyArgs extends GlobalArgs {
+  'allowed-signers'?: string;
+  'require-signatures': boolean;
+}
+
+export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, VerifyArgs> {
+  return {
+    command: 'verify',
+    describe: 'Check the whole ledger history: schemas, append-only, reproducible reports, hash chains, signatures (exit 1 on failure)',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .option('allowed-signers', { type: 'string', describe: 'SSH allowed-signers file to verify signed commits against' })
+        .option('require-signatures', { type: 'boolean', default: false, describe: 'Fail on unsigned commits' }) as Argv<VerifyArgs>,
+    handler: async (argv) => {
+      const result = await verify(ctx.deps(argv), { config: argv.config, allowedSigners: argv['allowed-signers'], requireSignatures: argv['require-signatures'] });
+      ctx.exitCode = result.status === 'PASS' ? ExitCode.Ok : ExitCode.Error;
+      const style = ctx.style;
+      ctx.emit(argv, result, () => {
+        const lines: string[] = [];
+        for (const check of result.checks) {
+          const mark = check.status === 'PASS' ? paint(style, '32', 'PASS') : check.status === 'FAIL' ? paint(style, '1;31', 'FAIL') : paint(style, '2', 'SKIP');
+          lines.push(`${mark}  ${check.id.padEnd(12)}  ${check.summary}`);
+          for (const problem of check.problems) lines.push(`      - ${problem}`);
+        }
+        lines.push(`verify: ${result.status} (${result.commits} commits on ${result.branch}, tip ${result.tip.slice(0, 12)})`);
+        return lines.join('\n');
+      });
+    },
+  };
+}

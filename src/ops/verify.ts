@@ -1,0 +1,346 @@
+import { createHash } from 'node:crypto';
+import { classifyDeltas, type DriftReport } from '../drift/report.js';
+import { canonicalJson, isCanonicalJson } from '../ledger/canonical-json.js';
+import type { CommitInfo } from '../ledger/git-store.js';
+import { Ledger } from '../ledger/ledger.js';
+import { verifyCommitSignature } from '../ledger/signatures.js';
+import { validateAgainst, type SchemaName } from '../schemas.js';
+import type { ConfigOption, OpDeps } from './deps.js';
+import { openWorkspace } from './workspace.js';
+
+/**
+ * Checks the whole ledger history, like a lock-file drift check: one PASS/FAIL per check.
+ * 1. schema: every JSON file in every commit is canonical and valid against its schema;
+ * 2. append-only: no record is ever modified or deleted, `ledger.json` never changes, and a
+ *    target's baseline changes only in accept commits;
+ * 3. reproducible: every report, recomputed from the manifests it names with the rules it
+ *    recorded, is byte-identical;
+ * 4. continuity: every target's records form one unbroken hash chain ending at its chain.json,
+ *    and the tip descends from every tip this machine published (the checkpoint file);
+ * 5. signatures: signed commits verify (SSH allowed-signers or GPG keyring); with
+ *    `requireSignatures`, unsigned commits fail.
+ */
+export interface VerifyOptions extends ConfigOption {
+  /** SSH allowed-signers file for commit signatures. */
+  allowedSigners?: string;
+  requireSignatures?: boolean;
+}
+
+export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
+
+export interface VerifyCheck {
+  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures';
+  status: CheckStatus;
+  summary: string;
+  problems: string[];
+}
+
+export interface VerifyResult {
+  status: 'PASS' | 'FAIL';
+  branch: string;
+  tip: string;
+  commits: number;
+  checks: VerifyCheck[];
+}
+
+const MAX_PROBLEMS = 50;
+
+export async function verify(deps: OpDeps, options: VerifyOptions): Promise<VerifyResult> {
+  const ws = openWorkspace(deps, options);
+  const ledger = ws.ledger;
+  const tip = await ledger.requireTip();
+  const commits = (await ledger.store.log(tip)).reverse();
+  const walk = new LedgerWalk(ledger);
+  const checks: VerifyCheck[] = [];
+  checks.push(await walk.schemas(commits));
+  checks.push(await walk.appendOnly(commits));
+  checks.push(await walk.reproducible());
+  checks.push(await walk.continuity(tip));
+  checks.push(signatures(ledger, commits, options));
+  return {
+    status: checks.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS',
+    branch: ledger.branch,
+    tip,
+    commits: commits.length,
+    checks,
+  };
+}
+
+interface RecordInfo {
+  path: string;
+  target: string;
+  kind: string;
+  sha256: string;
+  chain: { previous: string | null; sha256: string | null } | undefined;
+  commit: string;
+  /** Order in which records appeared (commit order, then path order). */
+  order: number;
+}
+
+class LedgerWalk {
+  private readonly seenTrees = new Set<string>();
+  private readonly seenBlobs = new Map<string, string | null>();
+  readonly records = new Map<string, RecordInfo>();
+  readonly reports: { path: string; commit: string; text: string }[] = [];
+  private order = 0;
+
+  constructor(private readonly ledger: Ledger) {}
+
+  /** Check 1, collecting every record on the way for the later checks. */
+  async schemas(commits: CommitInfo[]): Promise<VerifyCheck> {
+    const problems: string[] = [];
+    let files = 0;
+    for (const commit of commits) {
+      const before = this.seenBlobs.size;
+      await this.visitTree(commit.tree, '', commit.oid, problems);
+      files += this.seenBlobs.size - before;
+    }
+    return finish('schema', problems, `${files} distinct JSON files in ${commits.length} commits are canonical and valid against their schemas`);
+  }
+
+  private async visitTree(oid: string, prefix: string, commit: string, problems: string[]): Promise<void> {
+    // Manifest trees are content-addressed all the way down: one visit per tree id is enough.
+    // Elsewhere the meaning of a file depends on its path, so the path is part of the key.
+    const inManifest = /^targets\/[^/]+\/(latest|baseline)\//.test(`${prefix}`);
+    const key = inManifest ? oid : `${prefix}\u0000${oid}`;
+    if (this.seenTrees.has(key)) return;
+    this.seenTrees.add(key);
+    for (const entry of await this.ledger.store.readTree(oid)) {
+      const path = prefix + entry.name;
+      if (entry.type === 'tree') {
+        await this.visitTree(entry.oid, `${path}/`, commit, problems);
+        continue;
+      }
+      const schema = schemaForPath(path);
+      const blobKey = `${schema ?? 'none'}\u0000${entry.oid}`;
+      if (!this.seenBlobs.has(blobKey)) {
+        this.seenBlobs.set(blobKey, null);
+        const text = (await this.ledger.store.readBlob(entry.oid)).toString('utf8');
+        if (!schema) add(problems, `${path}: not a file the ledger format knows (commit ${commit.slice(0, 12)})`);
+        else if (!isCanonicalJson(text)) add(problems, `${path}: not canonical JSON (commit ${commit.slice(0, 12)})`);
+        else {
+          const issues = validateAgainst(schema, JSON.parse(text));
+          if (issues.length > 0) add(problems, `${path}: ${issues[0].path || '/'} ${issues[0].message} (commit ${commit.slice(0, 12)})`);
+        }
+        if (schema && isRecordSchema(schema)) {
+          // Commits are visited oldest first: keep when a path first appeared, and its latest bytes.
+          const parsed = safeParse(text) as { target?: string; chain?: RecordInfo['chain'] } | undefined;
+          const first = this.records.get(path);
+          this.records.set(path, {
+            path,
+            target: path.split('/')[1],
+            kind: schema,
+            sha256: createHash('sha256').update(text).digest('hex'),
+            chain: parsed?.chain,
+            commit: first?.commit ?? commit,
+            order: first?.order ?? this.order++,
+          });
+          if (schema === 'report') this.reports.push({ path, commit, text });
+        }
+      }
+    }
+  }
+
+  /** Check 2: compares each commit with its parents. */
+  async appendOnly(commits: CommitInfo[]): Promise<VerifyCheck> {
+    const problems: string[] = [];
+    for (const commit of commits) {
+      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'] ?? 'other';
+      for (const parent of commit.parents) {
+        const parentTree = (await this.ledger.store.readCommit(parent)).tree;
+        await this.compareRecords(parentTree, commit.tree, '', commit, problems);
+        const [metaBefore, metaAfter] = await Promise.all([this.pathOid(parentTree, 'ledger.json'), this.pathOid(commit.tree, 'ledger.json')]);
+        if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
+        for (const target of await this.targetNames(parentTree)) {
+          const [before, after] = await Promise.all([this.pathOid(parentTree, `targets/${target}/baseline`), this.pathOid(commit.tree, `targets/${target}/baseline`)]);
+          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in a ${kind} commit ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
+        }
+      }
+      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
+    }
+    return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts`);
+  }
+
+  /** Records (under targets/<t>/records) present in `before` must be present and unchanged in `after`. */
+  private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
+    if (before === after) return;
+    const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
+    const inB = new Map(b.map((e) => [e.name, e]));
+    for (const entry of a) {
+      const path = prefix + entry.name;
+      const depth = path.split('/').length;
+      // Descend only towards records: targets/ → <target>/ → records/ → …
+      if (depth === 1 && entry.name !== 'targets') continue;
+      if (depth === 3 && entry.name !== 'records') continue;
+      const other = inB.get(entry.name);
+      const inRecords = depth >= 3;
+      if (!other) {
+        if (inRecords) add(problems, `${path}${entry.type === 'tree' ? '/' : ''} deleted in commit ${commit.oid.slice(0, 12)}`);
+        continue;
+      }
+      if (other.oid === entry.oid) continue;
+      if (entry.type === 'tree' && other.type === 'tree') await this.compareRecords(entry.oid, other.oid, `${path}/`, commit, problems);
+      else if (inRecords) add(problems, `${path} modified in commit ${commit.oid.slice(0, 12)}`);
+    }
+  }
+
+  private async pathOid(tree: string, filepath: string): Promise<string | undefined> {
+    let oid = tree;
+    for (const part of filepath.split('/')) {
+      const entry = (await this.ledger.store.readTree(oid)).find((e) => e.name === part);
+      if (!entry) return undefined;
+      oid = entry.oid;
+    }
+    return oid;
+  }
+
+  private async targetNames(tree: string): Promise<string[]> {
+    const targets = await this.pathOid(tree, 'targets');
+    return targets ? (await this.ledger.store.readTree(targets)).filter((e) => e.type === 'tree').map((e) => e.name) : [];
+  }
+
+  /** Check 3. */
+  async reproducible(): Promise<VerifyCheck> {
+    const problems: string[] = [];
+    for (const { path, commit, text } of this.reports) {
+      const stored = safeParse(text) as DriftReport | undefined;
+      if (!stored) continue; // already reported by the schema check
+      try {
+        const deltas = await this.ledger.diff(stored.baseline.tree ?? undefined, stored.snapshot.tree ?? undefined);
+        const { changes, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
+        const recomputed = canonicalJson({ ...stored, status, summary, changes });
+        if (recomputed !== text) add(problems, `${path}: recomputing it from the manifests it names gives different content (commit ${commit.slice(0, 12)})`);
+      } catch (error) {
+        add(problems, `${path}: cannot be recomputed (${(error as Error).message}) (commit ${commit.slice(0, 12)})`);
+      }
+    }
+    return finish('reproducible', problems, `${this.reports.length} reports recomputed byte for byte`);
+  }
+
+  /** Record paths present in a commit's tree. */
+  private async recordPathsAt(commit: string): Promise<Set<string>> {
+    const paths = new Set<string>();
+    const walk = async (oid: string, prefix: string): Promise<void> => {
+      for (const e of await this.ledger.store.readTree(oid)) {
+        if (e.type === 'tree') await walk(e.oid, `${prefix}${e.name}/`);
+        else paths.add(prefix + e.name);
+      }
+    };
+    const root = (await this.ledger.store.readCommit(commit)).tree;
+    for (const target of await this.targetNames(root)) {
+      const records = await this.pathOid(root, `targets/${target}/records`);
+      if (records) await walk(records, `targets/${target}/records/`);
+    }
+    return paths;
+  }
+
+  /** Check 4: the chains as they stand at the tip. */
+  async continuity(tip: string): Promise<VerifyCheck> {
+    const problems: string[] = [];
+    const present = await this.recordPathsAt(tip);
+    const byTarget = new Map<string, RecordInfo[]>();
+    for (const record of this.records.values()) {
+      if (!present.has(record.path)) continue;
+      const list = byTarget.get(record.target) ?? [];
+      list.push(record);
+      byTarget.set(record.target, list);
+    }
+    let links = 0;
+    for (const [target, records] of byTarget) {
+      const chained = records.filter((r) => r.chain !== undefined);
+      if (chained.length === 0) continue;
+      const successors = new Map<string, string>();
+      for (const record of chained) {
+        const chain = record.chain as NonNullable<RecordInfo['chain']>;
+        if (chain.previous === null) {
+          const earlierChained = chained.filter((r) => r.order < record.order);
+          if (earlierChained.length > 0) add(problems, `${record.path}: starts a new hash chain although target "${target}" already has one`);
+          continue;
+        }
+        const previous = present.has(chain.previous) ? this.records.get(chain.previous) : undefined;
+        if (!previous) add(problems, `${record.path}: its previous record ${chain.previous} is missing from the ledger history`);
+        else if (previous.sha256 !== chain.sha256) add(problems, `${record.path}: the hash of its previous record ${chain.previous} does not match (the record was altered)`);
+        const other = successors.get(chain.previous);
+        if (other) add(problems, `${record.path} and ${other} both follow ${chain.previous} (the chain forks)`);
+        successors.set(chain.previous, record.path);
+        links++;
+      }
+      // Walking back from the target's chain.json must reach every chained record.
+      const head = await this.ledger.readJson<{ last: { path: string; sha256: string } }>(tip, `targets/${target}/chain.json`);
+      if (!head) {
+        add(problems, `targets/${target}/chain.json is missing at the tip`);
+        continue;
+      }
+      const reached = new Set<string>();
+      let cursor: string | null = head.last.path;
+      if (!present.has(head.last.path) || this.records.get(head.last.path)?.sha256 !== head.last.sha256) add(problems, `targets/${target}/chain.json does not match its last record ${head.last.path}`);
+      while (cursor && !reached.has(cursor) && present.has(cursor)) {
+        reached.add(cursor);
+        cursor = this.records.get(cursor)?.chain?.previous ?? null;
+      }
+      const unreached = chained.filter((r) => !reached.has(r.path));
+      for (const r of unreached.slice(0, 5)) add(problems, `${r.path} is not on target "${target}"'s chain ending at chain.json`);
+    }
+    // Tips published from this machine must all be ancestors of the current tip.
+    const checkpoints = [...new Set(this.ledger.readCheckpoints())];
+    for (const checkpoint of checkpoints) {
+      if (!(await this.ledger.store.isAncestor(checkpoint, tip))) {
+        add(problems, `the ledger tip ${tip.slice(0, 12)} does not descend from ${checkpoint.slice(0, 12)}, a tip published earlier (history was rewound or rewritten)`);
+      }
+    }
+    return finish('continuity', problems, `${links} hash-chain links across ${byTarget.size} target(s); tip descends from ${checkpoints.length} recorded checkpoint(s)`);
+  }
+}
+
+function signatures(ledger: Ledger, commits: CommitInfo[], options: VerifyOptions): VerifyCheck {
+  const problems: string[] = [];
+  const signed = commits.filter((c) => c.gpgsig);
+  if (signed.length === 0 && !options.requireSignatures) {
+    return { id: 'signatures', status: 'SKIP', summary: 'no commit is signed (pass --require-signatures to demand signatures)', problems: [] };
+  }
+  for (const commit of commits) {
+    if (!commit.gpgsig) {
+      if (options.requireSignatures) add(problems, `commit ${commit.oid.slice(0, 12)} is not signed`);
+      continue;
+    }
+    const check = verifyCommitSignature(ledger.store.gitdir, commit.oid, options.allowedSigners);
+    if (!check.ok) add(problems, `commit ${commit.oid.slice(0, 12)}: signature does not verify${check.detail ? ` (${check.detail})` : ''}`);
+  }
+  return finish('signatures', problems, `${signed.length} signed commit(s) verified${options.allowedSigners ? ' against the allowed signers' : ''}`);
+}
+
+function finish(id: VerifyCheck['id'], problems: string[], summary: string): VerifyCheck {
+  return { id, status: problems.length > 0 ? 'FAIL' : 'PASS', summary: problems.length > 0 ? `${problems.length}${problems.length >= MAX_PROBLEMS ? '+' : ''} problem(s)` : summary, problems };
+}
+
+function add(problems: string[], problem: string): void {
+  if (problems.length < MAX_PROBLEMS) problems.push(problem);
+}
+
+function safeParse(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
+function isRecordSchema(schema: SchemaName): boolean {
+  return RECORD_SCHEMAS.has(schema);
+}
+
+/** Which schema a ledger path must satisfy (see ledger/FORMAT.md), or undefined for unknown files. */
+export function schemaForPath(path: string): SchemaName | undefined {
+  if (path === 'ledger.json') return 'ledger';
+  if (/^outbox\/[^/]+\.json$/.test(path)) return 'outbox';
+  const m = /^targets\/[^/]+\/(.+)$/.exec(path);
+  if (!m) return undefined;
+  const rest = m[1];
+  if (rest === 'head.json') return 'head';
+  if (rest === 'alerts.json') return 'alerts';
+  if (rest === 'chain.json') return 'chain';
+  if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
+  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
+  return record ? (record[1] as SchemaName) : undefined;
+}
