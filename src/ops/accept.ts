@@ -6,7 +6,8 @@ import type { AcceptRecord } from '../ledger/records.js';
 import { createKeyMatcher } from '../match/glob.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { readHead, stageAccept } from './record-steps.js';
-import { deliveryContext, openWorkspace, resolveActor, signatureAt, singleTarget, withLock } from './workspace.js';
+import { loadAlerting } from './alerting.js';
+import { openWorkspace, resolveActor, signatureAt, singleTarget, withLock } from './workspace.js';
 import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, type DeliveryOutcome } from '../alerts/alert-engine.js';
 
 export interface AcceptOptions extends ConfigOption {
@@ -43,6 +44,7 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
   const ws = openWorkspace(deps, options);
   const targetConfig = singleTarget(ws.config, options.target);
   const target = targetConfig.name;
+  const alerting = await loadAlerting(ws, deps);
 
   return withLock(ws, deps, 'accept', async () => {
     const base = await ws.ledger.requireTip();
@@ -109,9 +111,9 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
       // Alerts whose drift is now part of the baseline resolve (reason: accepted); nothing new opens.
       const remainingChanges = changes.filter((c) => !selected.includes(c));
       const state = await readAlertsState(ws.ledger, base, target);
-      const staged = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target: targetConfig, changes: remainingChanges, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
-      const { payloads, failures } = renderNotices(ws.channels, ws.templates, staged.notices, time.toISOString());
-      const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
+      const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target: targetConfig, changes: remainingChanges, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
+      const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, staged.notices, time.toISOString());
+      const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
       const tip = (await writer.publish()) as string;
       return { target, status: 'accepted', record, accepted: selected, remaining: remainingChanges.length, resolvedAlerts: staged.events.filter((e) => e.event === 'resolved').length, deliveries, branch: ws.config.ledger.branch, tip };
     }

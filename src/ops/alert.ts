@@ -6,7 +6,8 @@ import type { AlertNotice } from '../render/views.js';
 import { alertSummary, type AlertSummary } from './check.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { readHead } from './record-steps.js';
-import { deliveryContext, openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import { loadAlerting } from './alerting.js';
+import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
 
 export interface AlertOptions extends ConfigOption, TargetFilter {
   dryRun?: boolean;
@@ -31,6 +32,7 @@ export interface AlertResult {
 export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertResult> {
   const ws = openWorkspace(deps, options);
   const { selected } = selectTargets(ws.config, options.targets);
+  const alerting = await loadAlerting(ws, deps);
   const run = async (): Promise<AlertResult> => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
@@ -46,13 +48,13 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
       const report = await ws.ledger.readJson<DriftReport>(base, recordPath(target.name, head.report.id, 'report'));
       const firstCheck = head.checks !== undefined && head.checks <= 1;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const staged = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target, changes: report?.changes ?? [], reportId: head.report.id, firstCheck, reason: 'drift-gone' }, time);
+      const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report?.changes ?? [], reportId: head.report.id, firstCheck, reason: 'drift-gone' }, time);
       notices.push(...staged.notices);
       alerts.push(alertSummary(staged, firstCheck && head.report.status === 'drift' ? 'first check of this target: no alert' : null));
     }
-    const { payloads, failures } = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
+    const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
     if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
-    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
+    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
     const tip = (await writer.publish()) as string;
     return { dryRun: false, alerts, payloads: [], outbox: deliveries.filter((d) => d.status !== 'delivered').length, deliveries, tip };
   };

@@ -4,7 +4,8 @@ import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type StagedSnapshot } from './record-steps.js';
-import { deliveryContext, openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import { loadAlerting } from './alerting.js';
+import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -66,7 +67,7 @@ export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckR
 async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {
   const ws = openWorkspace(deps, options);
   const { selected, disabled } = selectTargets(ws.config, options.targets);
-  const alerting = withReport && options.alert !== false;
+  const alerting = withReport && options.alert !== false ? await loadAlerting(ws, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
@@ -99,14 +100,14 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       reports.push(report);
       if (!alerting) continue;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const result = await stageTargetAlerts(ws.config, ws.channels, writer, state, { target, changes: report.changes, reportId: report.id, firstCheck, reason: 'drift-gone' }, time);
+      const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report.changes, reportId: report.id, firstCheck, reason: 'drift-gone' }, time);
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }
     let deliveries: DeliveryOutcome[] = [];
     if (alerting) {
-      const { payloads, failures: unrendered } = renderNotices(ws.channels, ws.templates, notices, time.toISOString());
-      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), time))];
+      const { payloads, failures: unrendered } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
+      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
     }
     const tip = (await writer.publish()) as string;
     return {

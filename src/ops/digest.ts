@@ -10,7 +10,8 @@ import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { readHistory } from './history.js';
 import { readHead } from './record-steps.js';
-import { deliveryContext, openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from './workspace.js';
+import { loadAlerting, type Alerting } from './alerting.js';
+import { openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from './workspace.js';
 
 export interface DigestOptions extends ConfigOption {
   /** Window length in ms (default: alerts.digest.since, else 24h). */
@@ -36,31 +37,32 @@ const TOP_CHANGES = 15;
  */
 export async function digest(deps: OpDeps, options: DigestOptions): Promise<DigestResult> {
   const ws = openWorkspace(deps, options);
-  const channels = pickChannels(ws, options.channel);
+  const alerting = await loadAlerting(ws, deps);
+  const channels = pickChannels(alerting, ws, options.channel);
   const run = async (): Promise<DigestResult> => {
     const base = await ws.ledger.requireTip();
     const now = deps.now();
     const view = await buildDigest(ws, base, now, options.sinceMs ?? ws.config.alerts.digest.sinceMs);
-    const payloads = channels.map((c) => c.renderDigest(view, ws.templates));
+    const payloads = channels.map((c) => c.renderDigest(view, alerting.templates));
     if (options.dryRun) return { dryRun: true, view, payloads, deliveries: [], tip: base };
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
-    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, ws.channels, payloads, deliveryContext(deps), now);
+    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now);
     const tip = (await writer.publish()) as string;
     return { dryRun: false, view, payloads: [], deliveries, tip };
   };
   return options.dryRun ? run() : withLock(ws, deps, 'digest', run);
 }
 
-function pickChannels(ws: Workspace, name: string | undefined): Channel[] {
+function pickChannels(alerting: Alerting, ws: Workspace, name: string | undefined): Channel[] {
   if (name) {
-    const channel = ws.channels.find((c) => c.config.name === name);
+    const channel = alerting.channels.find((c) => c.config.name === name);
     if (!channel) {
-      throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${ws.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
+      throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${alerting.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
     }
     return [channel];
   }
   const names = ws.config.alerts.digest.channels;
-  const chosen = names ? ws.channels.filter((c) => names.includes(c.config.name)) : ws.channels;
+  const chosen = names ? alerting.channels.filter((c) => names.includes(c.config.name)) : alerting.channels;
   if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
   return chosen;
 }

@@ -1,9 +1,9 @@
-import { Ledger } from '../ledger/ledger.js';
-import type { CommitInfo } from '../ledger/git-store.js';
-import { trailerValues } from '../ledger/layout.js';
+import { indexedHistory, type IndexedCommit } from '../ledger/commit-index.js';
+import type { Ledger } from '../ledger/ledger.js';
 
 export interface HistoryEntry {
-  commit: CommitInfo;
+  commit: IndexedCommit;
+  /** Committer time in milliseconds. */
   time: number;
   kind: string;
   target: string | null;
@@ -13,26 +13,29 @@ export interface HistoryEntry {
 
 /**
  * Ledger commits newest first, with their trailers parsed, back to `sinceMs` (commit time) or
- * `limit` entries. Reads commits only, never trees.
+ * `limit` entries. Reads the commit index (see ledger/commit-index.ts), never trees.
  */
 export async function readHistory(ledger: Ledger, tip: string, options: { sinceMs?: number; limit?: number } = {}): Promise<HistoryEntry[]> {
+  const commits = await indexedHistory(ledger.store, ledger.branch, tip);
   const out: HistoryEntry[] = [];
-  let depth = 64;
-  for (;;) {
-    const commits = await ledger.store.log(tip, depth);
-    out.length = 0;
-    let reachedEnd = commits.length < depth;
-    for (const commit of commits) {
-      const time = commit.committer.timestamp * 1000;
-      if (options.sinceMs !== undefined && time < options.sinceMs) {
-        reachedEnd = true;
-        break;
-      }
-      const { trailers } = Ledger.describe(commit.message);
-      out.push({ commit, time, kind: trailers['Drift-Kind'] ?? 'other', target: trailers['Drift-Target'] ?? null, records: trailerValues(commit.message, 'Drift-Record'), trailers });
-      if (options.limit !== undefined && out.length >= options.limit) return out;
-    }
-    if (reachedEnd) return out;
-    depth *= 4;
+  for (let i = commits.length - 1; i >= 0; i--) {
+    const commit = commits[i];
+    const time = commit.time * 1000;
+    if (options.sinceMs !== undefined && time < options.sinceMs) break;
+    out.push(describeCommit(commit));
+    if (options.limit !== undefined && out.length >= options.limit) break;
   }
+  return out;
+}
+
+export function describeCommit(commit: IndexedCommit): HistoryEntry {
+  const trailers = commit.trailers;
+  return {
+    commit,
+    time: commit.time * 1000,
+    kind: trailers['Drift-Kind'] ?? 'other',
+    target: trailers['Drift-Target'] ?? null,
+    records: commit.records,
+    trailers,
+  };
 }

@@ -7,19 +7,11 @@ import { DriftError } from '../errors.js';
 import { GitStore, type Signature } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { acquireLock } from '../ledger/lock.js';
-import type { Channel, DeliveryContext } from '../channels/channel.js';
-import { createHttpPoster } from '../channels/http-poster.js';
-import { createChannel } from '../channels/registry.js';
-import { templateSamples } from '../render/samples.js';
-import { createTemplateEnv, type TemplateEnv } from '../render/template-env.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 
 /** A loaded config with the ledger it writes to. */
 export interface Workspace {
   config: Config;
-  /** Compiled and checked templates (user overrides applied). */
-  templates: TemplateEnv;
-  channels: Channel[];
   store: GitStore;
   ledger: Ledger;
   /** Per-target, per-source caches (stat data), outside the ledger. */
@@ -34,8 +26,6 @@ export function openWorkspace(deps: OpDeps, options: ConfigOption): Workspace {
 export function workspaceFor(config: Config, store: GitStore): Workspace {
   return {
     config,
-    templates: createTemplateEnv(config.alerts.templates, templateSamples()),
-    channels: config.alerts.channels.map(createChannel),
     store,
     ledger: new Ledger(store, config.ledger.branch),
     cacheDir: (target) => path.join(store.gitdir, 'driftctl', 'cache', target),
@@ -113,6 +103,3 @@ function safeUserName(): string {
   }
 }
 
-export function deliveryContext(deps: OpDeps): DeliveryContext {
-  return { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster() };
-}

@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import type { Severity } from '../../config/config.js';
 import { log } from '../../ops/log.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
@@ -7,28 +8,51 @@ import type { GlobalArgs } from '../io.js';
 interface LogArgs extends GlobalArgs {
   target?: string;
   kind?: string;
+  status?: 'clean' | 'drift';
+  severity?: Severity;
+  key?: string;
+  since?: string;
+  until?: string;
   limit: number;
+  page: number;
 }
 
 export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogArgs> {
   return {
     command: 'log',
-    describe: 'Ledger history, newest first: kind, target, status, time, id',
+    describe: 'Ledger history, newest first, with filters and paging',
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('target', { type: 'string', describe: 'Only this target' })
-        .option('kind', { type: 'string', choices: ['ledger', 'snapshot', 'report', 'accept'], describe: 'Only this kind of commit' })
-        .option('limit', { type: 'number', default: 50, describe: 'At most this many entries' }) as Argv<LogArgs>,
+        .option('kind', { type: 'string', choices: ['ledger', 'snapshot', 'report', 'accept', 'alert', 'outbox'], describe: 'Only this kind of commit' })
+        .option('status', { type: 'string', choices: ['clean', 'drift'], describe: 'Only reports with this status' })
+        .option('severity', { type: 'string', choices: ['critical', 'high', 'medium', 'low', 'info'], describe: 'Only reports and alerts at least this severe' })
+        .option('key', { type: 'string', describe: 'Only commits touching an entry whose key matches this glob' })
+        .option('since', { type: 'string', describe: 'From this date/time, or this long ago (7d)' })
+        .option('until', { type: 'string', describe: 'Up to this date/time (a bare date includes the whole day)' })
+        .option('limit', { type: 'number', default: 50, describe: 'Entries per page' })
+        .option('page', { type: 'number', default: 1, describe: 'Page number (1 = newest)' }) as Argv<LogArgs>,
     handler: async (argv) => {
-      const result = await log(ctx.deps(argv), { config: argv.config, target: argv.target, kind: argv.kind, limit: argv.limit });
+      const result = await log(ctx.deps(argv), {
+        config: argv.config,
+        target: argv.target,
+        kind: argv.kind,
+        status: argv.status,
+        severity: argv.severity,
+        key: argv.key,
+        since: argv.since,
+        until: argv.until,
+        limit: argv.limit,
+        page: argv.page,
+      });
       ctx.emit(argv, result, () => {
         if (result.entries.length === 0) return 'no matching ledger entries';
-        const rows = [['COMMIT', 'TIME', 'KIND', 'TARGET', 'STATUS', 'RECORD']];
+        const rows = [['COMMIT', 'TIME', 'KIND', 'TARGET', 'STATUS', 'RECORD', ...(argv.key ? ['KEYS'] : [])]];
         for (const e of result.entries) {
-          const status = e.status ? `${e.status}${e.severity && e.severity !== 'none' ? ` (${e.severity})` : ''}` : '';
-          rows.push([e.commit.slice(0, 12), e.time.replace('.000Z', 'Z'), e.kind, e.target ?? '', status, e.record ?? '']);
+          const status = e.status ? `${e.status}${e.severity && e.severity !== 'none' ? ` (${e.severity})` : ''}` : e.severity && e.kind === 'alert' ? e.severity : '';
+          rows.push([e.commit.slice(0, 12), e.time.replace('.000Z', 'Z'), e.kind, e.target ?? '', status, e.record ?? '', ...(e.keys ? [e.keys.join(', ')] : [])]);
         }
-        return table(rows, '');
+        return table(rows, '') + (result.more ? `\n(more: --page ${result.page + 1})` : '');
       });
     },
   };
