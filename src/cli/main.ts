@@ -8,6 +8,9 @@ import { diffCommand } from './commands/diff.js';
 import { hashCommand } from './commands/hash.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
+import { reportCommand } from './commands/report.js';
+import { serveCommand } from './commands/serve.js';
+import { blameCommand, showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { CommandContext } from './context.js';
@@ -33,12 +36,16 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(diffCommand(ctx))
     .command(acceptCommand(ctx))
     .command(statusCommand(ctx))
+    .command(serveCommand(ctx))
     .command(logCommand(ctx))
     .command(hashCommand(ctx))
     .command(alertCommand(ctx))
     .command(digestCommand(ctx))
     .command(alertsCommand(ctx))
     .command(verifyCommand(ctx))
+    .command(showCommand(ctx))
+    .command(blameCommand(ctx))
+    .command(reportCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

@@ -392,3 +392,29 @@ async function readDir(reader: ObjectReader, oid: string, prefix: string, out: S
   for (const [name, entry] of shards) out.set(prefix + name, entry);
   for (const dir of tree.filter((e) => e.type === 'tree')) await readDir(reader, dir.oid, `${prefix}${unescapeDirName(dir.name)}/`, out);
 }
+
+/**
+ * The shard blob that holds `key` of `source` in a target manifest, and the entry in it. Reads
+ * only the trees on the key's path; `shard` lets callers skip parsing when it did not change.
+ */
+export async function lookupEntry(
+  reader: ObjectReader,
+  manifest: string | undefined,
+  source: string,
+  key: string,
+): Promise<{ shard: string | undefined; entry: ManifestEntry | undefined }> {
+  if (!manifest) return { shard: undefined, entry: undefined };
+  const parts = key.split('/');
+  const name = parts.pop() as string;
+  let tree = (await reader.readTree(manifest)).find((e) => e.name === source && e.type === 'tree')?.oid;
+  for (const part of parts) {
+    if (!tree) return { shard: undefined, entry: undefined };
+    tree = (await reader.readTree(tree)).find((e) => e.name === escapeDirName(part) && e.type === 'tree')?.oid;
+  }
+  if (!tree) return { shard: undefined, entry: undefined };
+  const entries = await reader.readTree(tree);
+  const shard = entries.find((e) => e.type === 'blob' && e.name === '@.json') ?? entries.find((e) => e.type === 'blob' && e.name === `@${bucketOf(name)}.json`);
+  if (!shard) return { shard: undefined, entry: undefined };
+  const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+  return { shard: shard.oid, entry: doc.entries[name] };
+}

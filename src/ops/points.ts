@@ -1,4 +1,5 @@
 import { DriftError } from '../errors.js';
+import { indexedHistory } from '../ledger/commit-index.js';
 import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { AcceptRecord, DriftReport, SnapshotRecord } from '../ledger/records.js';
@@ -16,7 +17,8 @@ export interface LedgerPoint {
  * `baseline`, `latest` (at the tip), `baseline@REV`, `latest@REV` (at a ledger commit),
  * a record id (snapshot: what it observed; report: the snapshot it compared; accept: the baseline
  * it made), or a bare REV (the latest snapshot at that commit). REV is a commit id or prefix, a
- * ref name, optionally followed by `~N` (N first parents back).
+ * ref name, optionally followed by `~N` (N first parents back), or a date (`2026-01-31`: the ledger
+ * at the end of that UTC day) or an ISO time (`2026-01-31T12:00:00Z`).
  */
 export async function resolvePoint(ledger: Ledger, tip: string, target: string, spec: string): Promise<LedgerPoint> {
   const at = /^(baseline|latest)(?:@(.+))?$/.exec(spec);
@@ -43,6 +45,15 @@ export async function resolvePoint(ledger: Ledger, tip: string, target: string, 
 }
 
 export async function resolveRevision(ledger: Ledger, rev: string): Promise<string> {
+  // A date (the ledger as it stood at the end of that UTC day) or an ISO time (at that instant).
+  const date = /^\d{4}-\d{2}-\d{2}$/.test(rev) ? Date.parse(`${rev}T23:59:59.999Z`) : /^\d{4}-\d{2}-\d{2}T/.test(rev) ? Date.parse(rev) : undefined;
+  if (date !== undefined) {
+    if (!Number.isFinite(date)) throw new DriftError('UNKNOWN_POINT', `"${rev}" is not a valid date or time`, { data: { spec: rev } });
+    const tip = await ledger.requireTip();
+    const commits = await indexedHistory(ledger.store, ledger.branch, tip);
+    for (let i = commits.length - 1; i >= 0; i--) if (commits[i].time * 1000 <= date) return commits[i].oid;
+    throw new DriftError('UNKNOWN_POINT', `the ledger has no commit at or before ${rev}`, { data: { spec: rev } });
+  }
   const m = /^(.*?)(?:~(\d+))?$/.exec(rev) as RegExpExecArray;
   const name = m[1];
   let back = m[2] ? Number(m[2]) : 0;

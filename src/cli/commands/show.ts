@@ -1,0 +1,67 @@
+import type { Argv, CommandModule } from 'yargs';
+import { blame } from '../../ops/blame.js';
+import { show } from '../../ops/show.js';
+import type { Change } from '../../drift/report.js';
+import type { CommandContext } from '../context.js';
+import { changesTable, formatSize, table } from '../format.js';
+import type { GlobalArgs } from '../io.js';
+
+interface ShowArgs extends GlobalArgs {
+  id: string;
+  target?: string;
+}
+
+export function showCommand(ctx: CommandContext): CommandModule<GlobalArgs, ShowArgs> {
+  return {
+    command: 'show <id>',
+    describe: 'Show one record (by id) or one ledger commit (id, prefix, ref or date) with its context',
+    builder: (y: Argv<GlobalArgs>) =>
+      y.positional('id', { type: 'string', demandOption: true }).option('target', { type: 'string', describe: 'Target to look in (default: all)' }) as Argv<ShowArgs>,
+    handler: async (argv) => {
+      const result = await show(ctx.deps(argv), { config: argv.config, id: argv.id, target: argv.target });
+      ctx.emit(argv, result, () => {
+        const c = result.commit;
+        const lines = [`commit ${c.oid}  ${c.time}  ${c.kind}${c.target ? ` ${c.target}` : ''}`, `  ${c.subject}`, `  by ${c.author}`];
+        for (const { path, kind, record } of result.records) {
+          const r = record as { id: string; status?: string; summary?: { total: number; highest: string }; changes?: Change[]; by?: { name: string; email: string }; reason?: string; event?: string; severity?: string; sources?: { name: string; entries: number; errors: number }[] };
+          lines.push('', `${kind} ${r.id}  (${path})`);
+          if (kind === 'report') lines.push(`  ${r.status}, ${r.summary?.total} change(s), highest ${r.summary?.highest}`);
+          if (kind === 'accept') lines.push(`  accepted by ${r.by?.name} <${r.by?.email}>: ${r.reason}`);
+          if (kind === 'alert') lines.push(`  ${r.event}, severity ${r.severity}`);
+          if (kind === 'snapshot') for (const s of r.sources ?? []) lines.push(`  source ${s.name}: ${s.entries} entries, ${s.errors} unreadable`);
+          if (r.changes && r.changes.length > 0) lines.push(changesTable(ctx.style, r.changes, new Set(r.changes.map((x) => x.source)).size > 1));
+        }
+        return lines.join('\n');
+      });
+    },
+  };
+}
+
+interface BlameArgs extends GlobalArgs {
+  key: string;
+  source?: string;
+  target?: string;
+}
+
+export function blameCommand(ctx: CommandContext): CommandModule<GlobalArgs, BlameArgs> {
+  return {
+    command: 'blame <key>',
+    describe: 'History of one entry: each snapshot where its content changed, each accept',
+    builder: (y: Argv<GlobalArgs>) =>
+      y
+        .positional('key', { type: 'string', demandOption: true })
+        .option('source', { type: 'string', describe: 'Source the key belongs to (default: the first)' })
+        .option('target', { type: 'string', describe: 'Target (needed when several are configured)' }) as Argv<BlameArgs>,
+    handler: async (argv) => {
+      const result = await blame(ctx.deps(argv), { config: argv.config, key: argv.key, source: argv.source, target: argv.target });
+      ctx.emit(argv, result, () => {
+        if (result.events.length === 0) return `${result.key}: no history in target ${result.target} (source ${result.source})`;
+        const rows = [['TIME', 'KIND', 'CHANGE', 'SHA256', 'SIZE', 'COMMIT', 'WHO / WHY']];
+        for (const e of result.events) {
+          rows.push([e.time, e.kind, e.change, e.entry?.sha256?.slice(0, 12) ?? '–', e.entry ? formatSize(e.entry.size) : '–', e.commit.slice(0, 12), e.by ? `${e.by}: ${e.reason}` : '']);
+        }
+        return `${result.key} (target ${result.target}, source ${result.source})\n${table(rows, '')}`;
+      });
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import type { ManifestEntry } from '../drift/manifest.js';
+import { sameEntry } from '../drift/manifest.js';
+import { indexedHistory } from '../ledger/commit-index.js';
+import { baselinePath, latestPath, recordPath } from '../ledger/layout.js';
+import { lookupEntry } from '../ledger/manifest-tree.js';
+import type { AcceptRecord } from '../ledger/records.js';
+import type { ConfigOption, OpDeps } from './deps.js';
+import { describeCommit } from './history.js';
+import { openWorkspace, singleTarget } from './workspace.js';
+
+export interface BlameEvent {
+  commit: string;
+  time: string;
+  kind: 'snapshot' | 'accept';
+  record: string | null;
+  /** What happened to the entry: first seen, changed, removed (in the observed state or the baseline). */
+  change: 'added' | 'changed' | 'removed';
+  entry: ManifestEntry | null;
+  by?: string;
+  reason?: string;
+}
+
+export interface BlameResult {
+  target: string;
+  source: string;
+  key: string;
+  events: BlameEvent[];
+}
+
+/**
+ * The history of one entry, oldest first: every snapshot in which its observed content changed
+ * and every accept that changed its baseline. Reads, per commit, only the trees on the key's path,
+ * and parses a shard only when its object id changed.
+ */
+export async function blame(deps: OpDeps, options: ConfigOption & { key: string; source?: string; target?: string }): Promise<BlameResult> {
+  const ws = openWorkspace(deps, options);
+  const target = singleTarget(ws.config, options.target);
+  const source = options.source ?? target.sources[0]?.name ?? 'files';
+  const tip = await ws.ledger.requireTip();
+  const reader = ws.ledger.reader();
+  const events: BlameEvent[] = [];
+  const last: Record<'snapshot' | 'accept', { shard: string | undefined; entry: ManifestEntry | undefined }> = {
+    snapshot: { shard: undefined, entry: undefined },
+    accept: { shard: undefined, entry: undefined },
+  };
+  for (const commit of await indexedHistory(ws.store, ws.ledger.branch, tip)) {
+    const h = describeCommit(commit);
+    if (h.target !== target.name || (h.kind !== 'snapshot' && h.kind !== 'accept')) continue;
+    const kind = h.kind;
+    const manifest = await ws.ledger.treeAt(commit.oid, kind === 'snapshot' ? latestPath(target.name) : baselinePath(target.name));
+    const previous = last[kind];
+    const found = await lookupEntry(reader, manifest, source, options.key);
+    last[kind] = found;
+    if (found.shard === previous.shard) continue;
+    const before = previous.entry;
+    const after = found.entry;
+    if (before && after && sameEntry(before, after)) continue;
+    if (!before && !after) continue;
+    const event: BlameEvent = {
+      commit: commit.oid,
+      time: new Date(h.time).toISOString(),
+      kind,
+      record: h.records[0] ?? null,
+      change: !before ? 'added' : !after ? 'removed' : 'changed',
+      entry: after ?? null,
+    };
+    if (kind === 'accept' && h.records[0]) {
+      const record = await ws.ledger.readJson<AcceptRecord>(commit.oid, recordPath(target.name, h.records[0], 'accept'));
+      if (record) {
+        event.by = `${record.by.name} <${record.by.email}>`;
+        event.reason = record.reason;
+      }
+    }
+    events.push(event);
+  }
+  return { target: target.name, source, key: options.key, events };
+}

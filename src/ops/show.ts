@@ -1,0 +1,86 @@
+import { DriftError } from '../errors.js';
+import { indexedHistory } from '../ledger/commit-index.js';
+import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
+import type { ConfigOption, OpDeps } from './deps.js';
+import { describeCommit } from './history.js';
+import { resolveRevision } from './points.js';
+import { openWorkspace, type Workspace } from './workspace.js';
+
+export interface ShownRecord {
+  path: string;
+  kind: RecordKind;
+  record: Record<string, unknown>;
+}
+
+export interface ShowResult {
+  /** The ledger commit that added the record, or the commit asked for. */
+  commit: { oid: string; time: string; kind: string; target: string | null; subject: string; author: string; trailers: Record<string, string> };
+  /** The record asked for, or every record the commit added. */
+  records: ShownRecord[];
+  /** For a report: the snapshot it compared and the baseline's accept; for an accept: the report it followed. */
+  context: Record<string, unknown>;
+}
+
+/** One record (by id) or one ledger commit (by id, prefix, ref or date) with its context. Read-only. */
+export async function show(deps: OpDeps, options: ConfigOption & { id: string; target?: string }): Promise<ShowResult> {
+  const ws = openWorkspace(deps, options);
+  const tip = await ws.ledger.requireTip();
+  const history = await indexedHistory(ws.store, ws.ledger.branch, tip);
+  if (isRecordId(options.id)) {
+    const found = await findRecord(ws, tip, options.id, options.target);
+    const added = history.find((c) => c.records.includes(options.id));
+    const commit = added ?? history[history.length - 1];
+    return { commit: commitView(describeCommit(commit)), records: [found], context: await contextOf(ws, tip, found) };
+  }
+  const oid = await resolveRevision(ws.ledger, options.id);
+  const entry = history.find((c) => c.oid === oid);
+  if (!entry) throw new DriftError('UNKNOWN_POINT', `${options.id} is not a commit of the ledger branch`, { data: { spec: options.id } });
+  const described = describeCommit(entry);
+  const records: ShownRecord[] = [];
+  const kind = described.kind as RecordKind;
+  if (described.target && ['snapshot', 'report', 'accept', 'alert'].includes(kind)) {
+    for (const id of described.records) {
+      const path = recordPath(described.target, id, kind);
+      const record = await ws.ledger.readJson<Record<string, unknown>>(oid, path);
+      if (record) records.push({ path, kind, record });
+    }
+  }
+  return { commit: commitView(described), records, context: records[0] ? await contextOf(ws, tip, records[0]) : {} };
+}
+
+async function findRecord(ws: Workspace, tip: string, id: string, target: string | undefined): Promise<ShownRecord> {
+  const targets = target ? [target] : await ws.ledger.targetsAt(tip);
+  for (const t of targets) {
+    for (const kind of ['report', 'snapshot', 'accept', 'alert'] as RecordKind[]) {
+      const path = recordPath(t, id, kind);
+      const record = await ws.ledger.readJson<Record<string, unknown>>(tip, path);
+      if (record) return { path, kind, record };
+    }
+  }
+  throw new DriftError('UNKNOWN_POINT', `no record "${id}" on the ledger (see "driftctl log")`, { data: { id } });
+}
+
+async function contextOf(ws: Workspace, tip: string, shown: ShownRecord): Promise<Record<string, unknown>> {
+  const r = shown.record as { target: string; snapshot?: { id: string | null; tree: string | null }; baseline?: { tree?: string | null; before?: string | null; after?: string }; alert?: string };
+  if (shown.kind === 'report') {
+    const snapshot = r.snapshot?.id ? await ws.ledger.readJson(tip, recordPath(r.target, r.snapshot.id, 'snapshot')) : null;
+    return { snapshot, baselineTree: r.baseline?.tree ?? null };
+  }
+  if (shown.kind === 'accept') {
+    const snapshot = r.snapshot?.id ? await ws.ledger.readJson(tip, recordPath(r.target, r.snapshot.id, 'snapshot')) : null;
+    return { snapshot, baselineBefore: r.baseline?.before ?? null, baselineAfter: r.baseline?.after ?? null };
+  }
+  return {};
+}
+
+function commitView(entry: ReturnType<typeof describeCommit>): ShowResult['commit'] {
+  return {
+    oid: entry.commit.oid,
+    time: new Date(entry.time).toISOString(),
+    kind: entry.kind,
+    target: entry.target,
+    subject: entry.commit.message.split('\n')[0],
+    author: `${entry.commit.author.name} <${entry.commit.author.email}>`,
+    trailers: entry.trailers,
+  };
+}
