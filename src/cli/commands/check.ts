@@ -1,5 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { check, snapshot } from '../../ops/check.js';
+import { check, snapshot, type CheckResult } from '../../ops/check.js';
+import { writeCheckMetrics } from '../../ops/metrics.js';
+import { messageOf } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { changesTable, paint, severityText, summaryLine } from '../format.js';
@@ -8,6 +10,7 @@ import type { GlobalArgs } from '../io.js';
 interface TargetArgs extends GlobalArgs {
   target?: string[];
   alert?: boolean;
+  'metrics-file'?: string;
 }
 
 const targetOption = <T>(y: Argv<T>): Argv<T & TargetArgs> =>
@@ -18,9 +21,25 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
     command: ['check', 'run'],
     describe: 'Snapshot, compare with the baseline, and commit the drift report (exit 2 on drift)',
     builder: (y: Argv<GlobalArgs>) =>
-      targetOption(y).option('alert', { type: 'boolean', default: true, describe: 'Run the alert lifecycle and notify channels (--no-alert skips it)' }) as Argv<TargetArgs>,
+      targetOption(y)
+        .option('alert', { type: 'boolean', default: true, describe: 'Run the alert lifecycle and notify channels (--no-alert skips it)' })
+        .option('metrics-file', { type: 'string', describe: 'Then write Prometheus metrics to this file, atomically (node_exporter textfile collector)' }) as Argv<TargetArgs>,
     handler: async (argv) => {
-      const result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, alert: argv.alert });
+      const started = performance.now();
+      const metricsFile = argv['metrics-file'];
+      const metricsOptions = { config: argv.config, targets: argv.target, file: metricsFile as string };
+      let result: CheckResult;
+      try {
+        result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, alert: argv.alert });
+      } catch (error) {
+        // The whole check failed: its targets get status "error", if the config and ledger can still be read.
+        if (metricsFile) await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000 }).catch(() => undefined);
+        throw error;
+      }
+      const outcome = { checked: result.reports.map((r) => r.target), failed: result.failures.map((f) => f.target) };
+      const metricsError = metricsFile
+        ? await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000, outcome }).then(() => null, (error: unknown) => error)
+        : null;
       ctx.exitCode = result.status === 'error' ? ExitCode.Error : result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
       const style = ctx.style;
       ctx.emit(argv, result, () => {
@@ -47,6 +66,10 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
         out.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
         return out.join('\n');
       });
+      if (metricsError) {
+        ctx.note(`driftctl: error: ${messageOf(metricsError)}`);
+        ctx.exitCode = ExitCode.Error;
+      }
     },
   };
 }

@@ -1,0 +1,170 @@
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { readAlertsState } from '../alerts/alert-engine.js';
+import { severityRank, type Severity, type TargetConfig } from '../config/config.js';
+import type { DriftReport } from '../drift/report.js';
+import { recordPath } from '../ledger/layout.js';
+import type { AcceptRecord } from '../ledger/records.js';
+import { renderHtmlReport } from '../render/html-report.js';
+import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
+import { changeView, summarizeChanges } from '../render/views.js';
+import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
+import { readHistory } from './history.js';
+import { readHead } from './record-steps.js';
+import { openWorkspace, selectTargets, type Workspace } from './workspace.js';
+
+export interface ReportHtmlOptions extends ConfigOption, TargetFilter {
+  /** Window length in ms (default 30 days). */
+  sinceMs?: number;
+  /** How the window is shown ("30d"); default derived from sinceMs. */
+  sinceLabel?: string;
+  /** Write the HTML page here (relative to cwd). Without it, only the model is built. */
+  htmlFile?: string;
+}
+
+export interface ReportHtmlResult {
+  model: ReportModel;
+  /** The page written, or null when no file was asked for. */
+  html: { file: string; bytes: number } | null;
+}
+
+export const DEFAULT_REPORT_WINDOW_MS = 30 * 86_400_000;
+
+/**
+ * Reads the ledger (read-only, no lock) into the report model: per target the checks within the
+ * window, open alerts, accepts with their reasons and the latest report's changes; then, if asked,
+ * renders the self-contained HTML page and writes it atomically (temporary file + rename).
+ */
+export async function reportHtml(deps: OpDeps, options: ReportHtmlOptions): Promise<ReportHtmlResult> {
+  const ws = openWorkspace(deps, options);
+  const tip = await ws.ledger.requireTip();
+  const windowMs = options.sinceMs ?? DEFAULT_REPORT_WINDOW_MS;
+  const model = await buildReportModel(ws, tip, deps.now(), windowMs, options.sinceLabel ?? durationLabel(windowMs), options.targets);
+  if (!options.htmlFile) return { model, html: null };
+  const file = path.resolve(deps.cwd, options.htmlFile);
+  const page = renderHtmlReport(model);
+  mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, page);
+    renameSync(tmp, file);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+  return { model, html: { file, bytes: Buffer.byteLength(page) } };
+}
+
+export async function buildReportModel(ws: Workspace, tip: string, now: Date, windowMs: number, label: string, names?: string[]): Promise<ReportModel> {
+  const sinceMs = now.getTime() - windowMs;
+  const { selected, disabled } = selectTargets(ws.config, names);
+  const order = new Map(ws.config.targets.map((t, i) => [t.name, i]));
+  const chosen: TargetConfig[] = [...selected, ...disabled].sort((a, b) => (order.get(a.name) ?? 0) - (order.get(b.name) ?? 0));
+  const wanted = new Set(chosen.map((t) => t.name));
+
+  const checks = new Map<string, CheckPoint[]>(chosen.map((t) => [t.name, []]));
+  const accepts = new Map<string, AcceptRow[]>(chosen.map((t) => [t.name, []]));
+  // readHistory is newest first: accepts stay newest first, checks are reversed below.
+  for (const entry of await readHistory(ws.ledger, tip, { sinceMs })) {
+    if (!entry.target || !wanted.has(entry.target) || entry.records.length === 0) continue;
+    if (entry.kind === 'report') {
+      const report = await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'report'));
+      if (!report || Date.parse(report.time) < sinceMs) continue;
+      checks.get(entry.target)?.push({
+        report: report.id,
+        time: report.time,
+        status: report.status,
+        highest: report.summary.highest,
+        total: report.summary.total,
+        bySeverity: countsOf(report.summary.bySeverity),
+      });
+    } else if (entry.kind === 'accept') {
+      const record = await ws.ledger.readJson<AcceptRecord>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'accept'));
+      if (!record || Date.parse(record.time) < sinceMs) continue;
+      accepts.get(entry.target)?.push({
+        id: record.id,
+        time: record.time,
+        by: `${record.by.name} <${record.by.email}>`,
+        reason: record.reason,
+        scope: record.scope,
+        keys: record.keys,
+        changes: record.changes.length,
+        bySeverity: countsOf(summarizeChanges(record.changes).bySeverity),
+      });
+    }
+  }
+
+  const targets: TargetReport[] = [];
+  for (const target of chosen) {
+    const head = await readHead(ws.ledger, tip, target.name);
+    const state = await readAlertsState(ws.ledger, tip, target.name);
+    const report = head.report ? await ws.ledger.readJson<DriftReport>(tip, recordPath(target.name, head.report.id, 'report')) : undefined;
+    const openAlerts = Object.values(state.open)
+      .map((a) => ({ id: a.id, fingerprint: a.fingerprint, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, updatedAt: a.updatedAt, changes: a.changes, report: a.reportId }))
+      .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0));
+    targets.push({
+      name: target.name,
+      enabled: target.enabled,
+      labels: target.labels,
+      status: head.report?.status ?? 'never checked',
+      highest: (head.report?.highest ?? 'none') as Severity | 'none',
+      lastCheck: head.report?.time ?? null,
+      baseline: head.baseline ? { accept: head.baseline.accept, time: head.baseline.time, by: head.baseline.by } : null,
+      checks: (checks.get(target.name) ?? []).reverse(),
+      openAlerts,
+      accepts: accepts.get(target.name) ?? [],
+      latest: report
+        ? {
+            report: report.id,
+            time: report.time,
+            status: report.status,
+            highest: report.summary.highest,
+            added: report.summary.added,
+            removed: report.summary.removed,
+            changed: report.summary.changed,
+            total: report.summary.total,
+            bySeverity: countsOf(report.summary.bySeverity),
+            changes: report.changes.slice(0, REPORT_MAX_CHANGES).map(changeView),
+            more: Math.max(0, report.changes.length - REPORT_MAX_CHANGES),
+          }
+        : null,
+    });
+  }
+
+  const drift = zeroCounts();
+  for (const t of targets) for (const [severity, n] of Object.entries(t.latest?.bySeverity ?? {})) drift[severity as Severity] += n;
+  const allChecks = targets.flatMap((t) => t.checks);
+  const lastCheck = targets.map((t) => t.lastCheck).filter((t): t is string => t !== null).sort().pop() ?? null;
+  return {
+    kind: 'driftctl-report',
+    generatedAt: now.toISOString(),
+    window: { since: new Date(sinceMs).toISOString(), until: now.toISOString(), label },
+    ledger: { branch: ws.config.ledger.branch, tip },
+    summary: {
+      targets: targets.length,
+      lastCheck,
+      checks: allChecks.length,
+      drifted: allChecks.filter((c) => c.status === 'drift').length,
+      openAlerts: targets.reduce((n, t) => n + t.openAlerts.length, 0),
+      accepts: targets.reduce((n, t) => n + t.accepts.length, 0),
+      drift,
+      driftTotal: Object.values(drift).reduce((a, b) => a + b, 0),
+    },
+    targets,
+    tool: { name: TOOL_NAME, version: TOOL_VERSION },
+  };
+}
+
+/** A full set of counts (records written before a severity existed may lack it). */
+function countsOf(partial: Partial<SeverityCounts> | undefined): SeverityCounts {
+  const counts = zeroCounts();
+  for (const s of Object.keys(counts) as Severity[]) counts[s] = partial?.[s] ?? 0;
+  return counts;
+}
+
+function durationLabel(ms: number): string {
+  if (ms % 86_400_000 === 0) return `${ms / 86_400_000}d`;
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
+  return `${Math.round(ms / 60_000)}m`;
+}
