@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { accept } from '../../ops/accept.js';
 import type { CommandContext } from '../context.js';
 import { changesTable } from '../format.js';
 import type { GlobalArgs } from '../io.js';
@@ -22,6 +21,7 @@ export function acceptCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ac
         .option('reason', { type: 'string', describe: 'Why the new state is right (required; recorded in the ledger)' })
         .option('target', { type: 'string', describe: 'Target to accept for (needed when several are configured)' }) as Argv<AcceptArgs>,
     handler: async (argv) => {
+      const { accept } = await import('../../ops/accept.js');
       const result = await accept(ctx.deps(argv), { config: argv.config, keys: argv.keys.map(String), all: argv.all, reason: argv.reason ?? '', target: argv.target });
       ctx.emit(argv, result, () => {
         if (result.status === 'nothing-to-accept') return `target ${result.target}: nothing to accept, the baseline already matches the latest snapshot`;

@@ -1,7 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { alert } from '../../ops/alert.js';
-import { listAlerts } from '../../ops/alerts.js';
-import { digest } from '../../ops/digest.js';
 import { parseDuration } from '../../config/config.js';
 import { DriftError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
@@ -42,6 +39,7 @@ export function alertCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ale
         .option('dry-run', { type: 'boolean', default: false, describe: 'Print the rendered payloads; send and write nothing' })
         .option('target', { type: 'string', array: true, describe: 'Only these targets' }) as Argv<AlertArgs>,
     handler: async (argv) => {
+      const { alert } = await import('../../ops/alert.js');
       const result = await alert(ctx.deps(argv), { config: argv.config, targets: argv.target, dryRun: argv['dry-run'] });
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
@@ -72,6 +70,7 @@ export function digestCommand(ctx: CommandContext): CommandModule<GlobalArgs, Di
         .option('channel', { type: 'string', describe: 'Send to this channel only' })
         .option('dry-run', { type: 'boolean', default: false, describe: 'Print the rendered payloads; send nothing' }) as Argv<DigestArgs>,
     handler: async (argv) => {
+      const { digest } = await import('../../ops/digest.js');
       let sinceMs: number | undefined;
       if (argv.since !== undefined) {
         try {
@@ -96,6 +95,7 @@ export function alertsCommand(ctx: CommandContext): CommandModule<GlobalArgs, Al
     describe: 'List open alerts, recent alert events and the outbox',
     builder: (y: Argv<GlobalArgs>) => y.option('limit', { type: 'number', default: 20, describe: 'Recent events to show' }) as Argv<AlertsArgs>,
     handler: async (argv) => {
+      const { listAlerts } = await import('../../ops/alerts.js');
       const result = await listAlerts(ctx.deps(argv), { config: argv.config, limit: argv.limit });
       const style = ctx.style;
       const now = ctx.deps(argv).now().getTime();

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { diff } from '../../ops/diff.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { changesTable, summaryLine } from '../format.js';
@@ -21,6 +20,7 @@ export function diffCommand(ctx: CommandContext): CommandModule<GlobalArgs, Diff
         .positional('to', { type: 'string', describe: 'same forms as FROM (default latest)' })
         .option('target', { type: 'string', describe: 'Target to compare (needed when several are configured)' }) as Argv<DiffArgs>,
     handler: async (argv) => {
+      const { diff } = await import('../../ops/diff.js');
       const result = await diff(ctx.deps(argv), { config: argv.config, from: argv.from, to: argv.to, target: argv.target });
       ctx.exitCode = result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
       const style = ctx.style;

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { hash } from '../../ops/hash.js';
 import type { CommandContext } from '../context.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -13,6 +12,7 @@ export function hashCommand(ctx: CommandContext): CommandModule<GlobalArgs, Hash
     describe: 'Print the sha256 that a snapshot would record for FILE',
     builder: (y: Argv<GlobalArgs>) => y.positional('file', { type: 'string', demandOption: true }) as Argv<HashArgs>,
     handler: async (argv) => {
+      const { hash } = await import('../../ops/hash.js');
       const result = await hash(ctx.deps(argv), { file: argv.file });
       ctx.emit(argv, result, () => `${result.sha256}  ${result.path}`);
     },

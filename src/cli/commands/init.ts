@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { init } from '../../ops/init.js';
 import type { CommandContext } from '../context.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -9,6 +8,7 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
     describe: 'Write a starter driftctl.yml if none exists, create the ledger branch and record the first baseline',
     builder: (y: Argv<GlobalArgs>) => y,
     handler: async (argv) => {
+      const { init } = await import('../../ops/init.js');
       const result = await init(ctx.deps(argv), { config: argv.config });
       ctx.emit(argv, result, () => {
         const lines: string[] = [];

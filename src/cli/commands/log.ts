@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Severity } from '../../config/config.js';
-import { log } from '../../ops/log.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
@@ -33,6 +32,7 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
         .option('limit', { type: 'number', default: 50, describe: 'Entries per page' })
         .option('page', { type: 'number', default: 1, describe: 'Page number (1 = newest)' }) as Argv<LogArgs>,
     handler: async (argv) => {
+      const { log } = await import('../../ops/log.js');
       const result = await log(ctx.deps(argv), {
         config: argv.config,
         target: argv.target,

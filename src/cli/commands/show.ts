@@ -1,6 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { blame } from '../../ops/blame.js';
-import { show } from '../../ops/show.js';
 import type { Change } from '../../drift/report.js';
 import type { CommandContext } from '../context.js';
 import { changesTable, formatSize, table } from '../format.js';
@@ -18,6 +16,7 @@ export function showCommand(ctx: CommandContext): CommandModule<GlobalArgs, Show
     builder: (y: Argv<GlobalArgs>) =>
       y.positional('id', { type: 'string', demandOption: true }).option('target', { type: 'string', describe: 'Target to look in (default: all)' }) as Argv<ShowArgs>,
     handler: async (argv) => {
+      const { show } = await import('../../ops/show.js');
       const result = await show(ctx.deps(argv), { config: argv.config, id: argv.id, target: argv.target });
       ctx.emit(argv, result, () => {
         const c = result.commit;
@@ -53,6 +52,7 @@ export function blameCommand(ctx: CommandContext): CommandModule<GlobalArgs, Bla
         .option('source', { type: 'string', describe: 'Source the key belongs to (default: the first)' })
         .option('target', { type: 'string', describe: 'Target (needed when several are configured)' }) as Argv<BlameArgs>,
     handler: async (argv) => {
+      const { blame } = await import('../../ops/blame.js');
       const result = await blame(ctx.deps(argv), { config: argv.config, key: argv.key, source: argv.source, target: argv.target });
       ctx.emit(argv, result, () => {
         if (result.events.length === 0) return `${result.key}: no history in target ${result.target} (source ${result.source})`;

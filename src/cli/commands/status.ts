@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { status } from '../../ops/status.js';
 import type { CommandContext } from '../context.js';
 import { formatAge, severityText, table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
@@ -10,6 +9,7 @@ export function statusCommand(ctx: CommandContext): CommandModule<GlobalArgs, Gl
     describe: 'Show the config, targets, watched entries, ledger tip, baseline age and last verdict',
     builder: (y: Argv<GlobalArgs>) => y,
     handler: async (argv) => {
+      const { status } = await import('../../ops/status.js');
       const result = await status(ctx.deps(argv), { config: argv.config });
       const style = ctx.style;
       ctx.emit(argv, result, () => {

@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { verify } from '../../ops/verify.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
 import { paint } from '../format.js';
@@ -19,6 +18,7 @@ export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ve
         .option('allowed-signers', { type: 'string', describe: 'SSH allowed-signers file to verify signed commits against' })
         .option('require-signatures', { type: 'boolean', default: false, describe: 'Fail on unsigned commits' }) as Argv<VerifyArgs>,
     handler: async (argv) => {
+      const { verify } = await import('../../ops/verify.js');
       const result = await verify(ctx.deps(argv), { config: argv.config, allowedSigners: argv['allowed-signers'], requireSignatures: argv['require-signatures'] });
       ctx.exitCode = result.status === 'PASS' ? ExitCode.Ok : ExitCode.Error;
       const style = ctx.style;
