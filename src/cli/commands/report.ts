@@ -1,7 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import { parseDuration } from '../../config/config.js';
 import { DriftError } from '../../errors.js';
-import { reportHtml } from '../../ops/report-html.js';
 import type { CommandContext } from '../context.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -28,6 +27,7 @@ export function reportCommand(ctx: CommandContext): CommandModule<GlobalArgs, Re
       } catch {
         throw new DriftError('USAGE', `--since: "${argv.since}" is not a duration (use for example 7d, 30d, 12h)`);
       }
+      const { reportHtml } = await import('../../ops/report-html.js');
       const result = await reportHtml(ctx.deps(argv), { config: argv.config, targets: argv.target, sinceMs, sinceLabel: argv.since.trim(), htmlFile: argv.html });
       // --json: the data model is the document; the page (if asked for) is still written.
       if (argv.json && result.html) ctx.note(`wrote ${result.html.file}`);
