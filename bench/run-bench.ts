@@ -569,10 +569,7 @@ function main(): void {
   const pool = contentPool(prng(SEED));
   const results: SizeResult[] = [];
   try {
-    for (const size of options.sizes) {
-      results.push(runSize(size, pool, aide));
-      if (!options.keep) rmSync(path.join(WORK, String(size)), { recursive: true, force: true });
-    }
+    for (const size of options.sizes) results.push(runSize(size, pool, aide));
   } finally {
     if (results.length > 0) {
       printTable(results);
@@ -580,6 +577,8 @@ function main(): void {
       writeFileSync(path.join(WORK, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
       console.log(`\n${pass ? 'all targets met' : 'some targets missed'}; raw figures in bench/.work/results.json${options.keep ? '; work dirs kept in bench/.work/' : ''}`);
     }
+    // After the table: removing 100,000 files takes a while on a slow file system.
+    if (!options.keep) for (const size of options.sizes) rmSync(path.join(WORK, String(size)), { recursive: true, force: true });
   }
 }
 
