@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import { check, snapshot, type CheckResult } from '../../ops/check.js';
-import { writeCheckMetrics } from '../../ops/metrics.js';
+import type { CheckResult } from '../../ops/check.js';
 import { messageOf } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { ExitCode } from '../exit-codes.js';
@@ -27,9 +26,11 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
     handler: async (argv) => {
       const started = performance.now();
       const metricsFile = argv['metrics-file'];
+      const writeCheckMetrics: typeof import('../../ops/metrics.js').writeCheckMetrics = async (...args) => (await import('../../ops/metrics.js')).writeCheckMetrics(...args);
       const metricsOptions = { config: argv.config, targets: argv.target, file: metricsFile as string };
       let result: CheckResult;
       try {
+        const { check } = await import('../../ops/check.js');
         result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, alert: argv.alert });
       } catch (error) {
         // The whole check failed: its targets get status "error", if the config and ledger can still be read.
@@ -80,6 +81,7 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
     describe: 'Observe every target and commit a snapshot; prints its id',
     builder: targetOption,
     handler: async (argv) => {
+      const { snapshot } = await import('../../ops/check.js');
       const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target });
       if (result.failures.length > 0) ctx.exitCode = ExitCode.Error;
       ctx.emit(argv, result, () =>

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DriftError } from '../../errors.js';
-import { DEFAULT_SERVE_HOST, DEFAULT_SERVE_PORT, serve } from '../../ops/serve.js';
 import type { CommandContext } from '../context.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -16,8 +15,8 @@ export function serveCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ser
     describe: 'Serve Prometheus metrics (/metrics), /healthz and a read-only JSON API over the ledger',
     builder: (y: Argv<GlobalArgs>) =>
       y
-        .option('port', { type: 'number', default: DEFAULT_SERVE_PORT, describe: 'TCP port (0: any free port, printed on stderr)' })
-        .option('host', { type: 'string', default: DEFAULT_SERVE_HOST, describe: 'Address to listen on' }) as Argv<ServeArgs>,
+        .option('port', { type: 'number', default: 9477, describe: 'TCP port (0: any free port, printed on stderr)' })
+        .option('host', { type: 'string', default: '127.0.0.1', describe: 'Address to listen on' }) as Argv<ServeArgs>,
     handler: async (argv) => {
       if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) {
         throw new DriftError('USAGE', `--port must be an integer from 0 to 65535 (got ${argv.port})`, { data: { port: argv.port } });
@@ -27,6 +26,7 @@ export function serveCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ser
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
       try {
+        const { serve } = await import('../../ops/serve.js');
         const result = await serve(ctx.deps(argv), {
           config: argv.config,
           port: argv.port,
