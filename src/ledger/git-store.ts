@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
+import http from 'isomorphic-git/http/node';
 import { DriftError } from '../errors.js';
 import { createAtomicFs } from './atomic-fs.js';
 import { objectId, type GitObjectType } from './git-objects.js';
@@ -192,10 +193,107 @@ export class GitStore {
     }
   }
 
+  /**
+   * Fetches one branch of a remote into `refs/remotes/<remoteName>/<branch>` (single branch, so a
+   * retry never downloads the whole history again). Returns the fetched tip, or undefined when the
+   * remote does not have the branch yet.
+   */
+  async fetchBranch(spec: RemoteSpec, remoteName: string, branch: string): Promise<string | undefined> {
+    try {
+      // isomorphic-git maps fetched refs through the remote's fetch refspec; the URL itself is
+      // passed per call and never stored in the repository's config (it may carry credentials).
+      const refspec = `+refs/heads/${branch}:refs/remotes/${remoteName}/${branch}`;
+      if ((await git.getConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch` })) !== refspec) {
+        await git.setConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch`, value: refspec });
+      }
+      const result = await git.fetch({
+        fs: this.fs,
+        http,
+        gitdir: this.gitdir,
+        url: spec.url,
+        remote: remoteName,
+        // As measured (FINDINGS.md): name the tracking ref as `ref` and fetch a single branch, so a
+        // retry or a fresh clone asks only for this branch instead of the whole history.
+        ref: `refs/remotes/${remoteName}/${branch}`,
+        remoteRef: branch,
+        singleBranch: true,
+        tags: false,
+        onAuth: onAuthFor(spec.auth),
+        cache: this.cache,
+      });
+      if (!result.fetchHead) return undefined;
+      await this.setRef(`refs/remotes/${remoteName}/${branch}`, result.fetchHead);
+      return result.fetchHead;
+    } catch (error) {
+      const e = error as { code?: string; data?: { statusCode?: number } };
+      // An empty remote (or one without the branch) is not an error: there is nothing to fetch yet.
+      if (e.code === 'NotFoundError' || (e.code === 'HttpError' && e.data?.statusCode === 404)) return undefined;
+      throw remoteError(error, spec, 'fetch');
+    }
+  }
+
+  /** Pushes a local ref to a remote ref; a rejection is a REMOTE_REJECTED DriftError (retryable). */
+  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force = false): Promise<void> {
+    try {
+      const result = await git.push({ fs: this.fs, http, gitdir: this.gitdir, url: spec.url, ref: localRef, remoteRef, force, onAuth: onAuthFor(spec.auth), cache: this.cache });
+      if (!result.ok) throw Object.assign(new Error('push failed'), { code: 'GitPushError' });
+    } catch (error) {
+      throw remoteError(error, spec, 'push');
+    }
+  }
+
   async getConfig(key: string): Promise<string | undefined> {
     const value: unknown = await git.getConfig({ fs: this.fs, gitdir: this.gitdir, path: key });
     return typeof value === 'string' && value !== '' ? value : undefined;
   }
+}
+
+/** Credentials for a git remote over HTTP(S); from the environment, never from config files. */
+export interface RemoteAuth {
+  username?: string;
+  token?: string;
+}
+
+export interface RemoteSpec {
+  /** The remote URL. Never printed: it may carry credentials. */
+  url: string;
+  auth: RemoteAuth;
+}
+
+/** A short, credential-free description of a remote for messages: its host only. */
+export function describeRemote(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return 'the remote';
+  }
+}
+
+function onAuthFor(auth: RemoteAuth): (() => { username: string; password: string }) | undefined {
+  if (!auth.token) return undefined;
+  return () => ({ username: auth.username ?? 'x-access-token', password: auth.token as string });
+}
+
+/**
+ * Maps isomorphic-git's remote errors to DriftErrors without leaking the URL or credentials.
+ * `retryable` is set for a push that lost a race (non-fast-forward or a ref update refused).
+ */
+export function remoteError(error: unknown, spec: RemoteSpec, action: 'fetch' | 'push'): DriftError {
+  const e = error as { code?: string; data?: { statusCode?: number; reason?: string; result?: { refs?: Record<string, { ok: boolean; error?: string }> } }; message?: string };
+  const where = describeRemote(spec.url);
+  if (e.code === 'HttpError' && (e.data?.statusCode === 401 || e.data?.statusCode === 403)) {
+    return new DriftError('REMOTE_AUTH', `${action} to ${where} was refused (HTTP ${e.data.statusCode}): check the token in the environment variable named by ledger.token_env`, { data: { status: e.data.statusCode } });
+  }
+  if (e.code === 'PushRejectedError' || e.code === 'GitPushError') {
+    return new DriftError('REMOTE_REJECTED', `push to ${where} was rejected (${e.code === 'PushRejectedError' ? 'not a fast-forward' : 'ref update refused'})`, { data: { retryable: true } });
+  }
+  if (e.code === 'HttpError') {
+    return new DriftError('REMOTE_FAILED', `${action} to ${where} failed (HTTP ${e.data?.statusCode ?? '?'})`, { data: { status: e.data?.statusCode } });
+  }
+  if (e.code === 'NotFoundError') return new DriftError('REMOTE_FAILED', `${action} to ${where} failed: ${String(e.message ?? '').replace(/https?:\/\/\S+/g, where)}`, {});
+  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? 'error';
+  return new DriftError('REMOTE_UNREACHABLE', `cannot reach ${where} to ${action} (${code})`, { data: { code } });
 }
 
 function isBareRepository(dir: string): boolean {
