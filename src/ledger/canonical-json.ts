@@ -1,34 +1,44 @@
 /**
- * Canonical JSON: object keys sorted by code unit, two-space indent, a trailing newline.
- * The same value always yields the same bytes, hence the same git object id.
- * Throws on values JSON cannot represent faithfully (undefined inside arrays, NaN, functions).
+ * Canonical JSON: object keys sorted by UTF-16 code unit (all keys alike: "10" sorts before "2",
+ * and "__proto__" is an ordinary key), two-space indent, a trailing newline. It equals
+ * `JSON.stringify(value, null, 2) + "\n"` with keys in that order. The same value always yields
+ * the same bytes, hence the same git object id. Throws on values JSON cannot represent faithfully
+ * (undefined inside arrays, NaN, Infinity, functions, bigints); undefined object fields are omitted.
  */
 export function canonicalJson(value: unknown): string {
-  return `${JSON.stringify(sortKeys(value, ''), null, 2)}\n`;
+  return `${serialize(value, '', '')}\n`;
 }
 
-function sortKeys(value: unknown, path: string): unknown {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return value;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path || '/'}`);
-    return value;
+function serialize(value: unknown, indent: string, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path || '/'}`);
+      return JSON.stringify(value);
+    case 'object':
+      break;
+    default:
+      throw new TypeError(`canonicalJson: unsupported ${typeof value} at ${path || '/'}`);
   }
+  const inner = `${indent}  `;
   if (Array.isArray(value)) {
-    return value.map((item, index) => {
+    if (value.length === 0) return '[]';
+    const items = value.map((item, index) => {
       if (item === undefined) throw new TypeError(`canonicalJson: undefined at ${path}/${index}`);
-      return sortKeys(item, `${path}/${index}`);
+      return inner + serialize(item, inner, `${path}/${index}`);
     });
+    return `[\n${items.join(',\n')}\n${indent}]`;
   }
-  if (typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value as object).sort()) {
-      const item = (value as Record<string, unknown>)[key];
-      if (item === undefined) continue;
-      out[key] = sortKeys(item, `${path}/${key}`);
-    }
-    return out;
-  }
-  throw new TypeError(`canonicalJson: unsupported ${typeof value} at ${path || '/'}`);
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((key) => record[key] !== undefined)
+    .sort();
+  if (keys.length === 0) return '{}';
+  const fields = keys.map((key) => `${inner}${JSON.stringify(key)}: ${serialize(record[key], inner, `${path}/${key}`)}`);
+  return `{\n${fields.join(',\n')}\n${indent}}`;
 }
 
 /** True when `text` is exactly the canonical form of the value it parses to. */

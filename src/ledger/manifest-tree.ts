@@ -233,24 +233,9 @@ export function encodeShard(entries: Map<string, ManifestEntry>): string {
   return encodeShardFast(entries) ?? canonicalJson({ entries: Object.fromEntries(entries) } satisfies ShardDocument);
 }
 
-/**
- * The order in which canonicalJson's output lists these keys: it builds a plain object with the
- * keys inserted in code-unit order, and JavaScript enumerates array-index keys ("0", "17")
- * first, in numeric order, before the others.
- */
+/** canonicalJson orders keys by UTF-16 code units, whatever they look like ("10" before "2"). */
 function canonicalKeyOrder(keys: string[]): string[] {
-  keys.sort();
-  let indices: string[] | undefined;
-  for (const key of keys) if (isArrayIndex(key)) (indices ??= []).push(key);
-  if (!indices) return keys;
-  indices.sort((a, b) => Number(a) - Number(b));
-  return [...indices, ...keys.filter((key) => !isArrayIndex(key))];
-}
-
-function isArrayIndex(key: string): boolean {
-  const c = key.charCodeAt(0);
-  if (!(c >= 48 && c <= 57) || !/^(0|[1-9][0-9]{0,9})$/.test(key)) return false;
-  return Number(key) < 4294967295;
+  return keys.sort();
 }
 
 /** The fields of a ManifestEntry in canonical (sorted) order. */

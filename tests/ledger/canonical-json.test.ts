@@ -19,4 +19,15 @@ test('drops undefined properties but rejects values JSON cannot carry', () => {
   assert.throws(() => canonicalJson([undefined]), /undefined/);
 });
 
+test('integer-like keys sort like any other key, and __proto__ is kept', () => {
+  const value = JSON.parse('{"2": 1, "10": 2, "b": 3, "__proto__": {"x": 1}}');
+  assert.is(canonicalJson(value), '{\n  "10": 2,\n  "2": 1,\n  "__proto__": {\n    "x": 1\n  },\n  "b": 3\n}\n');
+  assert.ok(isCanonicalJson(canonicalJson(value)));
+});
+
+test('matches JSON.stringify formatting for nested empty values and escapes', () => {
+  const value = { a: [], b: {}, c: 'quote " backslash \\ newline \n', d: [1, [2, {}]], e: -0, f: 1e21 };
+  assert.is(canonicalJson(value), `${JSON.stringify(value, null, 2)}\n`);
+});
+
 test.run();
