@@ -151,7 +151,8 @@ export class GitStore {
   async writeObject(type: GitObjectType, content: Buffer, knownOid?: string): Promise<string> {
     const oid = knownOid ?? objectId(type, content);
     if (this.hasLooseObject(oid)) return oid;
-    const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: 1 });
+    // Small objects (records, trees, shards) compress best at level 9 for little CPU; big ones stay fast.
+    const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: content.length < 262_144 ? 9 : 1 });
     await git.writeObject({ fs: this.fs, gitdir: this.gitdir, type, object: deflated, format: 'deflated', oid });
     return oid;
   }
