@@ -114,6 +114,10 @@ driftctl(['accept', '--all', '--reason', 'gpt-4.1 rollout approved']);
 driftctl(['check'], [0]);
 driftctl(['log']);
 
+banner('An auditor checks the whole history: schemas, append-only records, reproducible reports, hash chains');
+driftctl(['verify']);
+driftctl(['blame', 'config/models.yaml']);
+
 if (keep) process.stdout.write(`\nThe demo repository is kept at ${dir}\n`);
 else rmSync(dir, { recursive: true, force: true });
 process.stdout.write('\ndemo finished\n');
