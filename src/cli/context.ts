@@ -27,6 +27,7 @@ export class CommandContext {
       now,
       lockTimeoutMs: Math.max(0, argv['lock-timeout']) * 1000,
       onProgress: this.io.stderr.isTTY && !argv.json ? (event) => this.progress(event) : undefined,
+      warn: (message) => this.note(`driftctl: warning: ${message}`),
       // The console channel: stdout for people, stderr under --json so stdout stays one document.
       writeConsole: (text) => {
         this.clearProgress();

@@ -4,11 +4,14 @@ import { TOOL_VERSION } from '../version.js';
 import { acceptCommand } from './commands/accept.js';
 import { alertCommand, alertsCommand, digestCommand } from './commands/alert.js';
 import { checkCommand, snapshotCommand } from './commands/check.js';
+import { ciCommand } from './commands/ci.js';
+import { daemonCommand } from './commands/daemon.js';
 import { diffCommand } from './commands/diff.js';
 import { hashCommand } from './commands/hash.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { reportCommand } from './commands/report.js';
+import { pullCommand, pushCommand } from './commands/remote.js';
 import { serveCommand } from './commands/serve.js';
 import { blameCommand, showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
@@ -37,6 +40,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(acceptCommand(ctx))
     .command(statusCommand(ctx))
     .command(serveCommand(ctx))
+    .command(daemonCommand(ctx))
+    .command(ciCommand(ctx))
     .command(logCommand(ctx))
     .command(hashCommand(ctx))
     .command(alertCommand(ctx))
@@ -46,6 +51,8 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(showCommand(ctx))
     .command(blameCommand(ctx))
     .command(reportCommand(ctx))
+    .command(pullCommand(ctx))
+    .command(pushCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

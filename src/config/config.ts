@@ -23,6 +23,25 @@ export interface TargetConfig {
   enabled: boolean;
   labels: Record<string, string>;
   sources: SourceConfig[];
+  /** Cron expression (5 or 6 fields) on which `driftctl daemon` checks this target. */
+  schedule?: string;
+  /** IANA time zone of `schedule` (default: the daemon's). */
+  timezone?: string;
+}
+
+/**
+ * Auto-accept: after a check, a target's drift becomes its baseline when a policy matches the
+ * target and every change is at or below `maxSeverity`. Production targets are excluded unless
+ * `includeProduction` (see isProductionTarget).
+ */
+export interface PolicyConfig {
+  name: string;
+  /** Only these targets (undefined: any). */
+  targets?: string[];
+  /** Only targets carrying all these labels (undefined: any). */
+  labels?: Record<string, string>;
+  autoAccept: { maxSeverity: Severity };
+  includeProduction: boolean;
 }
 
 export interface SeverityRule {
@@ -46,6 +65,12 @@ export interface LedgerConfig {
   branch: string;
   /** Absolute path of the repository that holds the ledger, when it is not the watched one. */
   path?: string;
+  /** URL of the git remote the ledger branch is synchronised with (may carry credentials: never printed). */
+  remote?: string;
+  /** Name of the environment variable holding the token for `remote`. */
+  tokenEnv: string;
+  /** Name of the environment variable holding the user name sent with the token (default x-access-token). */
+  usernameEnv?: string;
 }
 
 export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook';
@@ -79,6 +104,15 @@ export interface AlertsConfig {
   digest: { sinceMs: number; channels?: string[] };
 }
 
+/** Pull requests for accepts (`github:`); owner and repo are resolved at load (explicit or from ledger.remote). */
+export interface GithubConfig {
+  apiUrl: string;
+  owner: string;
+  repo: string;
+  /** Name of the environment variable holding the token (never the token). */
+  tokenEnv: string;
+}
+
 export interface Config {
   /** Absolute path of the config file; undefined for the built-in defaults. */
   file: string;
@@ -89,10 +123,30 @@ export interface Config {
   targets: TargetConfig[];
   severity: SeverityConfig;
   alerts: AlertsConfig;
+  /** Auto-accept policies (README "Policies"); empty: nothing is ever auto-accepted. */
+  policies: PolicyConfig[];
+  /** Present when `github:` is configured: accepts then go through pull requests by default. */
+  github?: GithubConfig;
 }
 
 export const DEFAULT_BRANCH = 'drift-ledger';
 export const DEFAULT_TARGET = 'default';
+export const DEFAULT_GIT_TOKEN_ENV = 'DRIFTCTL_GIT_TOKEN';
+export const DEFAULT_GITHUB_API_URL = 'https://api.github.com';
+export const DEFAULT_GITHUB_TOKEN_ENV = 'GITHUB_TOKEN';
+
+/** Owner and repository of a GitHub-like remote URL `https://HOST/OWNER/REPO(.git)`, else undefined. */
+export function githubRepoFromRemote(url: string | undefined): { owner: string; repo: string } | undefined {
+  if (!url) return undefined;
+  try {
+    const parts = new URL(url).pathname.split('/').filter(Boolean);
+    if (parts.length !== 2) return undefined;
+    const repo = parts[1].replace(/\.git$/, '');
+    return parts[0] && repo ? { owner: decodeURIComponent(parts[0]), repo: decodeURIComponent(repo) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
 export const CONFIG_FILE_NAME = 'driftctl.yml';
 export const DRIFTIGNORE_FILE_NAME = '.driftignore';
 

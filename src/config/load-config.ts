@@ -4,9 +4,15 @@ import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { checkGlob } from '../match/glob.js';
 import { validateAgainst } from '../schemas.js';
+import { normalizePolicies, normalizeSchedule, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import {
   CONFIG_FILE_NAME,
   DEFAULT_BRANCH,
+  DEFAULT_GIT_TOKEN_ENV,
+  DEFAULT_GITHUB_API_URL,
+  DEFAULT_GITHUB_TOKEN_ENV,
+  githubRepoFromRemote,
+  type GithubConfig,
   DEFAULT_TARGET,
   DRIFTIGNORE_FILE_NAME,
   parseDuration,
@@ -30,11 +36,13 @@ interface RawSource {
   watch: string[];
   ignore?: string[];
 }
-interface RawConfig {
+interface RawConfig extends RawSchedule {
   version: 1;
-  ledger?: { branch?: string; path?: string };
+  policies?: RawPolicy[];
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string };
+  github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
-  targets?: { name: string; enabled?: boolean; labels?: Record<string, string>; sources: RawSource[] }[];
+  targets?: ({ name: string; enabled?: boolean; labels?: Record<string, string>; sources: RawSource[] } & RawSchedule)[];
   severity?: {
     default?: Severity;
     rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity; alert?: string }[];
@@ -163,10 +171,14 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
         enabled: target.enabled ?? true,
         labels: { ...(target.labels ?? {}) },
         sources: normalizeSources(target.sources, ['targets', index, 'sources']),
+        ...normalizeSchedule(target, ['targets', index], issue),
       };
     });
   } else if (raw.sources) {
-    targets = [{ name: DEFAULT_TARGET, enabled: true, labels: {}, sources: normalizeSources(raw.sources, ['sources']) }];
+    targets = [{ name: DEFAULT_TARGET, enabled: true, labels: {}, sources: normalizeSources(raw.sources, ['sources']), ...normalizeSchedule(raw, [], issue) }];
+  }
+  if (raw.targets && (raw.schedule !== undefined || raw.timezone !== undefined)) {
+    issue([raw.schedule !== undefined ? 'schedule' : 'timezone'], 'belongs to the default target: with "targets", set targets[].schedule and targets[].timezone');
   }
 
   const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
@@ -221,6 +233,20 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     digest: { sinceMs: raw.alerts?.digest?.since ? parseDuration(raw.alerts.digest.since) : 86_400_000, ...(raw.alerts?.digest?.channels ? { channels: raw.alerts.digest.channels } : {}) },
   };
 
+  if (raw.ledger?.remote) {
+    const problem = checkRemoteUrl(raw.ledger.remote);
+    if (problem) issue(['ledger', 'remote'], problem);
+  }
+
+  let github: GithubConfig | undefined;
+  if (raw.github) {
+    const derived = githubRepoFromRemote(raw.ledger?.remote);
+    const owner = raw.github.owner ?? derived?.owner;
+    const repo = raw.github.repo ?? derived?.repo;
+    if (!owner || !repo) issue(['github'], 'needs owner and repo, or a ledger.remote of the form https://HOST/OWNER/REPO(.git) to derive them from');
+    github = { apiUrl: (raw.github.api_url ?? DEFAULT_GITHUB_API_URL).replace(/\/+$/, ''), owner: owner ?? '', repo: repo ?? '', tokenEnv: raw.github.token_env ?? DEFAULT_GITHUB_TOKEN_ENV };
+  }
+
   return {
     file,
     dir,
@@ -228,11 +254,37 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     ledger: {
       branch: raw.ledger?.branch ?? DEFAULT_BRANCH,
       ...(raw.ledger?.path ? { path: path.resolve(dir, raw.ledger.path) } : {}),
+      ...(raw.ledger?.remote ? { remote: raw.ledger.remote } : {}),
+      tokenEnv: raw.ledger?.token_env ?? DEFAULT_GIT_TOKEN_ENV,
+      ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },
     alerts,
+    policies: normalizePolicies(raw.policies, targets, issue),
+    ...(github ? { github } : {}),
   };
+}
+
+/**
+ * A ledger remote must be an HTTP(S) git URL (isomorphic-git speaks smart HTTP only) without
+ * credentials: the token comes from the environment (ledger.token_env). The message never repeats
+ * the URL, so a pasted secret is not echoed to logs.
+ */
+export function checkRemoteUrl(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return 'must be an http:// or https:// git URL, for example https://github.com/acme/drift-ledger.git';
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    return `must be an http:// or https:// git URL (${parsed.protocol.replace(/:$/, '')} remotes are not supported)`;
+  }
+  if (parsed.username || parsed.password) {
+    return 'must not contain credentials: remove the user:token@ part and put the token in the environment variable named by ledger.token_env (default DRIFTCTL_GIT_TOKEN)';
+  }
+  return undefined;
 }
 
 /** gitignore-style lines: blank lines and `#` comments dropped, everything else kept in order. */

@@ -220,6 +220,7 @@ export class GitStore {
         singleBranch: true,
         tags: false,
         onAuth: onAuthFor(spec.auth),
+        headers: authHeaders(spec.auth),
         cache: this.cache,
       });
       if (!result.fetchHead) return undefined;
@@ -233,10 +234,26 @@ export class GitStore {
     }
   }
 
-  /** Pushes a local ref to a remote ref; a rejection is a REMOTE_REJECTED DriftError (retryable). */
-  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force = false): Promise<void> {
+  /**
+   * Pushes a local ref to a remote ref; a rejection is a REMOTE_REJECTED DriftError (retryable).
+   * On success isomorphic-git updates `refs/remotes/<remoteName>/<branch>` (never `origin`'s refs,
+   * which belong to the user).
+   */
+  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force = false, remoteName = 'driftctl'): Promise<void> {
     try {
-      const result = await git.push({ fs: this.fs, http, gitdir: this.gitdir, url: spec.url, ref: localRef, remoteRef, force, onAuth: onAuthFor(spec.auth), cache: this.cache });
+      const result = await git.push({
+        fs: this.fs,
+        http,
+        gitdir: this.gitdir,
+        url: spec.url,
+        remote: remoteName,
+        ref: localRef,
+        remoteRef,
+        force,
+        onAuth: onAuthFor(spec.auth),
+        headers: authHeaders(spec.auth),
+        cache: this.cache,
+      });
       if (!result.ok) throw Object.assign(new Error('push failed'), { code: 'GitPushError' });
     } catch (error) {
       throw remoteError(error, spec, 'push');
@@ -269,6 +286,15 @@ export function describeRemote(url: string): string {
   } catch {
     return 'the remote';
   }
+}
+
+/**
+ * Basic credentials sent with the first request, so that each fetch or push does not first collect
+ * a 401 and ask again (one round trip per request saved); onAuth stays for servers that insist.
+ */
+function authHeaders(auth: RemoteAuth): Record<string, string> {
+  if (!auth.token) return {};
+  return { Authorization: `Basic ${Buffer.from(`${auth.username ?? 'x-access-token'}:${auth.token}`).toString('base64')}` };
 }
 
 function onAuthFor(auth: RemoteAuth): (() => { username: string; password: string }) | undefined {

@@ -75,6 +75,27 @@ export class Ledger {
     appendFileSync(this.checkpointFile, `${tip} ${this.branch}\n`);
   }
 
+  /**
+   * After local commits were replayed on top of a remote tip (remote sync), the tips they made are
+   * gone from the branch: their checkpoints are replaced by the new tip, so that `verify` keeps
+   * demanding every tip this machine published that still matters. Only never-pushed commits are
+   * ever replayed.
+   */
+  replaceCheckpoints(replaced: Set<string>, tip: string): void {
+    let lines: string[] = [];
+    try {
+      lines = readFileSync(this.checkpointFile, 'utf8').split('\n').filter(Boolean);
+    } catch {
+      // No checkpoints yet.
+    }
+    const kept = lines.filter((line) => !replaced.has(line.split(' ')[0] ?? ''));
+    kept.push(`${tip} ${this.branch}`);
+    mkdirSync(path.dirname(this.checkpointFile), { recursive: true });
+    const tmp = `${this.checkpointFile}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${kept.join('\n')}\n`);
+    renameSync(tmp, this.checkpointFile);
+  }
+
   readCheckpoints(): string[] {
     try {
       return readFileSync(this.checkpointFile, 'utf8')
@@ -267,7 +288,7 @@ interface DraftTree {
 }
 
 /** Applies edits to a tree, reading only the trees on the edited paths and writing only the new ones. */
-async function applyEdits(store: GitStore, baseTree: string | undefined, edits: Edit[]): Promise<string> {
+export async function applyEdits(store: GitStore, baseTree: string | undefined, edits: Edit[]): Promise<string> {
   const load = async (oid: string | undefined): Promise<DraftTree> => {
     const entries: DraftTree['entries'] = new Map();
     if (oid) for (const e of await store.readTree(oid)) entries.set(e.name, { mode: e.mode, oid: e.oid });

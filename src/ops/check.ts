@@ -5,6 +5,7 @@ import type { AlertNotice } from '../render/views.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type StagedSnapshot } from './record-steps.js';
 import { loadAlerting } from './alerting.js';
+import { stageAutoAccept, type AutoAcceptOutcome } from './auto-accept.js';
 import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
 
 export interface SnapshotSummary {
@@ -41,6 +42,8 @@ export interface CheckResult {
   failures: TargetFailure[];
   alerts: AlertSummary[];
   deliveries: DeliveryOutcome[];
+  /** What auto-accept policies did (README "Policies"); a target whose drift they accepted is not drift. */
+  autoAccepted: AutoAcceptOutcome[];
   branch: string;
   tip: string;
 }
@@ -77,6 +80,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const failures: TargetFailure[] = [];
     const alerts: AlertSummary[] = [];
     const notices: AlertNotice[] = [];
+    const autoAccepted: AutoAcceptOutcome[] = [];
     for (const target of selected) {
       const head = await readHead(ws.ledger, base, target.name);
       if (withReport && !head.baseline) {
@@ -98,9 +102,13 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree);
       await stageReport(writer, report, head);
       reports.push(report);
+      const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
+      if (auto) autoAccepted.push(auto);
+      const accepted = auto?.status === 'accepted';
       if (!alerting) continue;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report.changes, reportId: report.id, firstCheck, reason: 'drift-gone' }, time);
+      const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
+      const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time);
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }
@@ -111,13 +119,14 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     }
     const tip = (await writer.publish()) as string;
     return {
-      status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift') ? 'drift' : 'clean',
+      status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
       reports,
       snapshots,
       skipped: disabled.map((t) => ({ target: t.name, reason: 'disabled (enabled: false)' })),
       failures,
       alerts,
       deliveries,
+      autoAccepted,
       branch: ws.config.ledger.branch,
       tip,
     };

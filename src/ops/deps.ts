@@ -13,6 +13,8 @@ export interface OpDeps {
   onProgress?: ProgressListener;
   /** How long a writing operation waits for another driftctl to release the ledger. */
   lockTimeoutMs: number;
+  /** Non-fatal problems worth telling the user about (the CLI prints them on stderr). */
+  warn?: (message: string) => void;
   /** Where the console alert channel writes (default: nowhere). */
   writeConsole?: (text: string) => void;
   /** HTTP client for Slack and webhook channels (default: undici with retries). */

@@ -3,11 +3,12 @@ import { userInfo, hostname } from 'node:os';
 import path from 'node:path';
 import type { Config, TargetConfig } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
-import { DriftError } from '../errors.js';
+import { DriftError, isDriftError } from '../errors.js';
 import { GitStore, type Signature } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { acquireLock } from '../ledger/lock.js';
 import type { ConfigOption, OpDeps } from './deps.js';
+import { pushToRemote, remoteLink, syncFromRemote } from './remote-sync.js';
 
 /** A loaded config with the ledger it writes to. */
 export interface Workspace {
@@ -44,8 +45,43 @@ export function openStore(config: Config): GitStore {
   return GitStore.open(config.dir);
 }
 
-/** Runs `fn` holding the ledger lock. */
+/**
+ * Runs a writing command's `fn` holding the ledger lock. With `ledger.remote` set, the lock also
+ * covers the remote sync: fetch and fast-forward (or replay unpushed local commits) before `fn`
+ * takes its base, and push with retries after it published (see remote-sync.ts). A result's `tip`
+ * is updated when the push replayed this run's commits on a newer remote tip.
+ */
 export async function withLock<T>(ws: Workspace, deps: OpDeps, command: string, fn: () => Promise<T>): Promise<T> {
+  return withLocalLock(ws, deps, command, async () => {
+    const link = remoteLink(ws, deps.env);
+    if (!link) return fn();
+    await syncFromRemote(link, { replay: true });
+    const result = await fn();
+    const published = await ws.ledger.tip();
+    let pushed;
+    try {
+      pushed = await pushToRemote(link, { refresh: true });
+    } catch (error) {
+      // Losing every push race to other writers is not a failure of this run: its commits are
+      // safe on the local branch and go out with the next write or "driftctl push".
+      if (isDriftError(error) && error.code === 'REMOTE_REJECTED') {
+        deps.warn?.(error.message);
+        return result;
+      }
+      if (isDriftError(error) && published !== (await ws.store.resolveRef(link.trackingRef))) {
+        throw new DriftError(error.code, `${error.message}; this run's commits are kept on the local ledger branch and go out with the next write or "driftctl push"`, { data: error.data, cause: error });
+      }
+      throw error;
+    }
+    if (pushed.tip && pushed.tip !== published && result && typeof result === 'object' && (result as { tip?: unknown }).tip === published) {
+      (result as unknown as { tip: string }).tip = pushed.tip;
+    }
+    return result;
+  });
+}
+
+/** Runs `fn` holding the ledger lock, without any remote sync (`pull` and `push` sync by hand). */
+export async function withLocalLock<T>(ws: Workspace, deps: OpDeps, command: string, fn: () => Promise<T>): Promise<T> {
   const release = await acquireLock(ws.store.gitdir, command, deps.lockTimeoutMs);
   try {
     return await fn();

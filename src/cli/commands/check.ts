@@ -56,6 +56,10 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
         }
         for (const s of result.skipped) out.push(`target ${s.target}: skipped, ${s.reason}`);
         for (const f of result.failures) out.push(`target ${f.target}: ${paint(style, '1;31', 'ERROR')}, not checked: ${f.message}`);
+        for (const a of result.autoAccepted) {
+          const n = `${a.changes} change${a.changes === 1 ? '' : 's'}`;
+          out.push(a.status === 'accepted' ? `target ${a.target}: ${paint(style, '32', 'auto-accepted')} ${n} (accept ${a.accept}): ${a.reason}` : `target ${a.target}: not auto-accepted by policy ${a.policy}: ${a.reason}`);
+        }
         for (const a of result.alerts) {
           const moved = [a.opened && `${a.opened} opened`, a.updated && `${a.updated} updated`, a.reminded && `${a.reminded} reminded`, a.resolved && `${a.resolved} resolved`].filter(Boolean);
           if (moved.length > 0 || a.note) out.push(`alerts ${a.target}: ${[...moved, `${a.open} open`].join(', ')}${a.note ? ` (${a.note})` : ''}`);

@@ -1,0 +1,181 @@
+import { createHash } from 'node:crypto';
+import type { TargetConfig } from '../config/config.js';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote } from '../config/config.js';
+import type { Change } from '../drift/report.js';
+import { DriftError, isDriftError } from '../errors.js';
+import type { RemoteSpec } from '../ledger/git-store.js';
+import { newRecordId, outboxPath } from '../ledger/layout.js';
+import type { Edit } from '../ledger/ledger.js';
+import { encodeRecord } from '../ledger/records.js';
+import type { OutboxEntry } from '../alerts/alert-engine.js';
+import { reportLink } from '../alerts/alert-engine.js';
+import type { GithubClientOptions, PullRequest, PullRequests } from '../github/pull-requests.js';
+import { changeView, summarizeChanges, summaryView, type PullRequestView } from '../render/views.js';
+import type { AcceptOptions, AcceptResult, StagedAcceptChange } from './accept.js';
+import { stageAcceptChange } from './accept.js';
+import type { Alerting } from './alerting.js';
+import type { OpDeps } from './deps.js';
+import { TOOL } from './record-steps.js';
+import { readHead } from './record-steps.js';
+import { withLock, type Workspace } from './workspace.js';
+
+/** Remote name for the tracking ref of the ledger branch (`refs/remotes/driftctl/<branch>`). */
+export const PR_REMOTE_NAME = 'driftctl';
+/** Branches proposed for accepts: `driftctl/accept/<target>/<short-id>`. */
+export const PR_BRANCH_PREFIX = 'driftctl/accept';
+
+/**
+ * `accept --pr`: the same accept commit (record, baseline change, resolved alerts) as a direct
+ * accept, built on the remote ledger tip and pushed to its own branch instead of moving the ledger
+ * branch, with a pull request into the ledger branch. The branch name is a stable hash of the
+ * accepted change set, so accepting the same drift again force-pushes the same branch and updates
+ * the open pull request instead of opening another. The local ledger branch is not moved; it
+ * catches up by fetching once the pull request is merged.
+ *
+ * Notifications for the resolved alerts are not sent now: they are queued in the branch's
+ * `outbox/`, so the first check after the merge delivers them (and an unmerged pull request
+ * never announces a resolution).
+ */
+export async function acceptViaPullRequest(
+  deps: OpDeps,
+  options: AcceptOptions,
+  context: { ws: Workspace; targetConfig: TargetConfig; alerting: Alerting; reason: string },
+): Promise<AcceptResult> {
+  const { ws, targetConfig, alerting, reason } = context;
+  const target = targetConfig.name;
+  const ledgerBranch = ws.config.ledger.branch;
+  const remoteUrl = ws.config.ledger.remote;
+  if (!remoteUrl) {
+    throw new DriftError('PR_NEEDS_REMOTE', 'accepting through a pull request needs ledger.remote (the GitHub repository holding the ledger branch) in the config; use --direct to accept locally', {});
+  }
+  const github = githubOptions(ws, deps.env, remoteUrl);
+  const remote: RemoteSpec = { url: remoteUrl, auth: { token: deps.env[ws.config.ledger.tokenEnv] || github.token } };
+  const { createGithubClient } = await import('../github/github-client.js');
+  const pulls: PullRequests = createGithubClient(github);
+
+  return withLock(ws, deps, 'accept', async () => {
+    const base = await ws.store.fetchBranch(remote, PR_REMOTE_NAME, ledgerBranch);
+    if (!base) {
+      throw new DriftError('REMOTE_NO_LEDGER', `the ledger remote has no branch "${ledgerBranch}" yet: push the ledger there first`, { data: { branch: ledgerBranch } });
+    }
+    const staged = await stageAcceptChange(ws, deps, { targetConfig, alerting, base, options, reason });
+    if (!staged) return { target, status: 'nothing-to-accept', accepted: [], remaining: 0, resolvedAlerts: 0, deliveries: [], branch: ledgerBranch, tip: base };
+    await queueNotices(staged);
+    const head = staged.writer.headCommit as string;
+    const branch = pullBranchName(target, staged.accepted);
+    const ref = `refs/heads/${branch}`;
+
+    // Ask GitHub first: a bad token fails before anything is pushed.
+    const existing = await pulls.findOpenPull(branch);
+    await ws.store.setRef(ref, head);
+    await ws.store.pushRef(remote, ref, ref, true);
+
+    const view = await pullRequestView(ws, base, target, staged, reason);
+    const { title, body } = splitTitle(alerting.templates.render('pr-body', view));
+    let pull: PullRequest;
+    let action: 'created' | 'updated';
+    if (existing) {
+      pull = await pulls.updatePull(existing.number, { title, body });
+      action = 'updated';
+    } else {
+      try {
+        pull = await pulls.createPull({ title, body, head: branch, base: ledgerBranch });
+        action = 'created';
+      } catch (error) {
+        // Opened by someone else since we looked (422): update that one instead.
+        if (!isDriftError(error) || error.code !== 'PULL_EXISTS') throw error;
+        const found = await pulls.findOpenPull(branch);
+        if (!found) throw error;
+        pull = await pulls.updatePull(found.number, { title, body });
+        action = 'updated';
+      }
+    }
+    return {
+      target,
+      status: 'accepted',
+      record: staged.record,
+      accepted: staged.accepted,
+      remaining: staged.remaining.length,
+      resolvedAlerts: staged.resolvedAlerts,
+      deliveries: staged.failures,
+      branch,
+      base: ledgerBranch,
+      tip: head,
+      pullRequest: { number: pull.number, url: pull.url, action },
+    };
+  });
+}
+
+/**
+ * `driftctl/accept/<target>/<short-id>`: short-id is the first 10 hex digits of the sha256 of the
+ * target and the accepted changes (sorted by source and key) with their new content hashes.
+ */
+export function pullBranchName(target: string, accepted: readonly Change[]): string {
+  const lines = accepted
+    .map((c) => `${c.source}\0${c.key}\0${c.after ? (c.after.sha256 ?? c.after.error ?? 'unreadable') : 'removed'}`)
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const id = createHash('sha256').update([target, ...lines].join('\n')).digest('hex').slice(0, 10);
+  return `${PR_BRANCH_PREFIX}/${target}/${id}`;
+}
+
+function githubOptions(ws: Workspace, env: Record<string, string | undefined>, remoteUrl: string): GithubClientOptions {
+  const configured = ws.config.github;
+  const derived = githubRepoFromRemote(remoteUrl);
+  const owner = configured?.owner || derived?.owner;
+  const repo = configured?.repo || derived?.repo;
+  if (!owner || !repo) {
+    throw new DriftError('PR_NEEDS_REPO', 'accepting through a pull request needs github.owner and github.repo, or a ledger.remote of the form https://HOST/OWNER/REPO(.git)', {});
+  }
+  const tokenEnv = configured?.tokenEnv ?? DEFAULT_GITHUB_TOKEN_ENV;
+  const token = env[tokenEnv];
+  if (!token) {
+    throw new DriftError('GITHUB_TOKEN_MISSING', `accepting through a pull request needs a GitHub token in the environment variable ${tokenEnv}`, { data: { tokenEnv } });
+  }
+  return { baseUrl: configured?.apiUrl ?? DEFAULT_GITHUB_API_URL, owner, repo, token, tokenEnv };
+}
+
+/** Queues the rendered notices in the branch's outbox (one `outbox` commit) for after the merge. */
+async function queueNotices(staged: StagedAcceptChange): Promise<void> {
+  if (staged.payloads.length === 0) return;
+  const edits: Edit[] = staged.payloads.map((payload) => {
+    const entry: OutboxEntry = {
+      format: 1,
+      kind: 'outbox',
+      id: `${newRecordId(staged.time)}-${payload.channel}`,
+      channel: payload.channel,
+      channelKind: payload.kind,
+      subject: payload.subject,
+      body: payload.body,
+      ...(payload.text !== undefined ? { text: payload.text } : {}),
+      created: staged.time.toISOString(),
+      attempts: 0,
+      lastError: 'waiting for the accept pull request to be merged',
+    };
+    return { path: outboxPath(entry.id), blob: encodeRecord('outbox', entry) };
+  });
+  await staged.writer.commit(edits, `outbox: ${edits.length} waiting for the accept pull request`, { 'Drift-Kind': 'outbox' });
+}
+
+async function pullRequestView(ws: Workspace, base: string, target: string, staged: StagedAcceptChange, reason: string): Promise<PullRequestView> {
+  const head = await readHead(ws.ledger, base, target);
+  const reportId = head.report?.id ?? null;
+  return {
+    now: staged.time.toISOString(),
+    target,
+    by: `${staged.record.by.name} <${staged.record.by.email}>`,
+    reason,
+    changes: staged.accepted.map(changeView),
+    summary: summaryView(summarizeChanges(staged.accepted)),
+    report: { id: reportId, link: reportLink(ws.config, target, reportId) },
+    tool: { ...TOOL },
+  };
+}
+
+/** The template's first line is the title (without Markdown heading marks); the rest is the body. */
+export function splitTitle(text: string): { title: string; body: string } {
+  const trimmed = text.replace(/^\s+/, '');
+  const newline = trimmed.indexOf('\n');
+  const first = (newline < 0 ? trimmed : trimmed.slice(0, newline)).replace(/^#+\s*/, '').trim();
+  const title = first.length > 250 ? `${first.slice(0, 249)}…` : first;
+  return { title: title || 'Accept drift', body: newline < 0 ? '' : trimmed.slice(newline + 1).trim() + '\n' };
+}
