@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alertConfig, alertProject, alertRecords, at, bodyJson, commitsOfKind, outboxFiles, run, runJson } from '../helpers/alerts.js';
 import { inRepo, showJson } from '../helpers/e2e.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { startReceiver, useReceiver } from '../helpers/http-receiver.js';
 import type { TempRepo } from '../helpers/repo.js';
 import { signBody } from '../../src/channels/webhook-channel.js';
 import { createHmac } from 'node:crypto';
@@ -15,17 +15,7 @@ import { createHmac } from 'node:crypto';
  * delivered, never sent twice), signed webhooks, routing filters, and the file channel.
  */
 
-let receiver: Receiver;
-test.before(async () => {
-  receiver = await startReceiver();
-});
-test.after(async () => {
-  await receiver.close();
-});
-test.before.each(() => {
-  receiver.received.length = 0;
-  receiver.script();
-});
+const receiver = useReceiver(test);
 
 const slack = (extra = 'timeout: 2s\nretries: 2'): string => `channels:
   - name: slack

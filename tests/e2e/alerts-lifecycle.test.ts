@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { alertConfig, alertProject, alertRecords, alertsState, assertSlackPayload, at, bodyJson, commitsOfKind, outboxFiles, run, runJson, slackTexts } from '../helpers/alerts.js';
 import { inRepo, ledgerTip, showJson } from '../helpers/e2e.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { useReceiver } from '../helpers/http-receiver.js';
 import type { TempRepo } from '../helpers/repo.js';
 
 /**
@@ -15,17 +15,7 @@ import type { TempRepo } from '../helpers/repo.js';
  * an unchanged open alert is reminded once repeat_interval has elapsed.
  */
 
-let receiver: Receiver;
-test.before(async () => {
-  receiver = await startReceiver();
-});
-test.after(async () => {
-  await receiver.close();
-});
-test.before.each(() => {
-  receiver.received.length = 0;
-  receiver.script();
-});
+const receiver = useReceiver(test);
 
 const SLACK = `channels:
   - name: slack

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { alertConfig, alertProject, assertNoSecret, at, everythingStored, outboxFiles, run, T0 } from '../helpers/alerts.js';
 import { inRepo, showJson } from '../helpers/e2e.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { startReceiver, useReceiver } from '../helpers/http-receiver.js';
 import { cli, type CliRun, type TempRepo } from '../helpers/repo.js';
 
 /**
@@ -14,22 +14,8 @@ import { cli, type CliRun, type TempRepo } from '../helpers/repo.js';
  */
 
 /** Slack and the webhook have a receiver each, so their scripted answers do not depend on request order. */
-let receiver: Receiver;
-let hooks: Receiver;
-test.before(async () => {
-  receiver = await startReceiver();
-  hooks = await startReceiver();
-});
-test.after(async () => {
-  await receiver.close();
-  await hooks.close();
-});
-test.before.each(() => {
-  for (const r of [receiver, hooks]) {
-    r.received.length = 0;
-    r.script();
-  }
-});
+const receiver = useReceiver(test);
+const hooks = useReceiver(test);
 
 const TOKEN_PATH = '/services/T0SECRETTEAM/B0SECRETBOT/xoxbSeCrEtToKeN1234567890';
 const HOOK_PATH = '/hooks/wh-SECRETPATH-987654';

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alertConfig, alertProject, alertRecords, assertSlackPayload, at, bodyJson, commitsOfKind, run, runJson, slackTexts } from '../helpers/alerts.js';
 import { inRepo, oneJson } from '../helpers/e2e.js';
-import { startReceiver, type Receiver } from '../helpers/http-receiver.js';
+import { useReceiver } from '../helpers/http-receiver.js';
 import type { TempRepo } from '../helpers/repo.js';
 
 /**
@@ -11,17 +11,7 @@ import type { TempRepo } from '../helpers/repo.js';
  * within Slack's limits, template overrides, and template errors naming the file and line.
  */
 
-let receiver: Receiver;
-test.before(async () => {
-  receiver = await startReceiver();
-});
-test.after(async () => {
-  await receiver.close();
-});
-test.before.each(() => {
-  receiver.received.length = 0;
-  receiver.script();
-});
+const receiver = useReceiver(test);
 
 const SLACK = `channels:
   - name: slack

@@ -56,3 +56,29 @@ export async function startReceiver(): Promise<Receiver> {
       }),
   };
 }
+
+/**
+ * A receiver for one uvu suite: started before its tests, closed after them, and emptied (with
+ * its script reset) before each test. The returned object forwards to the live receiver.
+ */
+export function useReceiver(suite: { before: (fn: () => Promise<void>) => void; after: (fn: () => Promise<void>) => void } & { before: { each: (fn: () => void) => void } }): Receiver {
+  let live: Receiver | undefined;
+  suite.before(async () => {
+    live = await startReceiver();
+  });
+  suite.after(async () => {
+    await live?.close();
+  });
+  suite.before.each(() => {
+    if (!live) return;
+    live.received.length = 0;
+    live.script();
+  });
+  return new Proxy({} as Receiver, {
+    get: (_target, key) => {
+      if (!live) throw new Error('receiver used outside its suite');
+      const value = live[key as keyof Receiver];
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(live) : value;
+    },
+  });
+}
