@@ -189,18 +189,22 @@ export class LedgerWriter {
   }
 
   /**
-   * Writes the objects of a manifest built in memory, skipping those known to exist: the objects of
-   * the manifest this target last wrote, when that manifest is still reachable from the ledger.
+   * Writes the objects of a manifest built in memory, skipping those known to exist. With `index`
+   * (a target's latest manifest), the objects of the manifest that target last wrote are known
+   * when that manifest is still reachable (`index.reachable`), and this one is remembered for the
+   * next write; without it, only loose objects are detected.
    */
-  async writeManifest(target: string, built: BuiltManifest, reachableLatest: string | undefined): Promise<number> {
+  async writeManifest(built: BuiltManifest, index?: { target: string; reachable: string | undefined }): Promise<number> {
     const store = this.ledger.store;
-    const indexFile = path.join(store.gitdir, 'driftctl', 'manifest-index', `${target}.txt`);
+    const indexFile = index ? path.join(store.gitdir, 'driftctl', 'manifest-index', `${index.target}.txt`) : undefined;
     let known = new Set<string>();
-    try {
-      const lines = readFileSync(indexFile, 'utf8').split('\n');
-      if (reachableLatest && lines[0] === reachableLatest) known = new Set(lines.slice(1));
-    } catch {
-      // No index: fall back to checking for loose objects one by one.
+    if (indexFile) {
+      try {
+        const lines = readFileSync(indexFile, 'utf8').split('\n');
+        if (index?.reachable && lines[0] === index.reachable) known = new Set(lines.slice(1));
+      } catch {
+        // No index yet: fall back to checking for loose objects one by one.
+      }
     }
     let written = 0;
     for (const [oid, object] of built.objects) {
@@ -209,10 +213,12 @@ export class LedgerWriter {
       await store.writeObject(object.type, object.content, oid);
       written++;
     }
-    mkdirSync(path.dirname(indexFile), { recursive: true });
-    const tmp = `${indexFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, [built.oid, ...built.objects.keys()].join('\n'));
-    renameSync(tmp, indexFile);
+    if (indexFile) {
+      mkdirSync(path.dirname(indexFile), { recursive: true });
+      const tmp = `${indexFile}.${process.pid}.tmp`;
+      writeFileSync(tmp, [built.oid, ...built.objects.keys()].join('\n'));
+      renameSync(tmp, indexFile);
+    }
     return written;
   }
 

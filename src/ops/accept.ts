@@ -146,7 +146,7 @@ export async function stageAcceptChange(
   const time = deps.now();
   const actor = await resolveActor(ws, deps);
   const writer = ws.ledger.writer(base, signatureAt(actor, time));
-  if (built) await writer.writeManifest(`${target}.baseline`, built, undefined);
+  if (built) await writer.writeManifest(built);
   const record = await stageAccept(
     writer,
     {

@@ -72,7 +72,7 @@ export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target:
   const memoFile = path.join(ws.cacheDir(target), 'shards.memo');
   const memo = ShardMemo.load(memoFile);
   const built = buildManifest(observation.manifest, memo);
-  await writer.writeManifest(target, built, head.snapshot?.tree);
+  await writer.writeManifest(built, { target, reachable: head.snapshot?.tree });
   memo.save(memoFile);
   const record: SnapshotRecord = {
     format: 1,

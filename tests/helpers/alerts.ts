@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import * as assert from 'uvu/assert';
-import { cli, makeRepo, TEST_ENV, type CliRun, type TempRepo } from './repo.js';
+import { cli, makeRepo, SEED_FILES, TEST_ENV, type CliRun, type TempRepo } from './repo.js';
 import { expectCode, LEDGER, ledgerLog, ledgerPaths, oneJson, showJson, tryGit } from './e2e.js';
 import type { Received } from './http-receiver.js';
 
@@ -19,15 +19,8 @@ export function at(hours: number, base = T0): string {
   return new Date(Date.parse(base) + hours * 3_600_000).toISOString();
 }
 
-export const PROJECT_FILES: Record<string, string> = {
-  'src/main.py': 'print("hello")\n',
-  'src/utils.py': 'def helper():\n    return 1\n',
-  'prompts/system.txt': 'You are a helpful assistant.\n',
-  'prompts/user.txt': 'Answer the question: {question}\n',
-  'config/models.yaml': 'models:\n  primary:\n    name: gpt-4o\n',
-  'config/evals.json': '{"threshold": 0.8}\n',
-  'README.md': '# test project\n',
-};
+/** The seed's sample project (the same files as `seedProject`). */
+export const PROJECT_FILES: Record<string, string> = SEED_FILES;
 
 const SEVERITY = `severity:
   default: low

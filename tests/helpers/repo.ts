@@ -73,17 +73,18 @@ severity:
       severity: medium
 `;
 
+export const SEED_FILES: Record<string, string> = {
+  'src/main.py': 'print("hello")\n',
+  'src/utils.py': 'def helper():\n    return 1\n',
+  'prompts/system.txt': 'You are a helpful assistant.\n',
+  'prompts/user.txt': 'Answer the question: {question}\n',
+  'config/models.yaml': 'models:\n  primary:\n    name: gpt-4o\n',
+  'config/evals.json': '{"threshold": 0.8}\n',
+  'README.md': '# test project\n',
+};
+
 export function seedProject(config = SEED_CONFIG): TempRepo {
-  return makeRepo({
-    'driftctl.yml': config,
-    'src/main.py': 'print("hello")\n',
-    'src/utils.py': 'def helper():\n    return 1\n',
-    'prompts/system.txt': 'You are a helpful assistant.\n',
-    'prompts/user.txt': 'Answer the question: {question}\n',
-    'config/models.yaml': 'models:\n  primary:\n    name: gpt-4o\n',
-    'config/evals.json': '{"threshold": 0.8}\n',
-    'README.md': '# test project\n',
-  });
+  return makeRepo({ 'driftctl.yml': config, ...SEED_FILES });
 }
 
 export interface CliRun {
