@@ -5,8 +5,50 @@ export type Severity = (typeof SEVERITIES)[number];
 export const CHANGE_KINDS = ['added', 'removed', 'changed'] as const;
 export type ChangeKind = (typeof CHANGE_KINDS)[number];
 
-export interface FilesSourceConfig {
+/**
+ * Fields to leave out of structured content before it is hashed and compared (`ignore_fields`):
+ * JSON Pointers or dotted paths with wildcards (see drift/fields.ts), for every key of the source
+ * (`keys` undefined) or only for keys matching the globs.
+ */
+export interface IgnoreFieldsRule {
+  keys?: string[];
+  fields: string[];
+}
+
+/** What every source kind shares. */
+interface SourceCommon {
   name: string;
+  ignoreFields: IgnoreFieldsRule[];
+}
+
+/** How a command or HTTP body becomes keyed entries (see sources/keyed-records.ts). */
+export type OutputFormat = 'json' | 'jsonl' | 'lines' | 'text';
+
+export interface RecordSelection {
+  parse: OutputFormat;
+  /** json: JSON Pointer or dotted path of the array (or object of records) inside the document; default: the document itself. */
+  items?: string;
+  /** Field path (`ID`, `metadata.name`) or template (`{Repository}:{Tag}`) giving each record's key; lines: a regex with a named group `key`. */
+  key?: string;
+  /** Field path of the content to keep (default: the whole record); lines: the regex group `value`. */
+  value?: string;
+}
+
+/** How a process is run: argv (or a shell line when `shell`), cwd, timeout, environment allow-list, remote prefix. */
+export interface ProcessSpec {
+  /** The program and its arguments; with `shell: true`, argv[0] is a shell command line run by /bin/sh -c. */
+  argv: string[];
+  shell: boolean;
+  /** Absolute working directory. */
+  cwd: string;
+  timeoutMs: number;
+  /** Names of environment variables passed through (PATH, HOME, LANG and LC_ALL always are). */
+  env: string[];
+  /** Prefix that runs the argv elsewhere, for example ["ssh", "web1", "--"] (empty: local). */
+  exec: string[];
+}
+
+export interface FilesSourceConfig extends SourceCommon {
   kind: 'files';
   /** Absolute directory that entry keys are relative to. */
   root: string;
@@ -14,9 +56,74 @@ export interface FilesSourceConfig {
   ignore: string[];
   /** Lines of the `.driftignore` beside the config file (gitignore syntax), applied after `ignore`. */
   driftignore: string[];
+  /** Globs of files parsed as JSON or YAML (by extension: .json is JSON, anything else YAML) and compared field by field. */
+  structured: string[];
+  /** Globs of directories each hashed as one `dir` entry (a Merkle hash over relative paths and contents). */
+  groups: string[];
 }
 
-export type SourceConfig = FilesSourceConfig;
+export interface CommandSourceConfig extends SourceCommon, RecordSelection {
+  kind: 'command';
+  process: ProcessSpec;
+}
+
+export interface HttpSourceConfig extends SourceCommon, RecordSelection {
+  kind: 'http';
+  url: string;
+  /** Header values written in the config (not secret). */
+  headers: Record<string, string>;
+  /** Header name → name of the environment variable holding its value (secrets: never stored or shown). */
+  headersEnv: Record<string, string>;
+  timeoutMs: number;
+  /** Absolute path of a PEM CA bundle to trust in addition to the system's. */
+  ca?: string;
+}
+
+export interface TerraformSourceConfig extends SourceCommon {
+  kind: 'terraform';
+  /** Absolute path of a file holding `terraform show -json` output of a (refresh-only) plan. */
+  plan?: string;
+  /** Or run Terraform: `terraform plan -refresh-only -out=<tmp>` then `terraform show -json <tmp>` in process.cwd. */
+  process?: ProcessSpec;
+}
+
+export interface KubernetesSourceConfig extends SourceCommon {
+  kind: 'kubernetes';
+  /** Live objects: a file of `kubectl get -o json` output (a List or one object) ... */
+  file?: string;
+  /** ... or a command printing it (default argv: kubectl get all -A -o json). */
+  process?: ProcessSpec;
+  /** Optional desired state (rendered manifests, e.g. `helm template` output, YAML or JSON, multi-document): then entries are desired-vs-live differences. */
+  desired?: { file?: string; process?: ProcessSpec };
+}
+
+export const METRIC_NAMES = ['cpu_percent', 'memory_percent', 'disk_percent', 'load1', 'load5', 'load15'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+
+export interface MetricThreshold {
+  /** The rule as written, for example "cpu_percent > 80 for 5m". */
+  text: string;
+  metric: MetricName;
+  op: '>' | '>=' | '<' | '<=';
+  value: number;
+  /** How long the condition must hold before it is a breach (0: at once). */
+  forMs: number;
+  severity: Severity;
+}
+
+export interface MetricsSourceConfig extends SourceCommon {
+  kind: 'metrics';
+  thresholds: MetricThreshold[];
+  /** Absolute path whose file system disk_percent measures (default /). */
+  disk: string;
+  /** Absolute path of a JSON file of readings ({"cpu_percent": 93.5, ...}) used instead of the OS (another agent's output, replay, tests). */
+  readings?: string;
+}
+
+export type SourceConfig = FilesSourceConfig | CommandSourceConfig | HttpSourceConfig | TerraformSourceConfig | KubernetesSourceConfig | MetricsSourceConfig;
+
+/** Kinds whose entries are observed, never baselined: every entry present is drift (metrics breaches). */
+export const OBSERVED_ONLY_KINDS: ReadonlySet<string> = new Set(['metrics']);
 
 export interface TargetConfig {
   name: string;

@@ -156,7 +156,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       // A root that does not exist is not a config error: like a host that is offline, it fails
       // that target's observation at check time (SOURCE_FAILED) and leaves the other targets alone.
       const root = path.resolve(dir, source.root ?? '.');
-      return { name, kind: 'files', root, watch: [...source.watch], ignore: [...(source.ignore ?? [])], driftignore };
+      return { name, kind: 'files', root, watch: [...source.watch], ignore: [...(source.ignore ?? [])], driftignore, structured: [], groups: [], ignoreFields: [] };
     });
   };
 

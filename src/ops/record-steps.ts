@@ -35,6 +35,8 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
     try {
       observed = await source.observe({
         cacheDir: ws.cacheDir(target.name),
+        env: deps.env,
+        now: deps.now(),
         onProgress: deps.onProgress ? (event) => deps.onProgress?.({ ...event, target: target.name }) : undefined,
       });
     } catch (error) {

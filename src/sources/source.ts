@@ -15,6 +15,10 @@ export interface Source {
 export interface SourceContext {
   /** A private directory this source may keep caches in (outside the ledger). */
   cacheDir: string;
+  /** The environment to read secrets (header values) and pass-through variables from; never process.env directly. */
+  env: NodeJS.ProcessEnv;
+  /** The time of this run (fixed by DRIFTCTL_NOW in tests). */
+  now: Date;
   onProgress?: ProgressListener;
 }
 

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseConfig } from '../../src/config/load-config.js';
+import type { FilesSourceConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-config-'));
@@ -27,7 +28,7 @@ test('defaults: ledger branch, default target, severity default, source name and
   assert.is(config.targets.length, 1);
   assert.is(config.targets[0].name, 'default');
   assert.is(config.targets[0].sources[0].name, 'files');
-  assert.is(config.targets[0].sources[0].root, dir);
+  assert.is((config.targets[0].sources[0] as FilesSourceConfig).root, dir);
   assert.is(config.severity.default, 'low');
 });
 
@@ -85,7 +86,7 @@ targets:
 test('.driftignore beside the config is read', () => {
   writeFileSync(path.join(dir, '.driftignore'), '# comment\n\n*.tmp\n!keep.tmp\n');
   const config = parseConfig('version: 1\nsources:\n  - kind: files\n    watch: ["**/*"]\n', file);
-  assert.equal(config.targets[0].sources[0].driftignore, ['*.tmp', '!keep.tmp']);
+  assert.equal((config.targets[0].sources[0] as FilesSourceConfig).driftignore, ['*.tmp', '!keep.tmp']);
   rmSync(path.join(dir, '.driftignore'));
 });
 

@@ -1,0 +1,228 @@
+import picomatch from 'picomatch';
+import type { Json } from './manifest.js';
+
+/**
+ * Field paths inside structured content. A path is a list of segments (object keys, or array
+ * indexes written as decimal strings). It is stored as a JSON Pointer (RFC 6901: "/models/primary/name",
+ * "~1" for "/" and "~0" for "~") and shown in dotted form ("models.primary.name", "containers[0].image").
+ *
+ * Field patterns (ignore_fields, and the part after "#" in a severity rule's match) take either form:
+ * - a JSON Pointer whose segments may be "*" (any one segment) or "**" (any number of segments),
+ *   and may hold globs ("/metadata/annotations/kubectl.kubernetes.io~1*");
+ * - a dotted path ("metadata.annotations.*", "spec.containers[*].image", "**.timestamp").
+ * A pattern matches a field and everything below it.
+ */
+export type FieldPath = string[];
+
+export interface FieldChange {
+  /** JSON Pointer of the field. */
+  path: string;
+  change: 'added' | 'removed' | 'changed';
+  before?: Json;
+  after?: Json;
+}
+
+export function toPointer(path: readonly string[]): string {
+  return path.map((s) => `/${s.replace(/~/g, '~0').replace(/\//g, '~1')}`).join('');
+}
+
+export function fromPointer(pointer: string): FieldPath {
+  if (pointer === '') return [];
+  if (!pointer.startsWith('/')) throw new Error(`not a JSON Pointer: ${pointer} (it must start with "/")`);
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+const PLAIN_SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
+
+/** Dotted display form: `models.primary.name`, `spec.containers[0].image`, `labels["app.kubernetes.io/name"]`. */
+export function displayPath(pointer: string): string {
+  const path = fromPointer(pointer);
+  if (path.length === 0) return '(whole value)';
+  let out = '';
+  for (const segment of path) {
+    if (/^(0|[1-9][0-9]*)$/.test(segment)) out += `[${segment}]`;
+    else if (PLAIN_SEGMENT.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+/** Splits a field pattern (pointer or dotted form) into segment patterns. */
+export function parseFieldPattern(pattern: string): string[] {
+  const p = pattern.trim();
+  if (p === '') throw new Error('a field pattern must not be empty');
+  if (p.startsWith('/')) return fromPointer(p);
+  const segments: string[] = [];
+  let i = 0;
+  let current = '';
+  const flush = (): void => {
+    if (current !== '') segments.push(current);
+    current = '';
+  };
+  while (i < p.length) {
+    const c = p[i];
+    if (c === '.') {
+      flush();
+      i++;
+    } else if (c === '[') {
+      flush();
+      const end = p.indexOf(']', i);
+      if (end < 0) throw new Error(`unclosed "[" in field pattern ${pattern}`);
+      let inner = p.slice(i + 1, end);
+      if (/^".*"$/.test(inner)) inner = JSON.parse(inner) as string;
+      segments.push(inner);
+      i = end + 1;
+    } else {
+      current += c;
+      i++;
+    }
+  }
+  flush();
+  if (segments.length === 0) throw new Error(`field pattern ${pattern} names no field`);
+  return segments;
+}
+
+/** A compiled set of field patterns: is this path (or one of its ancestors) matched? */
+export type FieldMatcher = (path: readonly string[]) => boolean;
+
+export function createFieldMatcher(patterns: readonly string[]): FieldMatcher {
+  if (patterns.length === 0) return () => false;
+  const compiled = patterns.map((pattern) =>
+    parseFieldPattern(pattern).map((segment) => (segment === '**' ? '**' : segment.includes('*') || segment.includes('?') ? picomatch(segment, { dot: true }) : segment)),
+  );
+  return (path) => compiled.some((segments) => matchPrefix(segments, path, 0, 0));
+}
+
+type SegmentMatcher = string | ((s: string) => boolean);
+
+/** True when the pattern segments match a prefix of `path` (a match of a field covers what is below it). */
+function matchPrefix(segments: readonly SegmentMatcher[], path: readonly string[], si: number, pi: number): boolean {
+  if (si === segments.length) return true;
+  const segment = segments[si];
+  if (segment === '**') {
+    for (let k = pi; k <= path.length; k++) if (matchPrefix(segments, path, si + 1, k)) return true;
+    return false;
+  }
+  if (pi === path.length) return false;
+  const ok = typeof segment === 'string' ? segment === path[pi] : segment(path[pi]);
+  return ok && matchPrefix(segments, path, si + 1, pi + 1);
+}
+
+/** Checks a field pattern; a readable reason when it is not usable. */
+export function checkFieldPattern(pattern: string): string | undefined {
+  try {
+    createFieldMatcher([pattern]);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+/**
+ * A JSON value with the matched fields removed, object keys in sorted order and values that JSON
+ * cannot hold dropped (undefined) or made null (non-finite numbers): the normalised content that
+ * structured entries store and hash.
+ */
+export function normalizeContent(value: unknown, ignore?: FieldMatcher): Json {
+  return normalizeAt(value, [], ignore) ?? null;
+}
+
+function normalizeAt(value: unknown, path: string[], ignore: FieldMatcher | undefined): Json | undefined {
+  if (value === null) return null;
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value : null;
+    case 'bigint':
+      return value.toString();
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.toISOString();
+  if (Array.isArray(value)) {
+    const out: Json[] = [];
+    value.forEach((item, index) => {
+      path.push(String(index));
+      if (!(ignore && ignore(path))) out.push(normalizeAt(item, path, ignore) ?? null);
+      path.pop();
+    });
+    return out;
+  }
+  if (value instanceof Map) return normalizeAt(Object.fromEntries(value), path, ignore);
+  const out: { [key: string]: Json } = {};
+  for (const key of Object.keys(value as object).sort()) {
+    path.push(key);
+    if (!(ignore && ignore(path))) {
+      const item = normalizeAt((value as Record<string, unknown>)[key], path, ignore);
+      if (item !== undefined) Object.defineProperty(out, key, { value: item, enumerable: true, writable: true, configurable: true });
+    }
+    path.pop();
+  }
+  return out;
+}
+
+/**
+ * Every field that differs between two values, in path order: objects are compared key by key,
+ * arrays index by index (a shorter array reports its missing tail as removed, a longer one the
+ * extra items as added), anything else by value. Identical values give [].
+ */
+export function diffFields(before: Json | undefined, after: Json | undefined): FieldChange[] {
+  const out: FieldChange[] = [];
+  diffAt(before, after, [], out);
+  return out;
+}
+
+function isObject(value: Json | undefined): value is { [key: string]: Json } {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[]): void {
+  if (before === undefined && after === undefined) return;
+  if (before === undefined) {
+    out.push({ path: toPointer(path), change: 'added', after });
+    return;
+  }
+  if (after === undefined) {
+    out.push({ path: toPointer(path), change: 'removed', before });
+    return;
+  }
+  if (isObject(before) && isObject(after)) {
+    const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+    for (const key of keys) {
+      path.push(key);
+      diffAt(Object.hasOwn(before, key) ? before[key] : undefined, Object.hasOwn(after, key) ? after[key] : undefined, path, out);
+      path.pop();
+    }
+    return;
+  }
+  if (Array.isArray(before) && Array.isArray(after)) {
+    const n = Math.max(before.length, after.length);
+    for (let i = 0; i < n; i++) {
+      path.push(String(i));
+      diffAt(i < before.length ? before[i] : undefined, i < after.length ? after[i] : undefined, path, out);
+      path.pop();
+    }
+    return;
+  }
+  if (!sameJson(before, after)) out.push({ path: toPointer(path), change: 'changed', before, after });
+}
+
+function sameJson(a: Json, b: Json): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** A short one-line rendering of a value for reports: strings quoted, long values cut. */
+export function showValue(value: Json | undefined, max = 80): string {
+  if (value === undefined) return '(absent)';
+  const text = JSON.stringify(value);
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}
