@@ -226,3 +226,24 @@ export function showValue(value: Json | undefined, max = 80): string {
   const text = JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
+
+/**
+ * The field matcher for one entry key from a source's `ignore_fields` rules (rules without `keys`
+ * apply to every key); undefined when nothing is ignored for that key.
+ */
+export function createIgnorer(rules: readonly { keys?: string[]; fields: string[] }[], keyMatcher: (globs: readonly string[]) => (key: string) => boolean): (key: string) => FieldMatcher | undefined {
+  if (rules.length === 0) return () => undefined;
+  const compiled = rules.map((rule) => ({ keys: rule.keys ? keyMatcher(rule.keys) : undefined, fields: rule.fields }));
+  const everyKey = compiled.filter((r) => !r.keys).flatMap((r) => r.fields);
+  const shared = everyKey.length > 0 ? createFieldMatcher(everyKey) : undefined;
+  const keyed = compiled.filter((r) => r.keys);
+  if (keyed.length === 0) return () => shared;
+  const memo = new Map<string, FieldMatcher | undefined>();
+  return (key) => {
+    const fields = keyed.filter((r) => (r.keys as (key: string) => boolean)(key)).flatMap((r) => r.fields);
+    if (fields.length === 0) return shared;
+    const id = fields.join('\u0000');
+    if (!memo.has(id)) memo.set(id, createFieldMatcher([...everyKey, ...fields]));
+    return memo.get(id);
+  };
+}
