@@ -1,5 +1,5 @@
 import type { Severity } from '../config/config.js';
-import type { Change, DriftSummary } from '../drift/report.js';
+import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 
 /** Plain-text rendering helpers for human output (tables, sizes, ages, colour on a TTY). */
@@ -44,6 +44,7 @@ export function formatAge(seconds: number): string {
 function entryState(entry: ManifestEntry | undefined): string {
   if (!entry) return '–';
   if (entry.type === 'symlink') return `→ ${entry.target ?? '?'}`;
+  if (entry.type === 'value' || entry.type === 'dir') return `${(entry.sha256 ?? '?').slice(0, 8)}${entry.type === 'dir' ? ' dir' : ''}`;
   return `${(entry.sha256 ?? '?').slice(0, 8)} ${formatSize(entry.size)}${entry.mode ? ` ${entry.mode}` : ''}`;
 }
 
@@ -58,7 +59,8 @@ export function changesTable(style: Style, changes: readonly Change[], showSourc
     entryState(c.before),
     entryState(c.after),
   ]);
-  return table([header.map((h) => paint(style, '1', h)), ...rows]);
+  const details = changes.flatMap((c) => changeDetails(c).map((line) => `  ${showSource ? `${c.source}:` : ''}${c.key}: ${line}`));
+  return [table([header.map((h) => paint(style, '1', h)), ...rows]), ...details].join('\n');
 }
 
 export function summaryLine(style: Style, summary: DriftSummary): string {

@@ -2,9 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { checkFieldPattern } from '../drift/fields.js';
 import { checkGlob } from '../match/glob.js';
 import { validateAgainst } from '../schemas.js';
-import { normalizePolicies, normalizeSchedule, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
+import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
+import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
+import type { RawSource } from './source-config.js';
 import {
   CONFIG_FILE_NAME,
   DEFAULT_BRANCH,
@@ -24,25 +27,19 @@ import {
   type Config,
   type Severity,
   type SeverityRule,
-  type SourceConfig,
   type TargetConfig,
 } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
-interface RawSource {
-  name?: string;
-  kind: 'files';
-  root?: string;
-  watch: string[];
-  ignore?: string[];
-}
 interface RawConfig extends RawSchedule {
   version: 1;
   policies?: RawPolicy[];
   ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
-  targets?: ({ name: string; enabled?: boolean; labels?: Record<string, string>; sources: RawSource[] } & RawSchedule)[];
+  targets?: RawTarget[];
+  packs?: RawPack[];
+  inventory?: RawInventoryRef;
   severity?: {
     default?: Severity;
     rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity; alert?: string }[];
@@ -135,48 +132,19 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   if (raw.sources && raw.targets) {
     issue(['targets'], 'cannot be combined with top-level "sources" (move those sources into a target)');
   }
-  if (!raw.sources && !raw.targets) {
-    issue(['sources'], 'is required (list what to watch, or define "targets")');
+  if (!raw.sources && !raw.targets && !raw.inventory) {
+    issue(['sources'], 'is required (list what to watch, or define "targets" or an "inventory" with "packs")');
   }
 
-  const normalizeSources = (sources: RawSource[], base: (string | number)[]): SourceConfig[] => {
-    const names = new Set<string>();
-    return sources.map((source, index) => {
-      const name = source.name ?? source.kind;
-      if (names.has(name)) issue([...base, index, 'name'], `duplicate source name "${name}" (give each source a unique name)`);
-      names.add(name);
-      source.watch.forEach((glob, i) => {
-        const problem = checkGlob(glob);
-        if (problem) issue([...base, index, 'watch', i], problem);
-      });
-      (source.ignore ?? []).forEach((glob, i) => {
-        const problem = checkGlob(glob);
-        if (problem) issue([...base, index, 'ignore', i], problem);
-      });
-      // A root that does not exist is not a config error: like a host that is offline, it fails
-      // that target's observation at check time (SOURCE_FAILED) and leaves the other targets alone.
-      const root = path.resolve(dir, source.root ?? '.');
-      return { name, kind: 'files', root, watch: [...source.watch], ignore: [...(source.ignore ?? [])], driftignore, structured: [], groups: [], ignoreFields: [] };
-    });
-  };
-
-  let targets: TargetConfig[] = [];
-  if (raw.targets) {
-    const names = new Set<string>();
-    targets = raw.targets.map((target, index) => {
-      if (names.has(target.name)) issue(['targets', index, 'name'], `duplicate target name "${target.name}"`);
-      names.add(target.name);
-      return {
-        name: target.name,
-        enabled: target.enabled ?? true,
-        labels: { ...(target.labels ?? {}) },
-        sources: normalizeSources(target.sources, ['targets', index, 'sources']),
-        ...normalizeSchedule(target, ['targets', index], issue),
-      };
-    });
-  } else if (raw.sources) {
-    targets = [{ name: DEFAULT_TARGET, enabled: true, labels: {}, sources: normalizeSources(raw.sources, ['sources']), ...normalizeSchedule(raw, [], issue) }];
-  }
+  const targets: TargetConfig[] = expandTargets({
+    dir,
+    driftignore,
+    targets: raw.targets ?? (raw.sources ? [{ name: DEFAULT_TARGET, sources: raw.sources, schedule: raw.schedule, timezone: raw.timezone }] : undefined),
+    packs: raw.packs,
+    inventory: raw.inventory,
+    issue,
+    fileIssue: (problem) => issues.push(problem),
+  });
   if (raw.targets && (raw.schedule !== undefined || raw.timezone !== undefined)) {
     issue([raw.schedule !== undefined ? 'schedule' : 'timezone'], 'belongs to the default target: with "targets", set targets[].schedule and targets[].timezone');
   }
@@ -184,7 +152,8 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
     const match = Array.isArray(rule.match) ? rule.match : [rule.match];
     match.forEach((glob, i) => {
-      const problem = checkGlob(glob);
+      const hash = glob.indexOf('#');
+      const problem = hash < 0 ? checkGlob(glob) : (hash > 0 ? checkGlob(glob.slice(0, hash)) : undefined) ?? fieldProblem(glob.slice(hash + 1));
       if (problem) issue(['severity', 'rules', index, 'match', ...(Array.isArray(rule.match) ? [i] : [])], problem);
     });
     const change = rule.change === undefined ? undefined : Array.isArray(rule.change) ? rule.change : [rule.change];
@@ -299,4 +268,9 @@ function formatSegments(segments: (string | number)[]): string {
   let out = '';
   for (const segment of segments) out += typeof segment === 'number' ? `[${segment}]` : out === '' ? segment : `.${segment}`;
   return out;
+}
+
+function fieldProblem(pattern: string): string | undefined {
+  const problem = checkFieldPattern(pattern);
+  return problem ? `has a field part after "#" that ${problem.replace(/^a field pattern /, '')} (write KEY#/json/pointer or KEY#dotted.path)` : undefined;
 }

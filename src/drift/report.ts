@@ -1,6 +1,13 @@
 import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from '../config/config.js';
-import type { ManifestEntry } from './manifest.js';
+import { diffFields, displayPath, showValue, type FieldChange } from './fields.js';
+import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
+
+/** One changed field of a structured entry, classified like a change. */
+export interface ClassifiedField extends FieldChange {
+  severity: Severity;
+  rule: string;
+}
 
 /** One entry that differs between baseline and snapshot. */
 export interface Change {
@@ -9,9 +16,22 @@ export interface Change {
   change: ChangeKind;
   severity: Severity;
   rule: string;
+  /** Entries as stored, without their structured `content` and `files` (the ledger has those). */
   before?: ManifestEntry;
   after?: ManifestEntry;
+  /** Structured entries: the fields that differ (at most MAX_FIELDS; `fieldsOmitted` counts the rest). */
+  fields?: ClassifiedField[];
+  fieldsOmitted?: number;
+  /** Directory groups: the files that differ. */
+  files?: { path: string; change: ChangeKind }[];
+  /** Pairs (Terraform, Kubernetes desired vs live): the actions the source reports. */
+  actions?: string[];
 }
+
+/** At most this many field changes are listed per change (the rest are counted). */
+export const MAX_FIELDS = 100;
+/** Field values longer than this (as JSON) are stored as a short description instead. */
+const MAX_VALUE_CHARS = 2000;
 
 export interface EntryError {
   source: string;
@@ -60,26 +80,107 @@ export interface Delta {
  * whose baseline side could not be read but is readable now is drift ("changed"): otherwise an
  * entry unreadable when the baseline was taken would never be compared (nor accepted by key) again.
  */
-export function classifyDeltas(target: string, deltas: readonly Delta[], severity: SeverityConfig): { changes: Change[]; summary: DriftSummary; status: 'clean' | 'drift' } {
+export function classifyDeltas(
+  target: string,
+  deltas: readonly Delta[],
+  severity: SeverityConfig,
+): { changes: Change[]; summary: DriftSummary; status: 'clean' | 'drift' } {
   const classify = createClassifier(severity);
   const changes: Change[] = [];
   for (const delta of deltas) {
     if (delta.after?.error !== undefined) continue;
     const change: ChangeKind = !delta.before ? 'added' : !delta.after ? 'removed' : 'changed';
-    const { severity: level, rule } = classify({ target, source: delta.source, key: delta.key, change });
+    const detail = describeDelta(delta);
+    const current = delta.after ?? delta.before;
+    const declared = current?.severity ? { severity: current.severity, rule: current.rule ?? 'source' } : undefined;
+    const fieldPaths = detail.fields?.map((f) => f.path) ?? (detail.structured ? [''] : undefined);
+    const decided = classify({ target, source: delta.source, key: delta.key, change, fields: fieldPaths, declared });
+    const fields = detail.fields?.map((f, i) => ({ ...f, severity: decided.fields?.[i]?.severity ?? decided.severity, rule: decided.fields?.[i]?.rule ?? decided.rule }));
+    const listed = fields && fields.length > MAX_FIELDS ? fields.slice(0, MAX_FIELDS) : fields;
     changes.push({
       source: delta.source,
       key: delta.key,
       change,
-      severity: level,
-      rule,
-      ...(delta.before ? { before: delta.before } : {}),
-      ...(delta.after ? { after: delta.after } : {}),
+      severity: decided.severity,
+      rule: decided.rule,
+      ...(delta.before ? { before: stripEntry(delta.before) } : {}),
+      ...(delta.after ? { after: stripEntry(delta.after) } : {}),
+      ...(listed && listed.length > 0 ? { fields: listed } : {}),
+      ...(fields && listed && fields.length > listed.length ? { fieldsOmitted: fields.length - listed.length } : {}),
+      ...(detail.files && detail.files.length > 0 ? { files: detail.files } : {}),
+      ...(detail.actions ? { actions: detail.actions } : {}),
     });
   }
   changes.sort(compareChanges);
   const summary = summarize(changes);
   return { changes, summary, status: changes.length > 0 ? 'drift' : 'clean' };
+}
+
+/** An entry as a report shows it: the stored fields, without the (possibly large) content. */
+export function stripEntry(entry: ManifestEntry): ManifestEntry {
+  if (entry.content === undefined && entry.files === undefined) return entry;
+  const { content: _content, files: _files, ...rest } = entry;
+  return rest;
+}
+
+interface DeltaDetail {
+  /** The entry is structured (has content) on the side that matters, so field rules apply. */
+  structured: boolean;
+  fields?: FieldChange[];
+  files?: { path: string; change: ChangeKind }[];
+  actions?: string[];
+}
+
+/**
+ * What changed inside an entry: the differing fields of structured content (for a pair, the
+ * source's own before → after when the drift is new, else how the live side moved since the
+ * baseline), or the differing files of a directory group.
+ */
+export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestEntry }): DeltaDetail {
+  const { before, after } = delta;
+  const current = after ?? before;
+  const actions = pairActions(after) ?? pairActions(before);
+  if (current?.type === 'dir') {
+    return { structured: false, files: diffFileMaps(before?.files, after?.files) };
+  }
+  if (after?.pair && after.content !== undefined) {
+    const pair = after.content as { before?: Json; after?: Json };
+    const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null) : diffFields(pair.before ?? null, pair.after ?? null);
+    return { structured: true, fields: fields.map(capValues), ...(actions ? { actions } : {}) };
+  }
+  if (before && after && before.content !== undefined && after.content !== undefined) {
+    return { structured: true, fields: diffFields(before.content, after.content).map(capValues), ...(actions ? { actions } : {}) };
+  }
+  return { structured: current?.content !== undefined, ...(actions ? { actions } : {}) };
+}
+
+function pairActions(entry: ManifestEntry | undefined): string[] | undefined {
+  if (!entry?.pair || entry.content === null || typeof entry.content !== 'object' || Array.isArray(entry.content)) return undefined;
+  const actions = (entry.content as { actions?: Json }).actions;
+  return Array.isArray(actions) && actions.every((a) => typeof a === 'string') ? (actions as string[]) : undefined;
+}
+
+function diffFileMaps(before: Record<string, string> = {}, after: Record<string, string> = {}): { path: string; change: ChangeKind }[] {
+  const out: { path: string; change: ChangeKind }[] = [];
+  for (const path of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
+    if (!(path in before)) out.push({ path, change: 'added' });
+    else if (!(path in after)) out.push({ path, change: 'removed' });
+    else if (before[path] !== after[path]) out.push({ path, change: 'changed' });
+  }
+  return out;
+}
+
+function capValues(field: FieldChange): FieldChange {
+  const cap = (value: Json | undefined): Json | undefined => {
+    if (value === undefined) return undefined;
+    const text = JSON.stringify(value);
+    if (text.length <= MAX_VALUE_CHARS) return value;
+    return `(${Array.isArray(value) ? 'list' : typeof value === 'object' && value !== null ? 'object' : typeof value}, ${text.length} characters)`;
+  };
+  const out: FieldChange = { path: field.path, change: field.change };
+  if (field.before !== undefined) out.before = cap(field.before);
+  if (field.after !== undefined) out.after = cap(field.after);
+  return out;
 }
 
 export function compareChanges(a: Change, b: Change): number {
@@ -100,4 +201,25 @@ export function summarize(changes: readonly Change[]): DriftSummary {
     highest = mostSevere(highest, change.severity);
   }
   return { ...counts, total: changes.length, highest: highest ?? 'none', bySeverity };
+}
+
+/**
+ * One line per thing that differs inside a change, as reports and alerts print them:
+ * `models.primary.name: "gpt-4o" → "gpt-4.1"`, `node_pools[2]: added {"name":"gpu"}`,
+ * `file models/order.py changed`. At most `max` lines; a last line counts the rest.
+ */
+export function changeDetails(change: Change, max = 10): string[] {
+  const lines: string[] = [];
+  if (change.actions && change.actions.length > 0 && !(change.actions.length === 1 && change.actions[0] === 'update')) lines.push(`action: ${change.actions.join(', ')}`);
+  for (const field of change.fields ?? []) {
+    const where = field.path === '' ? '' : `${displayPath(field.path)}: `;
+    if (field.change === 'changed') lines.push(`${where}${showValue(field.before)} → ${showValue(field.after)}`);
+    else if (field.change === 'added') lines.push(`${where}added ${showValue(field.after)}`);
+    else lines.push(`${where}removed (was ${showValue(field.before)})`);
+  }
+  for (const file of change.files ?? []) lines.push(`file ${file.path} ${file.change}`);
+  const hidden = (change.fieldsOmitted ?? 0) + Math.max(0, lines.length - max);
+  const shown = lines.slice(0, max);
+  if (hidden > 0) shown.push(`… and ${hidden} more`);
+  return shown;
 }

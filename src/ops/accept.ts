@@ -1,11 +1,11 @@
-import type { ManifestEntry } from '../drift/manifest.js';
-import { classifyDeltas, type Change } from '../drift/report.js';
+import type { ManifestEntry, TargetManifest } from '../drift/manifest.js';
+import { classifyDeltas, type Change, type Delta } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
 import type { AcceptRecord } from '../ledger/records.js';
 import { createKeyMatcher } from '../match/glob.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { readHead, stageAccept } from './record-steps.js';
+import { observedOnlySources, readHead, stageAccept } from './record-steps.js';
 import { loadAlerting, type Alerting } from './alerting.js';
 import { openWorkspace, resolveActor, signatureAt, singleTarget, withLock, type Workspace } from './workspace.js';
 import type { Config, TargetConfig } from '../config/config.js';
@@ -114,13 +114,28 @@ export async function stageAcceptChange(
   }
   const baselineTree = head.baseline.tree;
   const latestTree = head.snapshot.tree;
-  const deltas = await ws.ledger.diff(baselineTree, latestTree);
+  // Observed-only sources (metrics breaches) are never part of a baseline, so never accepted:
+  // their entries stay drift (and their alerts open) until the values recover.
+  const observed = observedOnlySources(targetConfig);
+  const deltas = (await ws.ledger.diff(baselineTree, latestTree)).filter((d) => !observed.has(d.source));
   const { changes } = classifyDeltas(target, deltas, ws.config.severity);
+  let latestManifest: TargetManifest | undefined;
+  const observedChanges: Change[] = [];
+  if (observed.size > 0) {
+    latestManifest = await ws.ledger.readManifest(latestTree);
+    const current: Delta[] = [...observed].flatMap((source) => [...(latestManifest?.get(source) ?? [])].map(([key, after]) => ({ source, key, after })));
+    observedChanges.push(...classifyDeltas(target, current, ws.config.severity).changes);
+  }
 
   let selected = changes;
   let newBaseline = latestTree;
   let built: BuiltManifest | undefined;
-  if (!options.all) {
+  if (options.all && latestManifest && [...observed].some((source) => latestManifest?.has(source))) {
+    for (const source of observed) latestManifest.delete(source);
+    built = buildManifest(latestManifest);
+    newBaseline = built.oid;
+    if (selected.length === 0 && newBaseline === baselineTree) return undefined;
+  } else if (!options.all) {
     const matchers = options.keys.map((key) => ({ key, match: createKeyMatcher([key]) }));
     const unmatched = matchers.filter(({ key, match }) => !changes.some((c) => c.key === key || match(c.key)));
     if (unmatched.length > 0) {
@@ -164,7 +179,7 @@ export async function stageAcceptChange(
     head,
   );
   // Alerts whose drift is now part of the baseline resolve (reason: accepted); nothing new opens.
-  const remaining = changes.filter((c) => !selected.includes(c));
+  const remaining = [...changes.filter((c) => !selected.includes(c)), ...observedChanges];
   const state = await readAlertsState(ws.ledger, base, target);
   const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target: targetConfig, changes: remaining, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
   const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, staged.notices, time.toISOString());

@@ -31,7 +31,7 @@ export interface AlertResult {
  */
 export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertResult> {
   const ws = openWorkspace(deps, options);
-  const { selected } = selectTargets(ws.config, options.targets);
+  const { selected } = selectTargets(ws.config, options.targets, options.labels);
   const alerting = await loadAlerting(ws, deps);
   const run = async (): Promise<AlertResult> => {
     const base = await ws.ledger.requireTip();

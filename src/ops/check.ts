@@ -3,7 +3,7 @@ import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type StagedSnapshot } from './record-steps.js';
+import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
 import { loadAlerting } from './alerting.js';
 import { stageAutoAccept, type AutoAcceptOutcome } from './auto-accept.js';
 import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
@@ -69,7 +69,7 @@ export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckR
 
 async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {
   const ws = openWorkspace(deps, options);
-  const { selected, disabled } = selectTargets(ws.config, options.targets);
+  const { selected, disabled } = selectTargets(ws.config, options.targets, options.labels);
   const alerting = withReport && options.alert !== false ? await loadAlerting(ws, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
     const base = await ws.ledger.requireTip();
@@ -88,8 +88,9 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       }
       const firstCheck = head.report === null;
       let staged: StagedSnapshot;
+      let observation: Observation;
       try {
-        const observation = await observeTarget(ws, target, deps);
+        observation = await observeTarget(ws, target, deps);
         staged = await stageSnapshot(ws, writer, target.name, observation, time, head);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
@@ -99,7 +100,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: staged.record.errors.length });
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
-      const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree);
+      const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree, observation);
       await stageReport(writer, report, head);
       reports.push(report);
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);

@@ -29,4 +29,6 @@ export interface ConfigOption {
 export interface TargetFilter {
   /** Restrict to these targets (default: every enabled target). */
   targets?: string[];
+  /** Keep only targets carrying all these labels ("key=value"). */
+  labels?: string[];
 }

@@ -86,7 +86,7 @@ export interface CheckMetricsResult {
  */
 export async function writeCheckMetrics(deps: OpDeps, options: CheckMetricsOptions): Promise<CheckMetricsResult> {
   const config = loadConfig(resolveConfigPath(deps.cwd, options.config), deps.cwd);
-  const outcome = options.outcome ?? { checked: [], failed: selectTargets(config, options.targets).selected.map((t) => t.name) };
+  const outcome = options.outcome ?? { checked: [], failed: selectTargets(config, options.targets, options.labels).selected.map((t) => t.name) };
   const { ledger, tip } = await openLedgerTip(config);
   const input = await readMetricsInput(ledger, config, tip);
   const nowSeconds = deps.now().getTime() / 1000;

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import type { TargetConfig } from '../config/config.js';
+import { OBSERVED_ONLY_KINDS, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
-import { classifyDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
+import { classifyDeltas, type Change, type Delta, type DriftReport, type EntryError } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
 import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
@@ -98,8 +98,16 @@ export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target:
 }
 
 /** Computes the report of `snapshot` against the baseline (pure apart from reading the ledger). */
-export async function computeReport(ws: Workspace, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined): Promise<DriftReport> {
-  const deltas = await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built);
+export async function computeReport(ws: Workspace, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined, observation?: Observation): Promise<DriftReport> {
+  const observed = observedOnlySources(ws.config.targets.find((t) => t.name === target));
+  let deltas: Delta[] = await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built);
+  if (observed.size > 0) {
+    // Observed-only sources (metrics) have no baseline: every entry present now is drift.
+    deltas = deltas.filter((d) => !observed.has(d.source));
+    for (const source of observed) {
+      for (const [key, after] of observation?.manifest.get(source) ?? []) deltas.push({ source, key, after });
+    }
+  }
   const { changes, summary, status } = classifyDeltas(target, deltas, ws.config.severity);
   return {
     format: 1,
@@ -177,4 +185,9 @@ export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head
 function firstLine(text: string): string {
   const line = text.split('\n')[0].trim();
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
+}
+
+/** Names of a target's sources whose entries are observed, never baselined (metrics breaches). */
+export function observedOnlySources(target: TargetConfig | undefined): Set<string> {
+  return new Set((target?.sources ?? []).filter((s) => OBSERVED_ONLY_KINDS.has(s.kind)).map((s) => s.name));
 }

@@ -45,6 +45,7 @@ export function registerHelpers(hb: typeof Handlebars): void {
   hb.registerHelper('shortHash', (hash: unknown) => (typeof hash === 'string' ? hash.slice(0, 8) : '–'));
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('gt', (a: number, b: number) => a > b);
+  hb.registerHelper('lt', (a: number, b: number) => a < b);
   hb.registerHelper('upper', (text: unknown) => String(text ?? '').toUpperCase());
 }
 

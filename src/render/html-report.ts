@@ -179,6 +179,7 @@ function targetView(t: TargetReport, model: ReportModel, now: number): TargetVie
             change: c.change,
             source: printable(c.source),
             key: printable(c.key),
+            details: c.details.map(printable),
             rule: printable(c.rule),
             before: entryText(c.before, c.beforeSize),
             after: entryText(c.after, c.afterSize),

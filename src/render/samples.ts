@@ -19,6 +19,10 @@ const SAMPLE_CHANGES: Change[] = [
     rule: 'config/**',
     before: { type: 'file', sha256: 'a'.repeat(64), size: 10, mode: '644' },
     after: { type: 'file', sha256: 'b'.repeat(64), size: 12, mode: '644' },
+    fields: [
+      { path: '/models/primary/name', change: 'changed', before: 'gpt-4o', after: 'gpt-4.1 "quoted" <b>', severity: 'high', rule: 'config/**' },
+      { path: '/node_pools/2', change: 'added', after: { name: 'gpu\nline' }, severity: 'high', rule: 'config/**' },
+    ],
   },
   { source: 'files', key: 'prompts/line\nbreak.txt', change: 'added', severity: 'medium', rule: 'default', after: { type: 'file', sha256: 'c'.repeat(64), size: 3, mode: '644' } },
 ];

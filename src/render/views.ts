@@ -1,6 +1,6 @@
 import type { Severity } from '../config/config.js';
 import { SEVERITIES } from '../config/config.js';
-import type { Change, DriftSummary } from '../drift/report.js';
+import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /**
@@ -17,6 +17,8 @@ export interface ChangeView {
   after: string | null;
   beforeSize: number | null;
   afterSize: number | null;
+  /** What differs inside the entry: fields of structured content, files of a group (at most 5 lines). */
+  details: string[];
 }
 
 export interface SeverityCount {
@@ -79,6 +81,7 @@ export function changeView(change: Change): ChangeView {
     after: change.after?.sha256 ?? null,
     beforeSize: change.before?.size ?? null,
     afterSize: change.after?.size ?? null,
+    details: changeDetails(change, 5),
   };
 }
 

@@ -1,11 +1,17 @@
 import type { SourceConfig } from '../config/config.js';
 import { DriftError } from '../errors.js';
+import { createCommandSource } from './command-source.js';
 import { createFilesSource } from './files-source.js';
+import { createHttpSource } from './http-source.js';
+import { createMetricsSource } from './metrics-source.js';
 import type { Source } from './source.js';
 
 /** Source kinds by name. The config schema lists the same kinds; adding one means adding it to both. */
 const factories: Record<string, (config: never) => Source> = {
+  command: createCommandSource,
   files: createFilesSource,
+  http: createHttpSource,
+  metrics: createMetricsSource,
 };
 
 export const SOURCE_KINDS = Object.keys(factories);

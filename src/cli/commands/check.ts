@@ -8,12 +8,15 @@ import type { GlobalArgs } from '../io.js';
 
 interface TargetArgs extends GlobalArgs {
   target?: string[];
+  label?: string[];
   alert?: boolean;
   'metrics-file'?: string;
 }
 
 const targetOption = <T>(y: Argv<T>): Argv<T & TargetArgs> =>
-  y.option('target', { type: 'string', array: true, describe: 'Only these targets (repeatable; default: every enabled target)' }) as Argv<T & TargetArgs>;
+  y
+    .option('target', { type: 'string', array: true, describe: 'Only these targets, or every pack of these fleet hosts (repeatable; default: every enabled target)' })
+    .option('label', { type: 'string', array: true, describe: 'Only targets carrying this label, KEY=VALUE (repeatable: all must hold)' }) as Argv<T & TargetArgs>;
 
 export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, TargetArgs> {
   return {
@@ -27,11 +30,11 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
       const started = performance.now();
       const metricsFile = argv['metrics-file'];
       const writeCheckMetrics: typeof import('../../ops/metrics.js').writeCheckMetrics = async (...args) => (await import('../../ops/metrics.js')).writeCheckMetrics(...args);
-      const metricsOptions = { config: argv.config, targets: argv.target, file: metricsFile as string };
+      const metricsOptions = { config: argv.config, targets: argv.target, labels: argv.label, file: metricsFile as string };
       let result: CheckResult;
       try {
         const { check } = await import('../../ops/check.js');
-        result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, alert: argv.alert });
+        result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert });
       } catch (error) {
         // The whole check failed: its targets get status "error", if the config and ledger can still be read.
         if (metricsFile) await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000 }).catch(() => undefined);
@@ -86,7 +89,7 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
     builder: targetOption,
     handler: async (argv) => {
       const { snapshot } = await import('../../ops/check.js');
-      const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target });
+      const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label });
       if (result.failures.length > 0) ctx.exitCode = ExitCode.Error;
       ctx.emit(argv, result, () =>
         [

@@ -1,0 +1,169 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { ConfigIssue } from '../errors.js';
+import { validateAgainst } from '../schemas.js';
+import type { SourceConfig, TargetConfig } from './config.js';
+import { normalizeSchedule, type RawSchedule } from './schedule-policy-config.js';
+import { normalizeSource, type RawSource } from './source-config.js';
+
+/**
+ * Targets, packs and the inventory (README "Fleets and compliance packs").
+ *
+ * A pack is a named, reusable set of sources. It runs on a target or an inventory host when the
+ * host lists it (`packs: [cis]`) or carries all of the pack's `labels`. Every host × pack pair is a
+ * target of its own, named `HOST.PACK`, with the host's labels plus `host` and `pack`, so that it
+ * has its own baseline, report, alerts and verdict. A configured target keeps its own `sources`
+ * as the target NAME; its packs become NAME.PACK. Inventory hosts run their packs' commands
+ * through the host's `exec` prefix (or the inventory's), with {host} and {address} replaced.
+ */
+export interface RawTarget extends RawSchedule {
+  name: string;
+  enabled?: boolean;
+  labels?: Record<string, string>;
+  sources?: RawSource[];
+  packs?: string[];
+}
+export interface RawPack {
+  name: string;
+  labels?: Record<string, string>;
+  sources: RawSource[];
+}
+export type RawInventoryRef = string | { file: string; exec?: string[] };
+
+interface InventoryHost {
+  name: string;
+  address?: string;
+  labels?: Record<string, string>;
+  enabled?: boolean;
+  exec?: string[];
+  packs?: string[];
+}
+
+type Issue = (segments: (string | number)[], message: string) => void;
+
+export interface FleetInput {
+  dir: string;
+  driftignore: string[];
+  targets?: RawTarget[];
+  packs?: RawPack[];
+  inventory?: RawInventoryRef;
+  issue: Issue;
+  /** Issues located in another file (the inventory). */
+  fileIssue: (issue: ConfigIssue) => void;
+}
+
+export function expandTargets(input: FleetInput): TargetConfig[] {
+  const { dir, driftignore, issue } = input;
+  const packs = new Map<string, { raw: RawPack; index: number }>();
+  (input.packs ?? []).forEach((raw, index) => {
+    if (packs.has(raw.name)) issue(['packs', index, 'name'], `duplicate pack name "${raw.name}"`);
+    packs.set(raw.name, { raw, index });
+  });
+  const knownPacks = (): string => [...packs.keys()].join(', ') || 'none defined under "packs"';
+  const targets: TargetConfig[] = [];
+  const names = new Map<string, string>();
+  const add = (target: TargetConfig, origin: string, at: (string | number)[]): void => {
+    const previous = names.get(target.name);
+    if (previous) issue(at, origin.startsWith('targets[') && previous.startsWith('targets[') && !origin.includes('×') && !previous.includes('×') ? `duplicate target name "${target.name}"` : `target name "${target.name}" (${origin}) is already used by ${previous}: rename one of them`);
+    else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(target.name)) issue(at, `makes the target name "${target.name}", which is not a valid name (letters, digits, ".", "_", "-", at most 64 characters)`);
+    names.set(target.name, origin);
+    targets.push(target);
+  };
+
+  const sourcesOf = (raw: RawSource[], at: (string | number)[], exec: string[] | undefined, substitute?: (text: string) => string): SourceConfig[] => {
+    const seen = new Set<string>();
+    return raw.map((source, index) => {
+      const name = source.name ?? source.kind;
+      if (seen.has(name)) issue([...at, index, 'name'], `duplicate source name "${name}" (give each source a unique name)`);
+      seen.add(name);
+      return normalizeSource(source, name, [...at, index], { dir, driftignore, exec, substitute, issue });
+    });
+  };
+
+  const packTargets = (host: { name: string; labels: Record<string, string>; enabled: boolean; listed: string[]; exec?: string[]; address: string }, at: (string | number)[], origin: string, schedule: RawSchedule): void => {
+    host.listed.forEach((name, i) => {
+      if (!packs.has(name)) issue([...at, 'packs', i], `unknown pack "${name}" (known: ${knownPacks()})`);
+    });
+    const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, host.address);
+    for (const [name, { raw, index }] of packs) {
+      const byLabel = raw.labels !== undefined && Object.keys(raw.labels).length > 0 && Object.entries(raw.labels).every(([k, v]) => host.labels[k] === v);
+      if (!host.listed.includes(name) && !byLabel) continue;
+      add(
+        {
+          name: `${host.name}.${name}`,
+          enabled: host.enabled,
+          labels: { ...host.labels, host: host.name, pack: name },
+          sources: sourcesOf(raw.sources, ['packs', index, 'sources'], host.exec, substitute),
+          ...normalizeSchedule(schedule, at, issue),
+        },
+        `${origin} × pack ${name}`,
+        at,
+      );
+    }
+  };
+
+  (input.targets ?? []).forEach((raw, index) => {
+    const at = ['targets', index];
+    if (!raw.sources && !raw.packs) issue([...at, 'sources'], 'is required (list what to watch, or give the target "packs")');
+    if (raw.sources) {
+      add(
+        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...normalizeSchedule(raw, at, issue) },
+        `targets[${index}]`,
+        [...at, 'name'],
+      );
+    }
+    packTargets({ name: raw.name, labels: { ...(raw.labels ?? {}) }, enabled: raw.enabled ?? true, listed: raw.packs ?? [], address: raw.name }, at, `targets[${index}]`, raw);
+  });
+
+  if (input.inventory !== undefined) {
+    const ref = typeof input.inventory === 'string' ? { file: input.inventory } : input.inventory;
+    const file = path.resolve(dir, ref.file);
+    const hosts = readInventory(file, input.fileIssue);
+    if (hosts === undefined) {
+      issue(['inventory'], `${ref.file} could not be read (see the error above)`);
+    } else {
+      hosts.forEach((host, index) => {
+        const address = host.address ?? host.name;
+        const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, address);
+        const exec = (host.exec ?? ref.exec)?.map(substitute);
+        const before = targets.length;
+        packTargets(
+          { name: host.name, labels: { ...(host.labels ?? {}) }, enabled: host.enabled ?? true, listed: host.packs ?? [], exec, address },
+          ['inventory'],
+          `${path.basename(file)} host ${host.name}`,
+          {},
+        );
+        if (targets.length === before) input.fileIssue({ file, path: `[${index}]`, message: `host "${host.name}" runs no pack (list packs: [...] or give it labels a pack selects)` });
+      });
+    }
+  }
+  if (targets.length === 0 && input.targets) issue(['targets'], 'defines no target with sources or packs');
+  return targets;
+}
+
+function readInventory(file: string, fileIssue: (issue: ConfigIssue) => void): InventoryHost[] | undefined {
+  if (!existsSync(file)) {
+    fileIssue({ file, path: '', message: 'inventory file not found (fix the "inventory" path in the config, relative to the config file)' });
+    return undefined;
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
+  } catch (error) {
+    fileIssue({ file, path: '', message: `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}` });
+    return undefined;
+  }
+  const problems = validateAgainst('inventory', raw);
+  if (problems.length > 0) {
+    for (const problem of problems) fileIssue({ file, path: problem.path, message: problem.message });
+    return undefined;
+  }
+  const hosts = (Array.isArray(raw) ? raw : (raw as { hosts: InventoryHost[] }).hosts) as InventoryHost[];
+  const seen = new Set<string>();
+  for (const [index, host] of hosts.entries()) {
+    if (seen.has(host.name)) fileIssue({ file, path: `[${index}].name`, message: `duplicate host "${host.name}"` });
+    seen.add(host.name);
+  }
+  return hosts;
+}

@@ -1,0 +1,212 @@
+import path from 'node:path';
+import { checkFieldPattern } from '../drift/fields.js';
+import { checkGlob } from '../match/glob.js';
+import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type Severity, type SourceConfig } from './config.js';
+import { parseThreshold } from './thresholds.js';
+
+/**
+ * Turns one source as written in driftctl.yml (already schema-valid) into its normalised config:
+ * paths resolved against the config's folder, durations in ms, defaults filled, globs and field
+ * patterns checked. Problems are reported through `issue` with the field path they concern.
+ */
+export type RawSource = {
+  name?: string;
+  kind: SourceConfig['kind'];
+  ignore_fields?: (string | { keys?: string | string[]; fields: string[] })[];
+  // files
+  root?: string;
+  watch?: string[];
+  ignore?: string[];
+  structured?: string | string[];
+  group?: string | string[];
+  // processes (command, terraform, kubernetes)
+  argv?: string[];
+  command?: string;
+  shell?: boolean;
+  cwd?: string;
+  timeout?: string;
+  env?: string[];
+  exec?: string[];
+  dir?: string;
+  // records (command, http)
+  parse?: OutputFormat;
+  items?: string;
+  key?: string;
+  value?: string;
+  // http
+  url?: string;
+  headers?: Record<string, string>;
+  headers_env?: Record<string, string>;
+  ca?: string;
+  // terraform
+  plan?: string;
+  // kubernetes
+  file?: string;
+  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean };
+  // metrics
+  thresholds?: (string | { when: string; severity?: Severity })[];
+  disk?: string;
+  readings?: string;
+};
+
+export interface SourceNormalizeContext {
+  /** Folder relative paths are resolved against. */
+  dir: string;
+  driftignore: string[];
+  /** Remote prefix of the host this source runs for (fleets), with {host}/{address} already replaced. */
+  exec?: string[];
+  /** Replaces {host} and {address} in argv, URLs and commands (fleets). */
+  substitute?: (text: string) => string;
+  issue: (segments: (string | number)[], message: string) => void;
+}
+
+const DEFAULT_TIMEOUT_MS = { command: 60_000, http: 30_000, terraform: 600_000, kubernetes: 120_000 } as const;
+const DEFAULT_KUBECTL = ['kubectl', 'get', 'all', '-A', '-o', 'json'];
+
+export function normalizeSource(source: RawSource, name: string, at: (string | number)[], ctx: SourceNormalizeContext): SourceConfig {
+  const sub = ctx.substitute ?? ((text: string) => text);
+  const ignoreFields = normalizeIgnoreFields(source.ignore_fields ?? [], [...at, 'ignore_fields'], ctx);
+  const resolve = (p: string): string => path.resolve(ctx.dir, sub(p));
+  const processSpec = (raw: { argv?: string[]; command?: string; shell?: boolean }, where: (string | number)[], fallback?: string[]): ProcessSpec | undefined => {
+    if (raw.command !== undefined && !raw.shell) ctx.issue([...where, 'command'], 'is a shell command line: set "shell: true" to run it through /bin/sh, or give "argv" as a list');
+    if (raw.shell && raw.command === undefined) ctx.issue([...where, 'shell'], 'needs "command" (a shell command line); with "argv" no shell is used');
+    const argv = raw.command !== undefined ? [sub(raw.command)] : raw.argv ? raw.argv.map(sub) : fallback;
+    if (!argv) return undefined;
+    return {
+      argv,
+      shell: raw.command !== undefined,
+      cwd: resolve(source.cwd ?? '.'),
+      timeoutMs: source.timeout ? parseDuration(source.timeout) : DEFAULT_TIMEOUT_MS[source.kind as 'command'],
+      env: [...(source.env ?? [])],
+      exec: source.exec ? source.exec.map(sub) : (ctx.exec ?? []),
+    };
+  };
+  const selection = { parse: source.parse ?? 'json', ...(source.items ? { items: source.items } : {}), ...(source.key ? { key: source.key } : {}), ...(source.value ? { value: source.value } : {}) };
+  switch (source.kind) {
+    case 'files': {
+      const globs = (field: 'watch' | 'ignore' | 'structured' | 'group'): string[] => {
+        const value = source[field];
+        const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
+        list.forEach((glob, i) => {
+          const problem = checkGlob(glob);
+          if (problem) ctx.issue([...at, field, ...(Array.isArray(value) ? [i] : [])], problem);
+        });
+        return [...list];
+      };
+      if (ctx.exec && ctx.exec.length > 0) {
+        ctx.issue([...at, 'kind'], 'a files source reads this machine\'s disk and cannot run on a remote host: use a command source (e.g. argv: [sha256sum, /etc/ssh/sshd_config], parse: lines)');
+      }
+      // A root that does not exist is not a config error: like a host that is offline, it fails
+      // that target's observation at check time (SOURCE_FAILED) and leaves the other targets alone.
+      return {
+        name,
+        kind: 'files',
+        root: resolve(source.root ?? '.'),
+        watch: globs('watch'),
+        ignore: globs('ignore'),
+        driftignore: ctx.driftignore,
+        structured: globs('structured'),
+        groups: globs('group'),
+        ignoreFields,
+      };
+    }
+    case 'command':
+      checkSelection(source, at, ctx);
+      return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec };
+    case 'http': {
+      checkSelection(source, at, ctx);
+      for (const header of Object.keys(source.headers ?? {})) {
+        if (/^(authorization|cookie|x-api-key|private-token)$/i.test(header)) {
+          ctx.issue([...at, 'headers', header], 'looks like a secret: put it in an environment variable and name it under headers_env (never in the config)');
+        }
+      }
+      return {
+        name,
+        kind: 'http',
+        ignoreFields,
+        ...selection,
+        url: sub(source.url as string),
+        headers: { ...(source.headers ?? {}) },
+        headersEnv: { ...(source.headers_env ?? {}) },
+        timeoutMs: source.timeout ? parseDuration(source.timeout) : DEFAULT_TIMEOUT_MS.http,
+        ...(source.ca ? { ca: resolve(source.ca) } : {}),
+      };
+    }
+    case 'terraform':
+      return {
+        name,
+        kind: 'terraform',
+        ignoreFields,
+        ...(source.plan ? { plan: resolve(source.plan) } : {}),
+        ...(source.dir ? { process: { ...(processSpec({ argv: source.argv }, at, ['terraform']) as ProcessSpec), cwd: resolve(source.dir) } } : {}),
+      };
+    case 'kubernetes': {
+      const live = source.file ? undefined : processSpec(source, at, DEFAULT_KUBECTL);
+      const desired = source.desired;
+      return {
+        name,
+        kind: 'kubernetes',
+        ignoreFields,
+        ...(source.file ? { file: resolve(source.file) } : { process: live }),
+        ...(desired
+          ? { desired: desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec } }
+          : {}),
+      };
+    }
+    case 'metrics': {
+      const thresholds: MetricThreshold[] = [];
+      (source.thresholds ?? []).forEach((raw, i) => {
+        const text = typeof raw === 'string' ? raw : raw.when;
+        try {
+          thresholds.push(parseThreshold(text, typeof raw === 'string' ? undefined : raw.severity));
+        } catch (error) {
+          ctx.issue([...at, 'thresholds', i, ...(typeof raw === 'string' ? [] : ['when'])], (error as Error).message);
+        }
+      });
+      return { name, kind: 'metrics', ignoreFields, thresholds, disk: resolve(source.disk ?? '/'), ...(source.readings ? { readings: resolve(source.readings) } : {}) };
+    }
+  }
+}
+
+function checkSelection(source: RawSource, at: (string | number)[], ctx: SourceNormalizeContext): void {
+  for (const field of ['items', 'value'] as const) {
+    const text = source[field];
+    if (text === undefined) continue;
+    const problem = checkFieldPattern(text);
+    if (problem) ctx.issue([...at, field], `${problem} (use a dotted path like data.items or a JSON Pointer like /data/items)`);
+  }
+  if (source.key !== undefined && source.parse === 'lines') {
+    try {
+      const re = new RegExp(source.key);
+      if (!/\(\?<key>/.test(re.source)) ctx.issue([...at, 'key'], 'with parse: lines, key is a regular expression with a named group (?<key>...)');
+    } catch (error) {
+      ctx.issue([...at, 'key'], `is not a valid regular expression (${(error as Error).message})`);
+    }
+  }
+  if ((source.items !== undefined || source.value !== undefined) && (source.parse === 'lines' || source.parse === 'text')) {
+    ctx.issue([...at, source.items !== undefined ? 'items' : 'value'], `only applies to parse: json or jsonl (this source parses ${source.parse})`);
+  }
+}
+
+function normalizeIgnoreFields(raw: NonNullable<RawSource['ignore_fields']>, at: (string | number)[], ctx: SourceNormalizeContext): IgnoreFieldsRule[] {
+  const rules: IgnoreFieldsRule[] = [];
+  const everyKey: string[] = [];
+  raw.forEach((item, i) => {
+    const fields = typeof item === 'string' ? [item] : item.fields;
+    fields.forEach((field, j) => {
+      const problem = checkFieldPattern(field);
+      if (problem) ctx.issue(typeof item === 'string' ? [...at, i] : [...at, i, 'fields', j], `${problem} (use a JSON Pointer like /metadata/uid or a dotted path like metadata.*.time)`);
+    });
+    if (typeof item === 'string') {
+      everyKey.push(item);
+      return;
+    }
+    const keys = item.keys === undefined ? undefined : Array.isArray(item.keys) ? item.keys : [item.keys];
+    keys?.forEach((glob, j) => {
+      const problem = checkGlob(glob);
+      if (problem) ctx.issue([...at, i, 'keys', ...(Array.isArray(item.keys) ? [j] : [])], problem);
+    });
+    rules.push({ ...(keys ? { keys: [...keys] } : {}), fields: [...item.fields] });
+  });
+  return everyKey.length > 0 ? [{ fields: everyKey }, ...rules] : rules;
+}

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { STATUS_CODES } from 'node:http';
+import { rootCertificates } from 'node:tls';
+import { Agent, request } from 'undici';
+import type { HttpSourceConfig } from '../config/config.js';
+import { createIgnorer } from '../drift/fields.js';
+import { DriftError } from '../errors.js';
+import { createKeyMatcher } from '../match/glob.js';
+import { observeRecords, selectRecords } from './keyed-records.js';
+import type { Source, SourceContext } from './source.js';
+
+/** A larger body is refused (a runaway endpoint must not exhaust memory). */
+export const MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The body of a GET as keyed `value` entries, parsed like a command's stdout (see selectRecords).
+ * Headers come from the config and, for secrets, from environment variables named in `headersEnv`.
+ * Redirects are not followed. A non-2xx answer, a TLS, connection or timeout failure, an oversized
+ * or unparsable body is SOURCE_FAILED. Messages show the URL without userinfo, query or fragment
+ * and never a header value.
+ */
+export function createHttpSource(config: HttpSourceConfig): Source {
+  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
+  return {
+    name: config.name,
+    kind: 'http',
+    async observe(context) {
+      try {
+        const body = await fetchBody(config, context);
+        const observation = observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
+        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
+        return observation;
+      } catch (error) {
+        if (error instanceof DriftError) error.data.source = config.name;
+        throw error;
+      }
+    },
+  };
+}
+
+/** The URL as messages may show it: no userinfo, query or fragment (they may carry secrets). */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
+
+async function fetchBody(config: HttpSourceConfig, context: SourceContext): Promise<Buffer> {
+  const url = displayUrl(config.url);
+  const fail = (message: string): never => {
+    throw new DriftError('SOURCE_FAILED', `source "${config.name}": ${message}`, { data: { source: config.name } });
+  };
+  const headers: Record<string, string> = { 'user-agent': 'driftctl', accept: 'application/json, */*;q=0.5', ...config.headers };
+  for (const [header, variable] of Object.entries(config.headersEnv)) {
+    const value = context.env[variable];
+    if (value === undefined || value === '') fail(`header ${header}: environment variable ${variable} is not set`);
+    headers[header] = value as string;
+  }
+  let ca: string[] | undefined;
+  if (config.ca) {
+    try {
+      ca = [...rootCertificates, readFileSync(config.ca, 'utf8')];
+    } catch (error) {
+      fail(`cannot read ca ${config.ca}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+  }
+  const agent = new Agent({ connect: { ca, timeout: config.timeoutMs }, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs });
+  try {
+    const response = await request(config.url, { method: 'GET', headers, dispatcher: agent, signal: AbortSignal.timeout(config.timeoutMs) });
+    if (response.statusCode < 200 || response.statusCode > 299) {
+      await response.body.dump();
+      return fail(`GET ${url} answered ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`.trimEnd());
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of response.body) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY_BYTES) {
+        response.body.destroy();
+        return fail(`GET ${url}: body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+      }
+      chunks.push(chunk as Buffer);
+    }
+    return Buffer.concat(chunks);
+  } catch (error) {
+    if (error instanceof DriftError) throw error;
+    // Foreign messages are shown only after the URL and every header value are cut out of them.
+    const secrets = [config.url, ...Object.keys(config.headersEnv).map((h) => headers[h])].filter((s) => s.length >= 4);
+    const reason = secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), describeFailure(error, config.timeoutMs));
+    return fail(`GET ${url} failed: ${reason}`);
+  } finally {
+    await agent.destroy();
+  }
+}
+
+/** A one-line reason for a failed request, from error codes (undici's, Node's and OpenSSL's). */
+function describeFailure(error: unknown, timeoutMs: number): string {
+  const e = error as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown; message?: string } };
+  const own = typeof e.code === 'string' ? e.code : undefined;
+  const inner = typeof e.cause?.code === 'string' ? e.cause.code : undefined;
+  const code = own ?? inner ?? e.name ?? 'error';
+  if (['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'TimeoutError', 'AbortError'].includes(code)) return `timed out after ${timeoutMs} ms (raise timeout)`;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed by the server';
+  const tls = [own, inner].find((c) => c !== undefined && /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO/.test(c));
+  if (tls) {
+    const message = (tls === own ? e.message : e.cause?.message) ?? '';
+    return `TLS error ${tls}: ${message} (to trust a private CA, set ca to its PEM file)`;
+  }
+  return `${code}${e.message ? `: ${e.message}` : ''}`;
+}
