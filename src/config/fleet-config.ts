@@ -48,6 +48,8 @@ export interface FleetInput {
   targets?: RawTarget[];
   packs?: RawPack[];
   inventory?: RawInventoryRef;
+  /** `targets` is the one default target made from top-level `sources`. */
+  topLevel?: boolean;
   issue: Issue;
   /** Issues located in another file (the inventory). */
   fileIssue: (issue: ConfigIssue) => void;
@@ -81,9 +83,15 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
     });
   };
 
-  const packTargets = (host: { name: string; labels: Record<string, string>; enabled: boolean; listed: string[]; exec?: string[]; address: string }, at: (string | number)[], origin: string, schedule: RawSchedule): void => {
+  const packTargets = (
+    host: { name: string; labels: Record<string, string>; enabled: boolean; listed: string[]; exec?: string[]; address: string },
+    at: (string | number)[],
+    origin: string,
+    schedule: RawSchedule,
+    packIssue: (index: number, message: string) => void = (i, message) => issue([...at, 'packs', i], message),
+  ): void => {
     host.listed.forEach((name, i) => {
-      if (!packs.has(name)) issue([...at, 'packs', i], `unknown pack "${name}" (known: ${knownPacks()})`);
+      if (!packs.has(name)) packIssue(i, `unknown pack "${name}" (known: ${knownPacks()})`);
     });
     const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, host.address);
     for (const [name, { raw, index }] of packs) {
@@ -104,13 +112,14 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
   };
 
   (input.targets ?? []).forEach((raw, index) => {
-    const at = ['targets', index];
+    // The default target of top-level `sources` is located at the root of the file.
+    const at = input.topLevel ? [] : ['targets', index];
     if (!raw.sources && !raw.packs) issue([...at, 'sources'], 'is required (list what to watch, or give the target "packs")');
     if (raw.sources) {
       add(
         { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...normalizeSchedule(raw, at, issue) },
         `targets[${index}]`,
-        [...at, 'name'],
+        input.topLevel ? ['sources'] : [...at, 'name'],
       );
     }
     packTargets({ name: raw.name, labels: { ...(raw.labels ?? {}) }, enabled: raw.enabled ?? true, listed: raw.packs ?? [], address: raw.name }, at, `targets[${index}]`, raw);
@@ -119,7 +128,9 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
   if (input.inventory !== undefined) {
     const ref = typeof input.inventory === 'string' ? { file: input.inventory } : input.inventory;
     const file = path.resolve(dir, ref.file);
-    const hosts = readInventory(file, input.fileIssue);
+    const relative = path.relative(dir, file);
+    const display = relative && !relative.startsWith('..') ? relative : file;
+    const hosts = readInventory(file, display, input.fileIssue);
     if (hosts === undefined) {
       issue(['inventory'], `${ref.file} could not be read (see the error above)`);
     } else {
@@ -127,14 +138,13 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
         const address = host.address ?? host.name;
         const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, address);
         const exec = (host.exec ?? ref.exec)?.map(substitute);
-        const before = targets.length;
         packTargets(
           { name: host.name, labels: { ...(host.labels ?? {}) }, enabled: host.enabled ?? true, listed: host.packs ?? [], exec, address },
           ['inventory'],
-          `${path.basename(file)} host ${host.name}`,
+          `${display} host ${host.name}`,
           {},
+          (i, message) => input.fileIssue({ file: display, path: `hosts[${index}].packs[${i}]`, message }),
         );
-        if (targets.length === before) input.fileIssue({ file, path: `[${index}]`, message: `host "${host.name}" runs no pack (list packs: [...] or give it labels a pack selects)` });
       });
     }
   }
@@ -142,27 +152,28 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
   return targets;
 }
 
-function readInventory(file: string, fileIssue: (issue: ConfigIssue) => void): InventoryHost[] | undefined {
+function readInventory(file: string, display: string, fileIssue: (issue: ConfigIssue) => void): InventoryHost[] | undefined {
   if (!existsSync(file)) {
-    fileIssue({ file, path: '', message: 'inventory file not found (fix the "inventory" path in the config, relative to the config file)' });
+    fileIssue({ file: display, path: '', message: 'inventory file not found (fix the "inventory" path in the config, relative to the config file)' });
     return undefined;
   }
   let raw: unknown;
   try {
     raw = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
   } catch (error) {
-    fileIssue({ file, path: '', message: `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}` });
+    fileIssue({ file: display, path: '', message: `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}` });
     return undefined;
   }
-  const problems = validateAgainst('inventory', raw);
+  const document = Array.isArray(raw) ? { hosts: raw } : raw;
+  const problems = validateAgainst('inventory', document);
   if (problems.length > 0) {
-    for (const problem of problems) fileIssue({ file, path: problem.path, message: problem.message });
+    for (const problem of problems) fileIssue({ file: display, path: problem.path, message: problem.message });
     return undefined;
   }
-  const hosts = (Array.isArray(raw) ? raw : (raw as { hosts: InventoryHost[] }).hosts) as InventoryHost[];
+  const hosts = (document as { hosts: InventoryHost[] }).hosts;
   const seen = new Set<string>();
   for (const [index, host] of hosts.entries()) {
-    if (seen.has(host.name)) fileIssue({ file, path: `[${index}].name`, message: `duplicate host "${host.name}"` });
+    if (seen.has(host.name)) fileIssue({ file: display, path: `hosts[${index}].name`, message: `duplicate host "${host.name}"` });
     seen.add(host.name);
   }
   return hosts;

@@ -142,6 +142,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     targets: raw.targets ?? (raw.sources ? [{ name: DEFAULT_TARGET, sources: raw.sources, schedule: raw.schedule, timezone: raw.timezone }] : undefined),
     packs: raw.packs,
     inventory: raw.inventory,
+    topLevel: !raw.targets && raw.sources !== undefined,
     issue,
     fileIssue: (problem) => issues.push(problem),
   });

@@ -84,7 +84,16 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     for (const target of selected) {
       const head = await readHead(ws.ledger, base, target.name);
       if (withReport && !head.baseline) {
-        throw new DriftError('NO_BASELINE', `target "${target.name}" has no baseline yet (run "driftctl init" to record one)`, { data: { target: target.name } });
+        const error = new DriftError('NO_BASELINE', `target "${target.name}" has no baseline yet (run "driftctl init" to record one)`, { data: { target: target.name } });
+        // With several targets (a fleet), one without a baseline (its host was down at init) fails
+        // alone, with the reason its source gives if it still cannot be observed.
+        if (selected.length === 1) throw error;
+        const reason = await observeTarget(ws, target, deps).then(
+          () => error,
+          (failure: unknown) => (isDriftError(failure) && failure.code === 'SOURCE_FAILED' ? failure : error),
+        );
+        failures.push({ target: target.name, code: reason.code, message: reason === error ? error.message : `${reason.message} (and no baseline yet: run "driftctl init" once it can be observed)` });
+        continue;
       }
       const firstCheck = head.report === null;
       let staged: StagedSnapshot;

@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { resolveConfigPath, loadConfig } from '../config/load-config.js';
 import { STARTER_CONFIG } from '../config/starter-config.js';
+import { isDriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta } from '../ledger/records.js';
@@ -14,7 +15,7 @@ export interface InitResult {
   ledgerCreated: boolean;
   branch: string;
   gitdir: string;
-  targets: { target: string; status: 'baselined' | 'existing' | 'disabled'; snapshot?: string; entries?: number; errors?: number }[];
+  targets: { target: string; status: 'baselined' | 'existing' | 'disabled' | 'failed'; snapshot?: string; entries?: number; errors?: number; message?: string }[];
   /** The ledger tip after init (unchanged when there was nothing to do). */
   tip: string;
   changed: boolean;
@@ -56,7 +57,16 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
         targets.push({ target: target.name, status: 'existing' });
         continue;
       }
-      const observation = await observeTarget(ws, target, deps);
+      let observation;
+      try {
+        observation = await observeTarget(ws, target, deps);
+      } catch (error) {
+        // An unreachable host or a failing source leaves that target without a baseline (a later
+        // init records it); the other targets are baselined.
+        if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
+        targets.push({ target: target.name, status: 'failed', message: error.message });
+        continue;
+      }
       const snapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
       await stageAccept(
         writer,

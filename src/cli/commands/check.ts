@@ -71,6 +71,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
           if (d.status !== 'delivered') out.push(`${paint(style, '33', 'not delivered')} (${d.status === 'queued' ? 'kept in the outbox for the next run' : d.status === 'unrendered' ? 'its template failed' : 'still in the outbox'}): ${d.error}`);
           else if (d.retried) out.push(`delivered from the outbox: ${d.channel} ${d.subject}`);
         }
+        const verdicts = verdictCounts(result);
+        if (verdicts.total > 1) out.push(`${verdicts.total} targets: ${verdicts.parts.join(', ')}`);
         out.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
         return out.join('\n');
       });
@@ -100,4 +102,17 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
       );
     },
   };
+}
+
+/** Per-target verdicts of a run: clean, drift (not auto-accepted), error, skipped. */
+function verdictCounts(result: CheckResult): { total: number; parts: string[] } {
+  const accepted = new Set(result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target));
+  const drift = result.reports.filter((r) => r.status === 'drift' && !accepted.has(r.target)).length;
+  const counts: [string, number][] = [
+    ['clean', result.reports.length - drift],
+    ['drift', drift],
+    ['error', result.failures.length],
+    ['skipped', result.skipped.length],
+  ];
+  return { total: counts.reduce((sum, [, n]) => sum + n, 0), parts: counts.filter(([, n]) => n > 0).map(([name, n]) => `${n} ${name}`) };
 }

@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
+import { ExitCode } from '../exit-codes.js';
 import type { GlobalArgs } from '../io.js';
 
 export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
@@ -10,6 +11,7 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
     handler: async (argv) => {
       const { init } = await import('../../ops/init.js');
       const result = await init(ctx.deps(argv), { config: argv.config });
+      if (result.targets.some((t) => t.status === 'failed')) ctx.exitCode = ExitCode.Error;
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
         if (result.configWritten) lines.push(`wrote starter config ${result.configFile} (edit it to choose what to watch)`);
@@ -17,6 +19,7 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
         for (const t of result.targets) {
           if (t.status === 'baselined') lines.push(`target ${t.target}: baseline recorded from snapshot ${t.snapshot} (${t.entries} entries${t.errors ? `, ${t.errors} unreadable` : ''})`);
           else if (t.status === 'existing') lines.push(`target ${t.target}: already has a baseline`);
+          else if (t.status === 'failed') lines.push(`target ${t.target}: ERROR, no baseline recorded: ${t.message}`);
           else lines.push(`target ${t.target}: disabled, skipped`);
         }
         lines.push(result.changed ? `ledger ${result.branch} at ${result.tip.slice(0, 12)}` : `already initialised: nothing changed (ledger ${result.branch} at ${result.tip.slice(0, 12)})`);

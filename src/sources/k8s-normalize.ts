@@ -1,0 +1,191 @@
+import { parseAllDocuments } from 'yaml';
+import { type FieldMatcher, normalizeContent } from '../drift/fields.js';
+import type { Json } from '../drift/manifest.js';
+import { DriftError } from '../errors.js';
+import { safeKey } from './keys.js';
+
+/**
+ * Pure helpers of the kubernetes source: reading objects from `kubectl -o json` / rendered
+ * manifests, keeping only desired state, keying, and projecting live objects onto desired ones.
+ */
+
+/** A Kubernetes object as read: at least `kind` and `metadata.name`. */
+export type KubeObject = Record<string, unknown> & { kind: string; metadata: Record<string, unknown> & { name: string } };
+
+/** The namespace segment of a cluster-scoped object's key (no namespace can be named so: "_" is not allowed). */
+export const CLUSTER_SCOPE = '_cluster';
+
+/** Namespace of a desired namespaced object that names none (as `kubectl apply` without -n would use). */
+export const DEFAULT_NAMESPACE = 'default';
+
+/** Built-in cluster-scoped kinds; kinds seen without a namespace among the live objects count too. */
+export const CLUSTER_SCOPED_KINDS: ReadonlySet<string> = new Set([
+  'APIService',
+  'CertificateSigningRequest',
+  'ClusterRole',
+  'ClusterRoleBinding',
+  'ComponentStatus',
+  'CSIDriver',
+  'CSINode',
+  'CustomResourceDefinition',
+  'FlowSchema',
+  'IngressClass',
+  'MutatingWebhookConfiguration',
+  'Namespace',
+  'Node',
+  'PersistentVolume',
+  'PodSecurityPolicy',
+  'PriorityClass',
+  'PriorityLevelConfiguration',
+  'RuntimeClass',
+  'StorageClass',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+  'ValidatingWebhookConfiguration',
+  'VolumeAttachment',
+]);
+
+/** Metadata the API server maintains: never desired state. */
+const SERVER_METADATA = ['managedFields', 'resourceVersion', 'uid', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink'];
+/** Annotations written by tools on every apply or rollout. */
+const TOOL_ANNOTATIONS = ['kubectl.kubernetes.io/last-applied-configuration', 'deployment.kubernetes.io/revision'];
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * The objects in `text`: JSON (one object, an array, or a List with `items`) or YAML with any
+ * number of `---` separated documents (empty and comment-only documents are skipped). Lists are
+ * flattened; an item without `kind` takes it from a typed list (`DeploymentList` → `Deployment`).
+ * Anything that does not parse, or an object without `kind` or `metadata.name`, is SOURCE_FAILED
+ * (`what` starts the message).
+ */
+export function parseObjects(text: string, what: string): KubeObject[] {
+  const fail = (message: string): never => {
+    throw new DriftError('SOURCE_FAILED', `${what}: ${message}`);
+  };
+  const body = text.replace(/^\uFEFF/, '');
+  const documents: unknown[] = [];
+  if (/^\s*[[{]/.test(body)) {
+    try {
+      documents.push(JSON.parse(body));
+    } catch (error) {
+      fail(`is not valid JSON (${(error as Error).message})`);
+    }
+  } else {
+    parseAllDocuments(body).forEach((doc, i) => {
+      if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].message.split('\n')[0]}`);
+      const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+      if (value !== null && value !== undefined) documents.push(value);
+    });
+  }
+  const objects: KubeObject[] = [];
+  const add = (value: unknown, where: string, listKind?: string): void => {
+    if (Array.isArray(value)) {
+      value.forEach((item, i) => add(item, `${where} item ${i + 1}`, listKind));
+      return;
+    }
+    if (!isRecord(value)) return fail(`${where} is not an object`);
+    if (Array.isArray(value.items) && (value.kind === undefined || (typeof value.kind === 'string' && value.kind.endsWith('List')))) {
+      const itemKind = typeof value.kind === 'string' && value.kind !== 'List' ? value.kind.slice(0, -'List'.length) : undefined;
+      value.items.forEach((item, i) => add(isRecord(item) && item.kind === undefined && itemKind ? { ...item, kind: itemKind } : item, `${where} item ${i + 1}`));
+      return;
+    }
+    if (typeof value.kind !== 'string' || value.kind === '') return fail(`${where} has no kind`);
+    if (!isRecord(value.metadata) || typeof value.metadata.name !== 'string' || value.metadata.name === '') return fail(`${where} (${value.kind}) has no metadata.name`);
+    objects.push(value as KubeObject);
+  };
+  documents.forEach((doc, i) => add(doc, documents.length > 1 ? `document ${i + 1}` : 'the document'));
+  return objects;
+}
+
+/**
+ * The entry key `<kind>/<namespace>/<name>` (cluster-scoped: `<kind>/_cluster/<name>`), through
+ * safeKey. An object without a namespace is cluster-scoped when `clusterScoped` says its kind is,
+ * and otherwise lives in `defaultNamespace` (for live objects pass undefined: the API server
+ * always fills the namespace of namespaced objects).
+ */
+export function objectKey(object: KubeObject, clusterScoped: (kind: string) => boolean = () => true, defaultNamespace = DEFAULT_NAMESPACE): string {
+  const namespace = object.metadata.namespace;
+  const scope = typeof namespace === 'string' && namespace !== '' ? namespace : clusterScoped(object.kind) ? CLUSTER_SCOPE : defaultNamespace;
+  return safeKey(`${object.kind}/${scope}/${object.metadata.name}`);
+}
+
+/**
+ * The desired state of an object: without `status`, server-maintained metadata (managedFields,
+ * resourceVersion, uid, generation, creation/deletion timestamps, selfLink), the last-applied and
+ * deployment-revision annotations, and annotations/labels left empty; then normalised (sorted
+ * keys) with `ignore` applied. The input is not modified.
+ */
+export function desiredState(object: KubeObject, ignore?: FieldMatcher): Json {
+  const { status: _status, ...rest } = object;
+  const metadata: Record<string, unknown> = { ...object.metadata };
+  for (const field of SERVER_METADATA) delete metadata[field];
+  if (isRecord(metadata.annotations)) {
+    const annotations = { ...metadata.annotations };
+    for (const name of TOOL_ANNOTATIONS) delete annotations[name];
+    metadata.annotations = annotations;
+  }
+  for (const field of ['annotations', 'labels']) {
+    const value = metadata[field];
+    if (value === null || (isRecord(value) && Object.keys(value).length === 0)) delete metadata[field];
+  }
+  return normalizeContent({ ...rest, metadata }, ignore);
+}
+
+/**
+ * The live object seen through the desired one: the live values at exactly the fields the desired
+ * object sets (defaulted fields the desired object leaves out are not drift). Objects compare
+ * field by field; arrays element by element over the desired elements (extra live elements, such
+ * as injected sidecars, are not compared; missing ones are left out, so they show as removed).
+ * Where a value counts as equal the desired value is used, so `project(d, l)` deep-equals `d`
+ * exactly when the live object is in sync: an empty object, empty array or null desired matches
+ * an absent live field, and resource quantities compare by amount (`0.5` = "500m", `1` = "1").
+ * A field absent live is absent from the result.
+ */
+export function project(desired: Json, live: Json | undefined, at: readonly string[] = []): Json | undefined {
+  if (desired === null) return live === undefined || live === null ? null : live;
+  if (Array.isArray(desired)) {
+    if (!Array.isArray(live)) return (live === undefined || live === null) && desired.length === 0 ? desired : live;
+    const out: Json[] = [];
+    for (let i = 0; i < desired.length && i < live.length; i++) out.push(project(desired[i], live[i], [...at, String(i)]) as Json);
+    return out;
+  }
+  if (typeof desired === 'object') {
+    if (!isRecord(live)) return (live === undefined || live === null) && Object.keys(desired).length === 0 ? desired : live;
+    const out: { [key: string]: Json } = {};
+    for (const [name, value] of Object.entries(desired)) {
+      const projected = project(value, Object.hasOwn(live, name) ? (live[name] as Json) : undefined, [...at, name]);
+      if (projected !== undefined) out[name] = projected;
+    }
+    return out;
+  }
+  if (live === undefined) return undefined;
+  if (desired === live) return desired;
+  if (isQuantityField(at) && sameQuantity(desired, live)) return desired;
+  return live;
+}
+
+/** Fields holding resource quantities: container resources, quota `hard`, PV `capacity`, LimitRange `limits`, emptyDir `sizeLimit`. */
+function isQuantityField(at: readonly string[]): boolean {
+  return at.some((s) => s === 'resources' || s === 'hard' || s === 'capacity' || s === 'limits') || at[at.length - 1] === 'sizeLimit';
+}
+
+const QUANTITY = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)|[eE]([+-]?\d+))?$/;
+const SUFFIX: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
+
+function quantity(value: Json): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value !== 'string') return undefined;
+  const m = QUANTITY.exec(value.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * (m[3] !== undefined ? 10 ** Number(m[3]) : SUFFIX[m[2] ?? '']);
+}
+
+function sameQuantity(a: Json, b: Json): boolean {
+  const x = quantity(a);
+  const y = quantity(b);
+  if (x === undefined || y === undefined) return false;
+  return x === y || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+}
