@@ -64,6 +64,8 @@ export interface DriftReport {
   baseline: { tree: string | null };
   snapshot: { id: string | null; tree: string | null };
   severity: SeverityConfig;
+  /** Sources whose entries are observed, never baselined (metrics): all their current entries are drift. */
+  observed?: string[];
   tool: { name: string; version: string };
 }
 
@@ -145,6 +147,8 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
   }
   if (after?.pair && after.content !== undefined) {
     const pair = after.content as { before?: Json; after?: Json };
+    // A whole object created or deleted: the action says it, a field list would only repeat the object.
+    if (!before && (pair.before == null || pair.after == null)) return { structured: true, ...(actions ? { actions } : {}) };
     const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null) : diffFields(pair.before ?? null, pair.after ?? null);
     return { structured: true, fields: fields.map(capValues), ...(actions ? { actions } : {}) };
   }
@@ -222,4 +226,15 @@ export function changeDetails(change: Change, max = 10): string[] {
   const shown = lines.slice(0, max);
   if (hidden > 0) shown.push(`… and ${hidden} more`);
   return shown;
+}
+
+/**
+ * The deltas a report classifies: the manifest diff, except that observed-only sources (metrics)
+ * have no baseline, so every entry they have now is drift and none of their baseline entries count.
+ */
+export function reportDeltas(diff: readonly Delta[], observed: ReadonlySet<string>, current: (source: string) => Iterable<[string, ManifestEntry]>): Delta[] {
+  if (observed.size === 0) return [...diff];
+  const deltas = diff.filter((d) => !observed.has(d.source));
+  for (const source of [...observed].sort()) for (const [key, after] of current(source)) deltas.push({ source, key, after });
+  return deltas;
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { OBSERVED_ONLY_KINDS, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
-import { classifyDeltas, type Change, type Delta, type DriftReport, type EntryError } from '../drift/report.js';
+import { classifyDeltas, reportDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
 import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
@@ -100,14 +100,7 @@ export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target:
 /** Computes the report of `snapshot` against the baseline (pure apart from reading the ledger). */
 export async function computeReport(ws: Workspace, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined, observation?: Observation): Promise<DriftReport> {
   const observed = observedOnlySources(ws.config.targets.find((t) => t.name === target));
-  let deltas: Delta[] = await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built);
-  if (observed.size > 0) {
-    // Observed-only sources (metrics) have no baseline: every entry present now is drift.
-    deltas = deltas.filter((d) => !observed.has(d.source));
-    for (const source of observed) {
-      for (const [key, after] of observation?.manifest.get(source) ?? []) deltas.push({ source, key, after });
-    }
-  }
+  const deltas = reportDeltas(await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built), observed, (source) => observation?.manifest.get(source) ?? []);
   const { changes, summary, status } = classifyDeltas(target, deltas, ws.config.severity);
   return {
     format: 1,
@@ -122,6 +115,7 @@ export async function computeReport(ws: Workspace, target: string, time: Date, s
     baseline: { tree: baselineTree ?? null },
     snapshot: { id: snapshot.record.id, tree: snapshot.built.oid },
     severity: ws.config.severity,
+    ...(observed.size > 0 ? { observed: [...observed].sort() } : {}),
     tool: { ...TOOL },
   };
 }

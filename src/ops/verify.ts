@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { classifyDeltas, type DriftReport } from '../drift/report.js';
+import type { ManifestEntry } from '../drift/manifest.js';
+import { classifyDeltas, reportDeltas, type DriftReport } from '../drift/report.js';
 import { canonicalJson, isCanonicalJson } from '../ledger/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -206,7 +207,12 @@ class LedgerWalk {
       const stored = safeParse(text) as DriftReport | undefined;
       if (!stored) continue; // already reported by the schema check
       try {
-        const deltas = await this.ledger.diff(stored.baseline.tree ?? undefined, stored.snapshot.tree ?? undefined);
+        const observed = new Set(stored.observed ?? []);
+        const snapshotTree = stored.snapshot.tree ?? undefined;
+        const current = observed.size > 0 ? await this.ledger.diff(undefined, snapshotTree) : [];
+        const deltas = reportDeltas(await this.ledger.diff(stored.baseline.tree ?? undefined, snapshotTree), observed, (source) =>
+          current.filter((d) => d.source === source && d.after).map((d) => [d.key, d.after as ManifestEntry] as [string, ManifestEntry]),
+        );
         const { changes, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
         const recomputed = canonicalJson({ ...stored, status, summary, changes });
         if (recomputed !== text) add(problems, `${path}: recomputing it from the manifests it names gives different content (commit ${commit.slice(0, 12)})`);

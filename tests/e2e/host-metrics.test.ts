@@ -72,6 +72,9 @@ test(
       assert.is(result.reports[0].status, 'clean');
       assert.is(result.alerts[0].resolved, 1);
       assert.equal([...manifestEntries(repo, 'latest').keys()], ['files:app/main.py'], 'recovered: no breach recorded');
+      // Reports with observed-only sources recompute byte for byte.
+      const verify = await cli(repo.dir, ['verify', '--json']);
+      expectCode(verify, 0, `verify: ${verify.stdout}`);
     },
   ),
 );
