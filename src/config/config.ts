@@ -94,7 +94,7 @@ export interface KubernetesSourceConfig extends SourceCommon {
   /** ... or a command printing it (default argv: kubectl get all -A -o json). */
   process?: ProcessSpec;
   /** Optional desired state (rendered manifests, e.g. `helm template` output, YAML or JSON, multi-document): then entries are desired-vs-live differences. */
-  desired?: { file?: string; process?: ProcessSpec };
+  desired?: { file?: string; process?: ProcessSpec; /** Namespace of desired objects that name none (helm template leaves it out; default "default"). */ namespace?: string };
 }
 
 export const METRIC_NAMES = ['cpu_percent', 'memory_percent', 'disk_percent', 'load1', 'load5', 'load15'] as const;

@@ -42,7 +42,7 @@ export type RawSource = {
   plan?: string;
   // kubernetes
   file?: string;
-  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean };
+  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string };
   // metrics
   thresholds?: (string | { when: string; severity?: Severity })[];
   disk?: string;
@@ -149,7 +149,12 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         ignoreFields,
         ...(source.file ? { file: resolve(source.file) } : { process: live }),
         ...(desired
-          ? { desired: desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec } }
+          ? {
+              desired: {
+                ...(desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec }),
+                ...(desired.namespace ? { namespace: sub(desired.namespace) } : {}),
+              },
+            }
           : {}),
       };
     }

@@ -44,7 +44,7 @@ export function createKubernetesSource(config: KubernetesSourceConfig): Source {
           readObjects(what, 'live objects', config.file, config.process, context),
           config.desired ? readObjects(what, 'desired objects', config.desired.file, config.desired.process, context) : undefined,
         ]);
-        const observation = desired ? desiredDrift(desired, live, ignorer) : liveEntries(live, ignorer);
+        const observation = desired ? desiredDrift(desired, live, ignorer, config.desired?.namespace) : liveEntries(live, ignorer);
         context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
         return observation;
       } catch (error) {
@@ -86,7 +86,7 @@ function liveEntries(live: readonly KubeObject[], ignorer: (key: string) => Fiel
   return { entries, stats: stats(entries) };
 }
 
-function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: (key: string) => FieldMatcher | undefined): SourceObservation {
+function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: (key: string) => FieldMatcher | undefined, namespace?: string): SourceObservation {
   const liveByKey = new Map<string, KubeObject>();
   const clusterKinds = new Set(CLUSTER_SCOPED_KINDS);
   for (const object of live) {
@@ -95,7 +95,7 @@ function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[
     if (typeof object.metadata.namespace !== 'string' || object.metadata.namespace === '') clusterKinds.add(object.kind);
   }
   const desiredByKey = new Map<string, KubeObject>();
-  for (const object of desired) desiredByKey.set(objectKey(object, (kind) => clusterKinds.has(kind)), object);
+  for (const object of desired) desiredByKey.set(objectKey(object, (kind) => clusterKinds.has(kind), namespace), object);
 
   const list: [string, ManifestEntry][] = [];
   for (const [key, object] of desiredByKey) {

@@ -241,6 +241,10 @@ test('desired without a namespace: default namespace, or cluster scope for clust
       { actions: ['update'], before: desired[2], after: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'job', namespace: 'ci' }, spec: { containers: [{ name: 'a', args: ['x'] }] } } },
       true,
     );
+    // desired.namespace places unnamespaced rendered objects (helm template --namespace X leaves them without one).
+    const placed = await createKubernetesSource(config({ file: liveFile, desired: { file: desiredFile, namespace: 'ci' } })).observe(context());
+    assert.equal([...placed.entries.keys()], ['ClusterIssuer/_cluster/letsencrypt', 'Pod/ci/job', 'ServiceAccount/ci/builder']);
+    expectEntry(placed.entries, 'ServiceAccount/ci/builder', { actions: ['create'], before: desired[0], after: null }, true);
   }));
 
 test('kubectl and helm as real processes: live from kubectl get -o json, desired from a rendering command', () =>
