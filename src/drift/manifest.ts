@@ -40,6 +40,8 @@ export interface ManifestEntry {
   severity?: Severity;
   /** What decided `severity`, shown as the change's rule (for example "cpu_percent > 80 for 5m"). */
   rule?: string;
+  /** A metrics breach: the value observed at this check. Shown, never compared (the breach is the same while it lasts). */
+  reading?: number;
 }
 
 /** All entries of one source, keyed by their stable key. */

@@ -214,6 +214,8 @@ export function summarize(changes: readonly Change[]): DriftSummary {
  */
 export function changeDetails(change: Change, max = 10): string[] {
   const lines: string[] = [];
+  const reading = change.after?.reading;
+  if (reading !== undefined) lines.push(`observed ${reading} (${change.rule})`);
   if (change.actions && change.actions.length > 0 && !(change.actions.length === 1 && change.actions[0] === 'update')) lines.push(`action: ${change.actions.join(', ')}`);
   for (const field of change.fields ?? []) {
     const where = field.path === '' ? '' : `${displayPath(field.path)}: `;

@@ -118,7 +118,7 @@ async function observeMetrics(config: MetricsSourceConfig, context: SourceContex
   const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
   const keys = uniqueKeys(breaches.map((b) => safeKey(b.threshold.text)));
   const entries: SourceManifest = new Map();
-  breaches.forEach(({ threshold, since }, index) => {
+  breaches.forEach(({ threshold, since, value }, index) => {
     const content = {
       metric: threshold.metric,
       op: threshold.op,
@@ -126,7 +126,7 @@ async function observeMetrics(config: MetricsSourceConfig, context: SourceContex
       for: threshold.forMs > 0 ? formatDuration(threshold.forMs) : undefined,
       since,
     };
-    entries.set(keys[index], valueEntry(normalizeContent(content, ignorer(keys[index])), { severity: threshold.severity, rule: threshold.text }));
+    entries.set(keys[index], { ...valueEntry(normalizeContent(content, ignorer(keys[index])), { severity: threshold.severity, rule: threshold.text }), reading: value });
   });
   return { entries, stats: { entries: entries.size, hashed: 0, reused: 0, errors: 0 } };
 }

@@ -54,6 +54,7 @@ test(
           ['host', 'cpu_percent > 80 for 5m', 'added', 'high', 'cpu_percent > 80 for 5m'],
         ],
       );
+      assert.equal(changes.map((c: any) => c.after.reading), [93, 96], 'the observed values are shown');
       assert.equal(result.alerts[0].opened, 1);
       const latest = manifestEntries(repo, 'latest');
       assert.equal(latest.get('host:cpu_percent > 80 for 5m').content, { for: '5m', metric: 'cpu_percent', op: '>', since: at(1), threshold: 80 });

@@ -106,8 +106,8 @@ async function observeAt(config: MetricsSourceConfig, cacheDir: string, minute: 
   return Object.fromEntries(observation.entries);
 }
 
-function breachEntry(content: Record<string, string | number>, severity: string, rule: string): ManifestEntry {
-  return { type: 'value', sha256: contentHash(content), content, severity: severity as 'high', rule };
+function breachEntry(content: Record<string, string | number>, severity: string, rule: string, reading: number): ManifestEntry {
+  return { type: 'value', sha256: contentHash(content), content, severity: severity as 'high', rule, reading };
 }
 
 async function expectSourceFailed(promise: Promise<unknown>, fragment: string): Promise<void> {
@@ -128,25 +128,25 @@ test(
   withDir(async (dir) => {
     const cache = path.join(dir, 'cache');
     const config = metricsConfig(dir, [CPU, parseThreshold('disk_percent >= 90', 'critical'), parseThreshold('memory_percent<10', 'medium')]);
-    const cpuBreach = breachEntry({ for: '5m', metric: 'cpu_percent', op: '>', since: iso(0), threshold: 80 }, 'high', 'cpu_percent > 80 for 5m');
-    const diskBreach = (since: number) => breachEntry({ metric: 'disk_percent', op: '>=', since: iso(since), threshold: 90 }, 'critical', 'disk_percent >= 90');
+    const cpuBreach = (reading: number) => breachEntry({ for: '5m', metric: 'cpu_percent', op: '>', since: iso(0), threshold: 80 }, 'high', 'cpu_percent > 80 for 5m', reading);
+    const diskBreach = (since: number, reading: number) => breachEntry({ metric: 'disk_percent', op: '>=', since: iso(since), threshold: 90 }, 'critical', 'disk_percent >= 90', reading);
 
     writeReadings(dir, { cpu_percent: 93.5, memory_percent: 40, disk_percent: 91, load1: 1 });
-    assert.equal(await observeAt(config, cache, 0), { 'disk_percent >= 90': diskBreach(0) });
+    assert.equal(await observeAt(config, cache, 0), { 'disk_percent >= 90': diskBreach(0, 91) });
 
     writeReadings(dir, { cpu_percent: 97, memory_percent: 40, disk_percent: 95 });
-    assert.equal(await observeAt(config, cache, 3), { 'disk_percent >= 90': diskBreach(0) }, 'the live value is not in the entry');
+    assert.equal(await observeAt(config, cache, 3), { 'disk_percent >= 90': diskBreach(0, 95) }, 'the live value is shown, not hashed: same sha256');
     assert.equal(lastReadings(cache, 'host'), { at: iso(3), readings: { cpu_percent: 97, memory_percent: 40, disk_percent: 95 } });
 
     writeReadings(dir, { cpu_percent: 88, memory_percent: 40, disk_percent: 95 });
-    assert.equal(await observeAt(config, cache, 6), { 'cpu_percent > 80 for 5m': cpuBreach, 'disk_percent >= 90': diskBreach(0) });
+    assert.equal(await observeAt(config, cache, 6), { 'cpu_percent > 80 for 5m': cpuBreach(88), 'disk_percent >= 90': diskBreach(0, 95) });
 
     writeReadings(dir, { cpu_percent: 99, memory_percent: 40, disk_percent: 95 });
-    assert.equal(await observeAt(config, cache, 9), { 'cpu_percent > 80 for 5m': cpuBreach, 'disk_percent >= 90': diskBreach(0) });
+    assert.equal(await observeAt(config, cache, 9), { 'cpu_percent > 80 for 5m': cpuBreach(99), 'disk_percent >= 90': diskBreach(0, 95) });
 
     writeReadings(dir, { cpu_percent: 20, memory_percent: 5, disk_percent: 89.99 });
     assert.equal(await observeAt(config, cache, 12), {
-      'memory_percent < 10': breachEntry({ metric: 'memory_percent', op: '<', since: iso(12), threshold: 10 }, 'medium', 'memory_percent < 10'),
+      'memory_percent < 10': breachEntry({ metric: 'memory_percent', op: '<', since: iso(12), threshold: 10 }, 'medium', 'memory_percent < 10', 5),
     });
 
     writeReadings(dir, { cpu_percent: 20, memory_percent: 50, disk_percent: 50 });
@@ -170,7 +170,7 @@ test(
     const config = metricsConfig(dir, [CPU]);
     writeReadings(dir, { cpu_percent: 90 });
     await observeAt(config, cache, 10);
-    assert.equal(await observeAt(config, cache, 16), { 'cpu_percent > 80 for 5m': breachEntry({ for: '5m', metric: 'cpu_percent', op: '>', since: iso(10), threshold: 80 }, 'high', 'cpu_percent > 80 for 5m') });
+    assert.equal(await observeAt(config, cache, 16), { 'cpu_percent > 80 for 5m': breachEntry({ for: '5m', metric: 'cpu_percent', op: '>', since: iso(10), threshold: 80 }, 'high', 'cpu_percent > 80 for 5m', 90) });
     assert.equal(await observeAt(config, cache, 12), {}, 'history from the future');
     assert.equal(Object.keys(await observeAt(config, cache, 17)), ['cpu_percent > 80 for 5m'], 'held since minute 12');
     writeFileSync(path.join(cache, 'host.metrics.json'), '{"version": 1, "at": ');
@@ -188,8 +188,8 @@ test(
     const load = parseThreshold('load5 > 4', 'low');
     const a = metricsConfig(dir, [load], { name: 'a', ignoreFields: [{ fields: ['since'] }] });
     const b = metricsConfig(dir, [load], { name: 'b' });
-    assert.equal(await observeAt(a, cache, 0), { 'load5 > 4': breachEntry({ metric: 'load5', op: '>', threshold: 4 }, 'low', 'load5 > 4') });
-    assert.equal(await observeAt(b, cache, 1), { 'load5 > 4': breachEntry({ metric: 'load5', op: '>', since: iso(1), threshold: 4 }, 'low', 'load5 > 4') });
+    assert.equal(await observeAt(a, cache, 0), { 'load5 > 4': breachEntry({ metric: 'load5', op: '>', threshold: 4 }, 'low', 'load5 > 4', 6) });
+    assert.equal(await observeAt(b, cache, 1), { 'load5 > 4': breachEntry({ metric: 'load5', op: '>', since: iso(1), threshold: 4 }, 'low', 'load5 > 4', 6) });
     assert.equal(readdirSync(cache).sort(), ['a.metrics.json', 'b.metrics.json']);
   }),
 );
