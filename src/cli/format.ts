@@ -45,7 +45,7 @@ function entryState(entry: ManifestEntry | undefined): string {
   if (!entry) return '–';
   if (entry.type === 'symlink') return `→ ${entry.target ?? '?'}`;
   if (entry.type === 'value' || entry.type === 'dir') return `${(entry.sha256 ?? '?').slice(0, 8)}${entry.type === 'dir' ? ' dir' : ''}`;
-  return `${(entry.sha256 ?? '?').slice(0, 8)} ${formatSize(entry.size)}${entry.mode ? ` ${entry.mode}` : ''}`;
+  return `${(entry.sha256 ?? '?').slice(0, 8)}${entry.size !== undefined ? ` ${formatSize(entry.size)}` : ''}${entry.mode ? ` ${entry.mode}` : ''}`;
 }
 
 export function changesTable(style: Style, changes: readonly Change[], showSource: boolean): string {

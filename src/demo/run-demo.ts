@@ -63,9 +63,14 @@ sources:
     root: .
     watch: ["src/**/*.py", "prompts/**/*.txt", "config/**/*.yaml", "config/**/*.json", "models/**/*"]
     ignore: ["**/__pycache__/**", "*.md", "tests/**"]
+    structured: ["config/**/*.yaml", "config/**/*.json"]   # compared field by field
+    ignore_fields: ["/generated_at"]
 severity:
   default: low
   rules:
+    - name: model names
+      match: "config/models.yaml#/models/*/name"
+      severity: critical
     - match: "config/**"
       severity: high
     - match: "prompts/**"
@@ -76,7 +81,7 @@ write('src/main.py', 'from utils import answer\n\nprint(answer("hello"))\n');
 write('src/utils.py', 'def answer(question):\n    return "42"\n');
 write('prompts/system.txt', 'You are a careful assistant. Cite your sources.\n');
 write('prompts/user.txt', 'Question: {question}\n');
-write('config/models.yaml', 'models:\n  primary:\n    name: gpt-4o\n    temperature: 0.2\n');
+write('config/models.yaml', 'generated_at: 2026-01-01T00:00:00Z\nnode_count: 3\nmodels:\n  primary:\n    name: gpt-4o\n    temperature: 0.2\n');
 write('config/evals.json', '{"threshold": 0.8}\n');
 write('models/classifier.onnx', 'binary-model-weights-v1\n');
 write('README.md', '# demo project\n');
@@ -90,8 +95,8 @@ driftctl(['init']);
 banner('Nothing changed yet: check is clean');
 driftctl(['check'], [0]);
 
-banner('Someone edits the model config and a prompt, adds code, removes a model, touches the README');
-write('config/models.yaml', 'models:\n  primary:\n    name: gpt-4.1\n    temperature: 0.7\n');
+banner('Someone edits the model config (and its volatile generated_at) and a prompt, adds code, removes a model, touches the README');
+write('config/models.yaml', '# regenerated\ngenerated_at: 2026-02-01T00:00:00Z\nnode_count: 5\nmodels:\n  primary:\n    name: gpt-4.1\n    temperature: 0.7\n  fallback:\n    name: gpt-4o-mini\n');
 write('prompts/system.txt', 'You are a careful assistant.\n');
 write('src/retry.py', 'def retry(fn):\n    return fn()\n');
 rmSync(path.join(dir, 'models/classifier.onnx'));

@@ -1,17 +1,20 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { existsSync, lstatSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
 import fg from 'fast-glob';
-import ignore from 'ignore';
+import ignore, { type Ignore } from 'ignore';
 import type { FilesSourceConfig } from '../config/config.js';
-import type { ManifestEntry, SourceManifest } from '../drift/manifest.js';
+import { createIgnorer } from '../drift/fields.js';
+import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { normalizeGlob } from '../match/glob.js';
-import { describeFsError } from './hash-file.js';
+import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
+import { ContentCache, type CachedContent } from './content-cache.js';
+import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
 import type { Source, SourceContext, SourceObservation } from './source.js';
 import { StatCache, type StatRecord } from './stat-cache.js';
+import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, structuredFormat } from './structured-file.js';
 
 /** Never watched, whatever the patterns say: git's own data (the ledger lives there). */
 const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
@@ -20,6 +23,18 @@ const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
  * Files matched by globs under a root. Key: the path relative to the root with "/" separators.
  * Regular files are recorded by the sha256 of their bytes, size and permission bits; symlinks by
  * their target (never followed); unreadable files as entries with an `error`.
+ *
+ * Structured files (watched files whose key matches a `structured` glob) are parsed as JSON or
+ * YAML (see structured-file.ts), normalised with the source's `ignore_fields` for that key, and
+ * recorded as `{ type: 'file', sha256: contentHash(content), mode, content }`: no `size`, because
+ * the byte size changes with formatting, which is not drift. A structured file that does not parse
+ * (syntax error, duplicate key, binary, not UTF-8, over 16 MiB) is recorded like a plain file (the
+ * sha256 of its bytes and its size), so a file that stops parsing shows as changed, without field
+ * detail. Parsed results are cached by raw-bytes hash (content-cache.ts): unchanged files are never
+ * parsed again, and a changed one is parsed on the main thread after it was hashed.
+ *
+ * Directory groups (`groups` globs, matched against directory paths relative to the root) become
+ * one `dir` entry each, keyed by the directory path: see observeGroups.
  */
 export function createFilesSource(config: FilesSourceConfig): Source {
   return {
@@ -29,23 +44,86 @@ export function createFilesSource(config: FilesSourceConfig): Source {
   };
 }
 
+/** A file whose stat data missed the cache: hashed in the pool, then `settle` records the result. */
+interface HashJob {
+  path: string;
+  size: number;
+  record: StatRecord;
+  settle(result: HashResult, record: StatRecord): void;
+}
+
 async function observeFiles(config: FilesSourceConfig, context: SourceContext): Promise<SourceObservation> {
   const scanStartMs = Date.now();
   if (!existsSync(config.root) || !statSync(config.root).isDirectory()) {
     throw new DriftError('SOURCE_FAILED', `source "${config.name}": root ${config.root} is not a directory`, { data: { source: config.name } });
   }
-  const paths = await listFiles(config);
-  context.onProgress?.({ phase: 'scan', source: config.name, done: paths.length, total: paths.length });
+  const groups = listGroups(config);
+  let paths = await listFiles(config);
+  if (groups.length > 0) {
+    const inGroup = insideOneOf(groups.map((group) => group.dir));
+    paths = paths.filter((p) => !inGroup(p));
+  }
+  const listed = groups.reduce((n, group) => n + group.members.length, paths.length);
+  context.onProgress?.({ phase: 'scan', source: config.name, done: listed, total: listed });
 
   const cache = StatCache.load(path.join(context.cacheDir, `${config.name}.statcache`), config.root);
-  // `paths` is sorted, so entries (and the cache records) are built in key order.
+  const structured = createKeyMatcher(config.structured);
+  const contentCacheFile = path.join(context.cacheDir, `${config.name}.contentcache`);
+  const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config)) : undefined;
+  if (contents === undefined) rmSync(contentCacheFile, { force: true }); // left by an earlier config
+  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
+  // `paths` is sorted, so entries (and the cache records) are built in key order; groups are sorted in at the end.
   const entries: SourceManifest = new Map();
-  const toHash: { key: string; path: string; size: number; record: StatRecord }[] = [];
+  const jobs: HashJob[] = [];
   const records: [string, StatRecord][] = [];
   const prefix = config.root.endsWith(path.sep) ? config.root : config.root + path.sep;
   const absolute = path.sep === '/' ? (key: string) => prefix + key : (key: string) => path.join(config.root, key);
   let reused = 0;
   let errors = 0;
+
+  /** The bytes' sha256 from the stat cache now, or from the hash pool later. */
+  const hashRegular = (key: string, abs: string, st: Stats, settle: HashJob['settle']): void => {
+    const cached = cache.lookup(key, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
+    const record: StatRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode, cached ?? ''];
+    records.push([key, record]);
+    if (cached === undefined) {
+      jobs.push({ path: abs, size: st.size, record, settle });
+      return;
+    }
+    reused++;
+    settle({ sha256: cached, size: st.size }, record);
+  };
+
+  /** The entry of a structured file whose raw bytes hash to `raw`: from the content cache, else parsed now. */
+  const structuredEntry = (key: string, abs: string, mode: string, raw: { sha256: string; size: number }, record: StatRecord): ManifestEntry => {
+    const contentCache = contents as ContentCache;
+    let result: CachedContent | undefined = contentCache.lookup(key, raw.sha256);
+    let { sha256: rawSha, size } = raw;
+    if (result === undefined) {
+      let bytes: Buffer | undefined;
+      if (size <= MAX_STRUCTURED_BYTES) {
+        try {
+          bytes = readFileSync(abs);
+        } catch (error) {
+          errors++;
+          return { type: 'file', mode, error: describeFsError(error) };
+        }
+        const actual = sha256(bytes);
+        if (actual !== rawSha) {
+          // Changed since it was hashed: describe the bytes that were parsed, and cache no stat data for them.
+          rawSha = actual;
+          size = bytes.length;
+          record[5] = '';
+        }
+      }
+      const parsed = bytes ? parseStructured(bytes, structuredFormat(key), ignorer(key)) : { unparsable: 'too large' };
+      result = 'unparsable' in parsed ? { unparsable: true } : parsed;
+      contentCache.remember(key, rawSha, result);
+    }
+    if ('unparsable' in result) return { type: 'file', sha256: rawSha, size, mode };
+    return { type: 'file', sha256: result.sha256, mode, content: result.content };
+  };
+
   for (const key of paths) {
     const abs = absolute(key);
     let st;
@@ -74,55 +152,231 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
       errors++;
       continue;
     }
-    const cached = cache.lookup(key, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
-    const record: StatRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode, cached ?? ''];
-    records.push([key, record]);
-    if (cached !== undefined) {
-      entries.set(key, { type: 'file', sha256: cached, size: st.size, mode });
-      reused++;
-    } else {
-      entries.set(key, { type: 'file', size: st.size, mode });
-      toHash.push({ key, path: abs, size: st.size, record });
-    }
+    const isStructured = contents !== undefined && structured(key);
+    // A placeholder keeps the key's place in the map until the hash is known.
+    entries.set(key, { type: 'file', mode });
+    hashRegular(key, abs, st, (result, record) => {
+      if ('error' in result) {
+        entries.set(key, { type: 'file', mode, error: result.error });
+        errors++;
+      } else if (isStructured) {
+        entries.set(key, structuredEntry(key, abs, mode, result, record));
+      } else {
+        entries.set(key, { type: 'file', sha256: result.sha256, size: result.size, mode });
+      }
+    });
   }
 
-  const results = await hashFiles(toHash, (done) => context.onProgress?.({ phase: 'hash', source: config.name, done, total: toHash.length }));
-  toHash.forEach((file, i) => {
+  const finishGroups = observeGroups(groups, absolute, hashRegular);
+
+  const results = await hashFiles(jobs, (done) => context.onProgress?.({ phase: 'hash', source: config.name, done, total: jobs.length }));
+  jobs.forEach((job, i) => {
     const result = results[i];
-    const entry = entries.get(file.key) as ManifestEntry;
-    if ('error' in result) {
-      entry.error = result.error;
-      delete entry.size;
-      errors++;
-      return;
-    }
-    entry.sha256 = result.sha256;
-    entry.size = result.size;
     // Cache only what was read from the file as it was stat'ed.
-    if (result.size === file.size) file.record[5] = result.sha256;
+    if (!('error' in result) && result.size === job.size) job.record[5] = result.sha256;
+    job.settle(result, job.record);
   });
+
+  if (groups.length > 0) {
+    for (const [key, entry] of finishGroups()) {
+      entries.set(key, entry);
+      if (entry.error !== undefined) errors++;
+    }
+    const sorted = [...entries].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    entries.clear();
+    for (const [key, entry] of sorted) entries.set(key, entry);
+  }
   for (const [key, record] of records) if (record[5] !== '') cache.remember(key, record);
   cache.save(scanStartMs);
-  return { entries, stats: { entries: entries.size, hashed: toHash.length, reused, errors } };
+  contents?.save();
+  return { entries, stats: { entries: entries.size, hashed: jobs.length, reused, errors } };
 }
 
-/** Every path under the root that the watch patterns select and no ignore rule drops. */
-export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
+/** Invalidates the content cache when parsing or the source's ignore_fields rules change. */
+function contentFingerprint(config: FilesSourceConfig): string {
+  return sha256(JSON.stringify([STRUCTURED_PARSER_VERSION, config.ignoreFields]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Directory groups
+
+/** A matched group directory and its files (paths relative to the directory, sorted). */
+interface ListedGroup {
+  dir: string;
+  members: string[];
+  /** A subdirectory could not be listed: the group's state is unknown. */
+  error?: string;
+}
+
+/**
+ * Directory groups: every directory (relative to the root, never through a symlink) matched by a
+ * `groups` glob and not dropped by `ignore`/`.driftignore` is one `dir` entry keyed by its path:
+ * `{ type: 'dir', sha256: groupHash(files), files: { "<path relative to the group>": "<value>" } }`.
+ *
+ * - A group holds every file below its directory except those the ignore rules drop (and `.git`);
+ *   `watch` need not select them, and they are never separate entries. Empty subdirectories do
+ *   not count (as in git); an empty matched directory is an entry with `files: {}`.
+ * - A value is the sha256 of the file's bytes, or for a symlink "symlink:" + the sha256 of its
+ *   target string (links are never followed), so a link and a file never hash alike.
+ * - No `mode` and no `size`: the hash depends only on relative paths and contents, never on where
+ *   the tree lives, its mtimes or its permissions (the same addon in two checkouts is equal).
+ * - Nested matches: the outermost matched directory wins and includes the inner one.
+ * - Any member that cannot be read (or a subdirectory that cannot be listed, or a FIFO, socket or
+ *   device inside) makes the entry `{ type: 'dir', error: "<member>: <reason>" }`: state unknown.
+ *
+ * Hashing shares the stat cache and the hash pool with ordinary files (keys are root-relative).
+ * Returns a function that builds the group entries once every hash job has settled.
+ */
+function observeGroups(
+  groups: ListedGroup[],
+  absolute: (key: string) => string,
+  hashRegular: (key: string, abs: string, st: Stats, settle: HashJob['settle']) => void,
+): () => [string, ManifestEntry][] {
+  const states = groups.map((group) => {
+    const state = { dir: group.dir, files: new Map<string, string>(), error: group.error };
+    const fail = (member: string, reason: string): void => {
+      state.error ??= `${member}: ${reason}`;
+    };
+    for (const member of group.members) {
+      const key = `${group.dir}/${member}`;
+      const abs = absolute(key);
+      let st;
+      try {
+        st = lstatSync(abs, { throwIfNoEntry: false });
+      } catch (error) {
+        fail(member, describeFsError(error));
+        continue;
+      }
+      if (st === undefined || st.isDirectory()) continue; // vanished, or replaced by a directory since listing
+      if (st.isSymbolicLink()) {
+        try {
+          state.files.set(member, `symlink:${sha256(readlinkSync(abs))}`);
+        } catch (error) {
+          fail(member, describeFsError(error));
+        }
+      } else if (!st.isFile()) {
+        fail(member, 'unsupported file type (not a regular file or symlink)');
+      } else {
+        hashRegular(key, abs, st, (result) => {
+          if ('error' in result) fail(member, result.error);
+          else state.files.set(member, result.sha256);
+        });
+      }
+    }
+    return state;
+  });
+  return () =>
+    states.map(({ dir, files, error }): [string, ManifestEntry] => {
+      if (error !== undefined) return [dir, { type: 'dir', error }];
+      // Members were listed in sorted order; hash jobs may settle out of it.
+      const sorted = Object.fromEntries([...files].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+      return [dir, { type: 'dir', sha256: groupHash(sorted), files: sorted }];
+    });
+}
+
+/** The outermost directories matched by the group globs, with their members. */
+export function listGroups(config: FilesSourceConfig): ListedGroup[] {
+  if (config.groups.length === 0) return [];
+  const { rules, prune, filter } = ignoreRules(config);
+  const unlistable: string[] = [];
+  // A trailing "/" only says "directory" here: every group glob names directories.
+  const patterns = config.groups.map((glob) => normalizeGlob(glob.trim().replace(/\/+$/, '')));
+  const found = fg.sync(patterns, {
+    cwd: config.root,
+    dot: true,
+    onlyDirectories: true,
+    followSymbolicLinks: false,
+    unique: true,
+    suppressErrors: true,
+    ignore: [...ALWAYS_IGNORED, ...prune],
+    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+  });
+  throwIfUnlistable(config, unlistable);
+  const matched = (rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found).sort();
+  const outermost: string[] = [];
+  const inKept = insideOneOf(outermost);
+  for (const dir of matched) if (!inKept(dir)) outermost.push(dir);
+  return outermost.map((dir) => listGroupMembers(config, dir, rules.length > 0 ? filter : undefined));
+}
+
+function listGroupMembers(config: FilesSourceConfig, dir: string, filter: Ignore | undefined): ListedGroup {
+  const members: string[] = [];
+  let error: string | undefined;
+  const walk = (sub: string): void => {
+    let dirents: fs.Dirent[];
+    try {
+      dirents = fs.readdirSync(path.join(config.root, dir, sub), { withFileTypes: true });
+    } catch (e) {
+      error ??= `${sub || '.'}: cannot list directory: ${describeFsError(e)}`;
+      return;
+    }
+    for (const dirent of dirents) {
+      if (dirent.name === '.git') continue;
+      const member = sub === '' ? dirent.name : `${sub}/${dirent.name}`;
+      if (dirent.isDirectory()) {
+        if (!filter?.ignores(`${dir}/${member}/`)) walk(member);
+      } else if (!filter?.ignores(`${dir}/${member}`)) {
+        members.push(member);
+      }
+    }
+  };
+  walk('');
+  members.sort();
+  return error === undefined ? { dir, members } : { dir, members, error };
+}
+
+/**
+ * True for paths strictly below one of `dirs` (root-relative). Reads `dirs` on every call, so it
+ * also works while the array grows.
+ */
+function insideOneOf(dirs: readonly string[]): (p: string) => boolean {
+  const set = new Set<string>();
+  let seen = 0;
+  return (p) => {
+    for (; seen < dirs.length; seen++) set.add(dirs[seen]);
+    for (let i = p.indexOf('/'); i >= 0; i = p.indexOf('/', i + 1)) if (set.has(p.slice(0, i))) return true;
+    return false;
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+/** The source's ignore rules: globs for fast-glob to prune early, and the exact gitignore filter. */
+function ignoreRules(config: FilesSourceConfig): { rules: string[]; prune: string[]; filter: Ignore } {
   const rules = [...config.ignore, ...config.driftignore];
   const negated = rules.some((rule) => rule.startsWith('!'));
-  // fast-glob prunes ignored directories early; with negations only the exact filter below can decide.
+  // fast-glob prunes ignored directories early; with negations only the exact filter can decide.
   const prune = negated ? [] : rules.map((rule) => normalizeGlob(rule.replace(/^\\/, '')));
-  // fast-glob silently skips directories it cannot list; their files would then look removed.
-  const unlistable: string[] = [];
-  const readdirSync = ((dir: string, ...rest: unknown[]) => {
+  return { rules, prune, filter: ignore().add(rules) };
+}
+
+/** readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip them). */
+function guardedReaddir(root: string, unlistable: string[]): never {
+  return ((dir: string, ...rest: unknown[]) => {
     try {
       return (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') unlistable.push(path.relative(config.root, dir) || '.');
+      if (code === 'EACCES' || code === 'EPERM') unlistable.push(path.relative(root, dir) || '.');
       throw error;
     }
   }) as never;
+}
+
+function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): void {
+  if (unlistable.length === 0) return;
+  throw new DriftError(
+    'SOURCE_FAILED',
+    `source "${config.name}": cannot list directory ${unlistable.sort().join(', ')} (permission denied): fix its permissions or add it to ignore, so that its files are not reported as removed`,
+    { data: { source: config.name, directories: unlistable } },
+  );
+}
+
+/** Every path under the root that the watch patterns select and no ignore rule drops. */
+export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
+  const { rules, prune, filter } = ignoreRules(config);
+  const unlistable: string[] = [];
   // The synchronous walk: on a warm tree, asynchronous readdir only adds callback overhead (30% at 100,000 files).
   const found = fg.sync(config.watch.map(normalizeGlob), {
     cwd: config.root,
@@ -133,20 +387,11 @@ export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
     unique: false, // deduplicated below, much faster than fast-glob's own Set
     suppressErrors: true,
     ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync },
+    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
   });
-  if (unlistable.length > 0) {
-    throw new DriftError(
-      'SOURCE_FAILED',
-      `source "${config.name}": cannot list directory ${unlistable.sort().join(', ')} (permission denied): fix its permissions or add it to ignore, so that its files are not reported as removed`,
-      { data: { source: config.name, directories: unlistable } },
-    );
-  }
+  throwIfUnlistable(config, unlistable);
   let files = found.filter((p) => !p.endsWith('/'));
-  if (rules.length > 0) {
-    const filter = ignore().add(rules);
-    files = files.filter((p) => !filter.ignores(p));
-  }
+  if (rules.length > 0) files = files.filter((p) => !filter.ignores(p));
   files.sort();
   // Overlapping watch patterns list a path more than once.
   return config.watch.length > 1 ? files.filter((p, i) => i === 0 || p !== files[i - 1]) : files;
@@ -162,6 +407,6 @@ function modeString(mode: number): string {
   return text;
 }
 
-function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+function sha256(data: string | Buffer): string {
+  return createHash('sha256').update(data).digest('hex');
 }
