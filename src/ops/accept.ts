@@ -147,10 +147,13 @@ export async function stageAcceptChange(
     }
     selected = changes.filter((c) => matchers.some(({ key, match }) => c.key === key || match(c.key)));
     const manifest = await ws.ledger.readManifest(baselineTree);
+    // The entries as stored (reports omit structured content), so the new baseline keeps them whole.
+    const stored = new Map(deltas.map((d) => [`${d.source}\u0000${d.key}`, d.after]));
     for (const change of selected) {
       let entries = manifest.get(change.source);
       if (!entries) manifest.set(change.source, (entries = new Map<string, ManifestEntry>()));
-      if (change.after) entries.set(change.key, change.after);
+      const after = stored.get(`${change.source}\u0000${change.key}`);
+      if (after) entries.set(change.key, after);
       else entries.delete(change.key);
     }
     built = buildManifest(manifest);

@@ -4,6 +4,7 @@ import { alertConfig, alertProject, assertSlackPayload, at, bodyJson, run, runJs
 import { inRepo, ledgerTip, oneJson } from '../helpers/e2e.js';
 import { useReceiver } from '../helpers/http-receiver.js';
 import type { TempRepo } from '../helpers/repo.js';
+import { TOOL_VERSION } from '../../src/version.js';
 
 /**
  * `digest` over a fixed clock (DRIFTCTL_NOW): the view counts alerts opened, still open and
@@ -134,7 +135,7 @@ test(
     assert.match(text, /\*Open alerts\*\n🟠 `web\/files` 2 changes, open since 4 hours ago/);
     assert.match(text, /\*Most severe changes\*\n🟠 `web` `site\.conf` changed\n🔵 `web` `index\.html` changed/);
     assert.match(text, /`db` 1 change by Test Author &lt;author@example\.test&gt;: bigger pool &lt;approved&gt; &amp; "done"/);
-    assert.equal(payload.blocks.at(-1), { type: 'context', elements: [{ type: 'mrkdwn', text: `since ${at(-18)} · driftctl 0.1.0` }] });
+    assert.equal(payload.blocks.at(-1), { type: 'context', elements: [{ type: 'mrkdwn', text: `since ${at(-18)} · driftctl ${TOOL_VERSION}` }] });
 
     receiver.received.length = 0;
     const all = await runJson(repo, ['digest'], 0, env(), at(6));
