@@ -24,7 +24,7 @@ export interface RawTarget extends RawSchedule {
   sources?: RawSource[];
   packs?: string[];
 }
-export interface RawPack {
+export interface RawPack extends RawSchedule {
   name: string;
   labels?: Record<string, string>;
   sources: RawSource[];
@@ -57,10 +57,13 @@ export interface FleetInput {
 
 export function expandTargets(input: FleetInput): TargetConfig[] {
   const { dir, driftignore, issue } = input;
-  const packs = new Map<string, { raw: RawPack; index: number }>();
+  const packs = new Map<string, { raw: RawPack; index: number; schedule?: Pick<TargetConfig, 'schedule' | 'timezone'> }>();
   (input.packs ?? []).forEach((raw, index) => {
-    if (packs.has(raw.name)) issue(['packs', index, 'name'], `duplicate pack name "${raw.name}"`);
-    packs.set(raw.name, { raw, index });
+    if (packs.has(raw.name)) {
+      issue(['packs', index, 'name'], `duplicate pack name "${raw.name}"`);
+      return;
+    }
+    packs.set(raw.name, { raw, index, ...(raw.schedule !== undefined || raw.timezone !== undefined ? { schedule: normalizeSchedule(raw, ['packs', index], issue) } : {}) });
   });
   const knownPacks = (): string => [...packs.keys()].join(', ') || 'none defined under "packs"';
   const targets: TargetConfig[] = [];
@@ -87,14 +90,14 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
     host: { name: string; labels: Record<string, string>; enabled: boolean; listed: string[]; exec?: string[]; address: string },
     at: (string | number)[],
     origin: string,
-    schedule: RawSchedule,
+    schedule: Pick<TargetConfig, 'schedule' | 'timezone'>,
     packIssue: (index: number, message: string) => void = (i, message) => issue([...at, 'packs', i], message),
   ): void => {
     host.listed.forEach((name, i) => {
       if (!packs.has(name)) packIssue(i, `unknown pack "${name}" (known: ${knownPacks()})`);
     });
     const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, host.address);
-    for (const [name, { raw, index }] of packs) {
+    for (const [name, { raw, index, schedule: packSchedule }] of packs) {
       const byLabel = raw.labels !== undefined && Object.keys(raw.labels).length > 0 && Object.entries(raw.labels).every(([k, v]) => host.labels[k] === v);
       if (!host.listed.includes(name) && !byLabel) continue;
       add(
@@ -103,7 +106,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
           enabled: host.enabled,
           labels: { ...host.labels, host: host.name, pack: name },
           sources: sourcesOf(raw.sources, ['packs', index, 'sources'], host.exec, substitute),
-          ...normalizeSchedule(schedule, at, issue),
+          ...(packSchedule ?? schedule),
         },
         `${origin} × pack ${name}`,
         at,
@@ -115,14 +118,15 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
     // The default target of top-level `sources` is located at the root of the file.
     const at = input.topLevel ? [] : ['targets', index];
     if (!raw.sources && !raw.packs) issue([...at, 'sources'], 'is required (list what to watch, or give the target "packs")');
+    const schedule = normalizeSchedule(raw, at, issue);
     if (raw.sources) {
       add(
-        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...normalizeSchedule(raw, at, issue) },
+        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule },
         `targets[${index}]`,
         input.topLevel ? ['sources'] : [...at, 'name'],
       );
     }
-    packTargets({ name: raw.name, labels: { ...(raw.labels ?? {}) }, enabled: raw.enabled ?? true, listed: raw.packs ?? [], address: raw.name }, at, `targets[${index}]`, raw);
+    packTargets({ name: raw.name, labels: { ...(raw.labels ?? {}) }, enabled: raw.enabled ?? true, listed: raw.packs ?? [], address: raw.name }, at, `targets[${index}]`, schedule);
   });
 
   if (input.inventory !== undefined) {

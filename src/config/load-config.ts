@@ -117,7 +117,8 @@ export function parseConfig(text: string, file: string, cwd?: string): Config {
   }
   const issues: ConfigIssue[] = [];
   const config = normalize(raw as RawConfig, path.resolve(file), issues, located);
-  if (issues.length > 0) throw new ConfigError(issues);
+  // A pack's problem shows once, however many hosts run it.
+  if (issues.length > 0) throw new ConfigError([...new Map(issues.map((i) => [`${i.file}\u0000${i.path}\u0000${i.message}`, i])).values()]);
   return config;
 }
 
