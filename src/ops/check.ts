@@ -3,7 +3,7 @@ import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { computeReport, observeTarget, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
+import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
 import { loadAlerting } from './alerting.js';
 import { stageAutoAccept, type AutoAcceptOutcome } from './auto-accept.js';
 import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
@@ -81,14 +81,16 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const alerts: AlertSummary[] = [];
     const notices: AlertNotice[] = [];
     const autoAccepted: AutoAcceptOutcome[] = [];
-    for (const target of selected) {
+    const observations = observeAhead(ws, selected, deps);
+    for (const [index, target] of selected.entries()) {
       const head = await readHead(ws.ledger, base, target.name);
+      const observed = observations(index);
       if (withReport && !head.baseline) {
         const error = new DriftError('NO_BASELINE', `target "${target.name}" has no baseline yet (run "driftctl init" to record one)`, { data: { target: target.name } });
         // With several targets (a fleet), one without a baseline (its host was down at init) fails
         // alone, with the reason its source gives if it still cannot be observed.
         if (selected.length === 1) throw error;
-        const reason = await observeTarget(ws, target, deps).then(
+        const reason = await observed.then(
           () => error,
           (failure: unknown) => (isDriftError(failure) && failure.code === 'SOURCE_FAILED' ? failure : error),
         );
@@ -99,7 +101,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let staged: StagedSnapshot;
       let observation: Observation;
       try {
-        observation = await observeTarget(ws, target, deps);
+        observation = await observed;
         staged = await stageSnapshot(ws, writer, target.name, observation, time, head);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
@@ -147,3 +149,4 @@ export function alertSummary(staged: StagedAlerts, note: string | null): AlertSu
   const count = (event: string): number => staged.events.filter((e) => e.event === event).length;
   return { target: staged.target, opened: count('opened'), updated: count('updated'), reminded: count('reminded'), resolved: count('resolved'), open: staged.open, note };
 }
+

@@ -4,9 +4,9 @@ import { STARTER_CONFIG } from '../config/starter-config.js';
 import { isDriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
 import { LedgerWriter } from '../ledger/ledger.js';
-import type { LedgerMeta } from '../ledger/records.js';
+import type { LedgerMeta, TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { observeTarget, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
+import { observeAhead, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
 import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
 
 export interface InitResult {
@@ -47,19 +47,24 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
       await writer.commit([LedgerWriter.meta(meta)], 'driftctl ledger created', { 'Drift-Kind': 'ledger' });
     }
     const targets: InitResult['targets'] = [];
+    const heads = new Map<string, TargetHead>();
+    for (const target of config.targets) if (target.enabled) heads.set(target.name, await readHead(ws.ledger, base, target.name));
+    const pending = config.targets.filter((t) => t.enabled && !heads.get(t.name)?.baseline);
+    const observations = observeAhead(ws, pending, deps);
     for (const target of config.targets) {
       if (!target.enabled) {
         targets.push({ target: target.name, status: 'disabled' });
         continue;
       }
-      const head = await readHead(ws.ledger, base, target.name);
+      const head = heads.get(target.name) as TargetHead;
+      const index = pending.indexOf(target);
       if (head.baseline) {
         targets.push({ target: target.name, status: 'existing' });
         continue;
       }
       let observation;
       try {
-        observation = await observeTarget(ws, target, deps);
+        observation = await observations(index);
       } catch (error) {
         // An unreachable host or a failing source leaves that target without a baseline (a later
         // init records it); the other targets are baselined.

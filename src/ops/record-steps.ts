@@ -53,6 +53,27 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
   return { manifest, errors, sources };
 }
 
+/** How many targets are observed ahead of the one being recorded. */
+const OBSERVE_AHEAD = 4;
+
+/**
+ * Observes targets concurrently (a fleet's hosts answer over ssh in parallel), at most
+ * OBSERVE_AHEAD beyond the one being recorded; `get(i)` is target i's observation, and asking for
+ * it lets the next ones start. Recording stays in target order, so the ledger is the same either
+ * way. Observations never asked for still settle without an unhandled rejection.
+ */
+export function observeAhead(ws: Workspace, targets: readonly TargetConfig[], deps: OpDeps): (index: number) => Promise<Observation> {
+  const started: Promise<Observation>[] = [];
+  return (index) => {
+    for (let i = started.length; i <= Math.min(index + OBSERVE_AHEAD, targets.length - 1); i++) {
+      const promise = observeTarget(ws, targets[i], deps);
+      promise.catch(() => undefined);
+      started.push(promise);
+    }
+    return started[index];
+  };
+}
+
 export async function readHead(ledger: Ledger, commit: string | undefined, target: string): Promise<TargetHead> {
   if (!commit) return emptyHead(target);
   return (await ledger.readJson<TargetHead>(commit, headPath(target))) ?? emptyHead(target);

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -160,6 +160,39 @@ test(
       const run = await cli(repo.dir, ['check'], env(repo));
       expectCode(run, 1, 'unknown pack');
       assert.match(run.stderr, /^driftctl: error: hosts\.yml: hosts\[0\]\.packs\[0\]: unknown pack "cis" \(known: images, sshd\)$/m);
+    },
+  ),
+);
+
+test(
+  'hosts are observed concurrently, and recorded in order',
+  inRepo(
+    () => {
+      const repo = makeRepo({
+        'driftctl.yml': `version: 1
+inventory: { file: hosts.yml, exec: [${FAKE_SSH}, "{host}", --] }
+packs:
+  - name: probe
+    labels: { role: app }
+    sources:
+      - kind: command
+        command: 'echo "start $FAKE_SSH_HOST" >> ../order.log; sleep 0.4; echo "end $FAKE_SSH_HOST" >> ../order.log; echo ok'
+        shell: true
+        env: [FAKE_SSH_ROOT]
+        parse: text
+`,
+        'hosts.yml': ['a1', 'a2', 'a3'].map((h) => `- { name: ${h}, labels: { role: app } }`).join('\n'),
+      });
+      for (const host of ['a1', 'a2', 'a3']) mkdirSync(path.join(repo.dir, 'hosts', host), { recursive: true });
+      return repo;
+    },
+    async (repo) => {
+      const run = await cli(repo.dir, ['init', '--json'], env(repo));
+      expectCode(run, 0, 'init');
+      assert.equal(oneJson(run).targets.map((t: any) => t.target), ['a1.probe', 'a2.probe', 'a3.probe']);
+      const order = readFileSync(path.join(repo.dir, 'hosts/order.log'), 'utf8').trim().split('\n');
+      assert.is(order.length, 6);
+      assert.ok(order.indexOf('start a2') < order.indexOf('end a1') && order.indexOf('start a3') < order.indexOf('end a1'), `overlapping runs expected:\n${order.join('\n')}`);
     },
   ),
 );
