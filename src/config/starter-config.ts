@@ -18,6 +18,10 @@ sources:
       - "dist/"
       - "build/"
       - "*.log"
+    # structured: ["config/**/*.yaml", "config/**/*.json"]   # field-level drift (README "Structured files")
+    # ignore_fields: ["/generated_at"]
+# More kinds (README "Sources beyond files"): command (docker images, sha256sum over ssh), http,
+# terraform (refresh-only plan JSON), kubernetes (kubectl/helm), metrics (cpu_percent > 80 for 5m).
 severity:
   default: low
   rules:

@@ -1,7 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, cpSync, mkdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { test } from 'uvu';
@@ -10,6 +9,7 @@ import type { FilesSourceConfig } from '../../src/config/config.js';
 import { groupHash, type ManifestEntry } from '../../src/drift/manifest.js';
 import { createFilesSource } from '../../src/sources/files-source.js';
 import type { SourceObservation } from '../../src/sources/source.js';
+import { inTempDir } from '../helpers/temp.js';
 
 /** Directory groups in the files source: one `dir` entry per matched directory, a Merkle hash over its files. */
 
@@ -17,17 +17,6 @@ const sha256 = (data: string | Buffer): string => createHash('sha256').update(da
 
 function configFor(root: string, extra: Partial<FilesSourceConfig> = {}): FilesSourceConfig {
   return { name: 'files', kind: 'files', root, watch: ['**/*'], ignore: [], driftignore: [], structured: [], groups: ['addons/*'], ignoreFields: [], ...extra };
-}
-
-function withDir(body: (dir: string) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-groups-'));
-    try {
-      await body(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
 }
 
 function write(root: string, files: Record<string, string>): void {
@@ -57,7 +46,7 @@ const ADDON_FILES = Object.fromEntries(Object.entries(ADDON).map(([file, content
 
 test(
   'each matched directory is one dir entry keyed by its path, with the sha256 of every file below it',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const root = path.join(dir, 'tree');
     write(root, {
       ...addonAt('addons/qr_ordering'),
@@ -88,7 +77,7 @@ test(
 
 test(
   'the group hash does not depend on where the tree lives, on mtimes or on permissions',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const one = path.join(dir, 'checkout-one');
     const two = path.join(dir, 'srv', 'odoo', 'checkout-two');
     write(one, addonAt('addons/qr_ordering'));
@@ -104,7 +93,7 @@ test(
 
 test(
   'a changed, added or removed file changes the group hash and the files map names it',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const root = path.join(dir, 'tree');
     const cache = path.join(dir, 'cache');
     write(root, { ...addonAt('addons/qr_ordering'), ...addonAt('addons/other', { 'a.py': 'a\n' }) });
@@ -134,7 +123,7 @@ test(
 
 test(
   'symlinks hash their target string; nested matches belong to the outermost group; ignore rules apply inside',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const root = path.join(dir, 'tree');
     write(root, {
       ...addonAt('addons/qr_ordering'),
@@ -155,7 +144,7 @@ test(
 
 test(
   'a group with a member it cannot read is an error entry (state unknown), the others are unaffected',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const root = path.join(dir, 'tree');
     const cache = path.join(dir, 'cache');
     write(root, { ...addonAt('addons/qr_ordering'), ...addonAt('addons/other', { 'a.py': 'a\n' }) });
@@ -194,7 +183,7 @@ process.stdout.write(JSON.stringify([...entries]));`;
 
 test(
   'group dirs keep ordinary files apart; a copied addon keeps its hash next to the original',
-  withDir(async (dir) => {
+  inTempDir('groups', async (dir) => {
     const root = path.join(dir, 'tree');
     write(root, { ...addonAt('addons/qr_ordering'), 'addons/top.txt': 'top\n' });
     cpSync(path.join(root, 'addons/qr_ordering'), path.join(root, 'addons/qr_ordering_copy'), { recursive: true });

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { contentHash, type ManifestEntry } from '../../src/drift/manifest.js';
 import { DriftError } from '../../src/errors.js';
 import { createKubernetesSource } from '../../src/sources/kubernetes-source.js';
 import type { SourceContext } from '../../src/sources/source.js';
+import { driftFailure, withTempDir } from '../helpers/temp.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const FIXTURES = path.join(REPO_ROOT, 'tests', 'fixtures', 'kubernetes');
@@ -26,21 +27,6 @@ function context(env: NodeJS.ProcessEnv = {}): SourceContext {
 
 function spec(argv: string[]): ProcessSpec {
   return { argv, shell: false, cwd: FIXTURES, timeoutMs: 10_000, env: ['FAKE_KUBECTL_MODE', 'FAKE_KUBECTL_LOG', 'FAKE_KUBECTL_OBJECTS'], exec: [] };
-}
-
-function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-k8s-test-'));
-  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<DriftError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, DriftError);
-    return error as DriftError;
-  }
-  throw new assert.Assertion({ message: 'expected a SOURCE_FAILED error', generated: false, operator: 'throws', expects: 'throw', actual: 'no throw' });
 }
 
 function expectEntry(entries: Map<string, ManifestEntry>, key: string, content: unknown, pair = false): void {
@@ -124,7 +110,7 @@ test('live objects: one entry per object keyed kind/namespace/name, only desired
 });
 
 test('changing only resourceVersion, uid, generation, timestamps, managedFields, revision annotations or status changes no sha256', () =>
-  withDir(async (dir) => {
+  withTempDir('k8s-test', async (dir) => {
     const before = await createKubernetesSource(config({ file: LIVE })).observe(context());
     const doc = JSON.parse(readFileSync(LIVE, 'utf8'));
     for (const item of doc.items) {
@@ -212,7 +198,7 @@ test('desired vs live: only differences at desired fields, as pairs; defaults, q
 });
 
 test('desired without a namespace: default namespace, or cluster scope for cluster kinds and kinds seen live without one; JSON desired; missing array elements', () =>
-  withDir(async (dir) => {
+  withTempDir('k8s-test', async (dir) => {
     const live = {
       kind: 'List',
       items: [
@@ -248,7 +234,7 @@ test('desired without a namespace: default namespace, or cluster scope for clust
   }));
 
 test('kubectl and helm as real processes: live from kubectl get -o json, desired from a rendering command', () =>
-  withDir(async (dir) => {
+  withTempDir('k8s-test', async (dir) => {
     const log = path.join(dir, 'kubectl.log');
     const live = spec([FAKE_KUBECTL, 'get', 'all', '-A', '-o', 'json']);
     const liveOnly = await createKubernetesSource(config({ process: live })).observe(context({ FAKE_KUBECTL_LOG: log }));
@@ -262,7 +248,7 @@ test('kubectl and helm as real processes: live from kubectl get -o json, desired
   }));
 
 test('a failing kubectl is SOURCE_FAILED with the tail of its stderr', async () => {
-  const error = await failure(createKubernetesSource(config({ process: spec([FAKE_KUBECTL, 'get', 'all', '-A', '-o', 'json']) })).observe(context({ FAKE_KUBECTL_MODE: 'fail' })));
+  const error = await driftFailure(createKubernetesSource(config({ process: spec([FAKE_KUBECTL, 'get', 'all', '-A', '-o', 'json']) })).observe(context({ FAKE_KUBECTL_MODE: 'fail' })));
   assert.is(error.code, 'SOURCE_FAILED');
   assert.is(error.data.source, 'cluster');
   assert.match(error.message, 'source "cluster": live objects');
@@ -271,7 +257,7 @@ test('a failing kubectl is SOURCE_FAILED with the tail of its stderr', async () 
 });
 
 test('input forms: one object, a typed List, YAML; unreadable or malformed input is SOURCE_FAILED', () =>
-  withDir(async (dir) => {
+  withTempDir('k8s-test', async (dir) => {
     const observeText = async (text: string, desired?: string): Promise<Map<string, ManifestEntry>> => {
       const file = path.join(dir, 'live.txt');
       writeFileSync(file, text);
@@ -282,7 +268,7 @@ test('input forms: one object, a typed List, YAML; unreadable or malformed input
       }
       return (await createKubernetesSource(config({ file, desired: desiredFile ? { file: desiredFile } : undefined })).observe(context())).entries;
     };
-    const failText = (text: string, desired?: string): Promise<DriftError> => failure(observeText(text, desired));
+    const failText = (text: string, desired?: string): Promise<DriftError> => driftFailure(observeText(text, desired));
 
     assert.equal([...(await observeText('{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s","namespace":"a"},"type":"Opaque"}')).keys()], ['Secret/a/s']);
     assert.equal([...(await observeText('{"kind":"DeploymentList","apiVersion":"apps/v1","items":[{"metadata":{"name":"d","namespace":"n"}}]}')).keys()], ['Deployment/n/d']);
@@ -298,7 +284,7 @@ test('input forms: one object, a typed List, YAML; unreadable or malformed input
     const badYaml = await failText('{"kind":"List","items":[]}', 'kind: ConfigMap\nmetadata: {name: c\n');
     assert.match(badYaml.message, 'desired objects');
     assert.match(badYaml.message, 'YAML document 1');
-    const missing = await failure(createKubernetesSource(config({ file: path.join(dir, 'none.json') })).observe(context()));
+    const missing = await driftFailure(createKubernetesSource(config({ file: path.join(dir, 'none.json') })).observe(context()));
     assert.match(missing.message, 'cannot read live objects');
     assert.match(missing.message, 'ENOENT');
   }));

@@ -1,5 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,6 +9,7 @@ import { DriftError } from '../../src/errors.js';
 import { readHostMetrics } from '../../src/sources/host-metrics.js';
 import { createMetricsSource, evaluateThresholds, lastReadings, type MetricReadings, type ThresholdHistory } from '../../src/sources/metrics-source.js';
 import { createSource } from '../../src/sources/registry.js';
+import { inTempDir } from '../helpers/temp.js';
 
 const T0 = Date.parse('2025-03-01T12:00:00.000Z');
 const at = (minutes: number): Date => new Date(T0 + minutes * 60_000);
@@ -81,17 +81,6 @@ test('evaluate: a missing reading resets; a history from the future is ignored',
 
 // ---- the source end to end, with readings files
 
-function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-metrics-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
-
 function metricsConfig(dir: string, thresholds: MetricThreshold[], extra: Partial<MetricsSourceConfig> = {}): MetricsSourceConfig {
   return { kind: 'metrics', name: 'host', ignoreFields: [], thresholds, disk: '/', readings: path.join(dir, 'readings.json'), ...extra };
 }
@@ -125,7 +114,7 @@ async function expectSourceFailed(promise: Promise<unknown>, fragment: string): 
 
 test(
   'source: breaches appear after their duration, stay identical while they last and clear on recovery',
-  withDir(async (dir) => {
+  inTempDir('metrics', async (dir) => {
     const cache = path.join(dir, 'cache');
     const config = metricsConfig(dir, [CPU, parseThreshold('disk_percent >= 90', 'critical'), parseThreshold('memory_percent<10', 'medium')]);
     const cpuBreach = (reading: number) => breachEntry({ for: '5m', metric: 'cpu_percent', op: '>', since: iso(0), threshold: 80 }, 'high', 'cpu_percent > 80 for 5m', reading);
@@ -165,7 +154,7 @@ test(
 
 test(
   'source: the clock going back resets the waits; a damaged history starts afresh',
-  withDir(async (dir) => {
+  inTempDir('metrics', async (dir) => {
     const cache = path.join(dir, 'cache');
     const config = metricsConfig(dir, [CPU]);
     writeReadings(dir, { cpu_percent: 90 });
@@ -182,7 +171,7 @@ test(
 
 test(
   'source: ignore_fields apply to breach content; two sources keep separate histories',
-  withDir(async (dir) => {
+  inTempDir('metrics', async (dir) => {
     const cache = path.join(dir, 'cache');
     writeReadings(dir, { load5: 6 });
     const load = parseThreshold('load5 > 4', 'low');
@@ -196,7 +185,7 @@ test(
 
 test(
   'source: readings files that cannot serve the thresholds are source failures naming file and metric',
-  withDir(async (dir) => {
+  inTempDir('metrics', async (dir) => {
     const cache = path.join(dir, 'cache');
     const file = path.join(dir, 'readings.json');
     const config = metricsConfig(dir, [parseThreshold('memory_percent > 90'), CPU]);
@@ -218,7 +207,7 @@ test(
 
 test(
   'host: readings from the OS are in plausible ranges and feed the source',
-  withDir(async (dir) => {
+  inTempDir('metrics', async (dir) => {
     const cache = path.join(dir, 'cache');
     const readings = await readHostMetrics({ disk: dir, cacheDir: cache, now: new Date() });
     assert.equal(Object.keys(readings).sort(), ['cpu_percent', 'disk_percent', 'load1', 'load15', 'load5', 'memory_percent']);

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,6 +8,7 @@ import type { ProcessSpec, TerraformSourceConfig } from '../../src/config/config
 import { contentHash, type ManifestEntry } from '../../src/drift/manifest.js';
 import { DriftError } from '../../src/errors.js';
 import type { SourceContext } from '../../src/sources/source.js';
+import { driftFailure, withTempDir } from '../helpers/temp.js';
 import { createTerraformSource } from '../../src/sources/terraform-source.js';
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -25,21 +26,6 @@ function context(env: NodeJS.ProcessEnv = {}): SourceContext {
 
 function spec(extra: Partial<ProcessSpec>): ProcessSpec {
   return { argv: [FAKE_TERRAFORM], shell: false, cwd: FIXTURES, timeoutMs: 10_000, env: ['FAKE_TF_PLAN', 'FAKE_TF_MODE', 'FAKE_TF_LOG'], exec: [], ...extra };
-}
-
-function withDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-tf-test-'));
-  return fn(dir).finally(() => rmSync(dir, { recursive: true, force: true }));
-}
-
-async function failure(promise: Promise<unknown>): Promise<DriftError> {
-  try {
-    await promise;
-  } catch (error) {
-    assert.instance(error, DriftError);
-    return error as DriftError;
-  }
-  throw new assert.Assertion({ message: 'expected a SOURCE_FAILED error', generated: false, operator: 'throws', expects: 'throw', actual: 'no throw' });
 }
 
 const content = (entry: ManifestEntry | undefined): unknown => entry?.content;
@@ -116,7 +102,7 @@ test('a clean plan has no entries', async () => {
 });
 
 test('drift and planned changes merge by address; unknown values, sensitive values, deposed objects and ignore_fields', () =>
-  withDir(async (dir) => {
+  withTempDir('tf-test', async (dir) => {
     const change = (actions: string[], before: unknown, after: unknown, marks: Record<string, unknown> = {}) => ({ actions, before, after, after_unknown: {}, before_sensitive: {}, after_sensitive: {}, ...marks });
     const plan = {
       format_version: '1.2',
@@ -161,13 +147,13 @@ test('drift and planned changes merge by address; unknown values, sensitive valu
   }));
 
 test('input that is not plan JSON is SOURCE_FAILED saying what to run', () =>
-  withDir(async (dir) => {
+  withTempDir('tf-test', async (dir) => {
     const observeFile = async (name: string, body: string | Buffer): Promise<DriftError> => {
       const file = path.join(dir, name);
       writeFileSync(file, body);
-      return failure(createTerraformSource(config({ plan: file })).observe(context()));
+      return driftFailure(createTerraformSource(config({ plan: file })).observe(context()));
     };
-    const state = await failure(createTerraformSource(config({ plan: path.join(FIXTURES, 'state.json') })).observe(context()));
+    const state = await driftFailure(createTerraformSource(config({ plan: path.join(FIXTURES, 'state.json') })).observe(context()));
     assert.is(state.code, 'SOURCE_FAILED');
     assert.is(state.data.source, 'infra');
     assert.match(state.message, 'is the JSON of a Terraform state, not of a plan');
@@ -184,13 +170,13 @@ test('input that is not plan JSON is SOURCE_FAILED saying what to run', () =>
     assert.match((await observeFile('v2.json', '{"format_version":"2.0","resource_changes":[]}')).message, 'only 1.x is supported');
     assert.match((await observeFile('errored.json', '{"format_version":"1.2","errored":true,"resource_changes":[]}')).message, 'the plan errored');
     assert.match((await observeFile('bad.json', '{"format_version":"1.2","resource_drift":[{"change":{}}]}')).message, 'resource_drift[0] has no address or change.actions');
-    const missing = await failure(createTerraformSource(config({ plan: path.join(dir, 'nope.json') })).observe(context()));
+    const missing = await driftFailure(createTerraformSource(config({ plan: path.join(dir, 'nope.json') })).observe(context()));
     assert.match(missing.message, 'cannot read plan');
     assert.match(missing.message, 'ENOENT');
   }));
 
 test('process: runs terraform plan -refresh-only then show -json in cwd, and removes the plan file', () =>
-  withDir(async (dir) => {
+  withTempDir('tf-test', async (dir) => {
     const log = path.join(dir, 'calls.log');
     const work = path.join(dir, 'infra');
     mkdirSync(work);
@@ -211,7 +197,7 @@ test('process: runs terraform plan -refresh-only then show -json in cwd, and rem
   }));
 
 test('process: global options in argv come before the subcommand', () =>
-  withDir(async (dir) => {
+  withTempDir('tf-test', async (dir) => {
     const log = path.join(dir, 'calls.log');
     mkdirSync(path.join(dir, 'infra'));
     writeFileSync(path.join(dir, 'infra', 'plan.json'), readFileSync(path.join(FIXTURES, 'clean-plan.json')));
@@ -222,7 +208,7 @@ test('process: global options in argv come before the subcommand', () =>
   }));
 
 test('process: a failing terraform is SOURCE_FAILED with the tail of its stderr', async () => {
-  const error = await failure(createTerraformSource(config({ process: spec({}) })).observe(context({ FAKE_TF_MODE: 'fail', FAKE_TF_PLAN: 'refresh-only-plan.json' })));
+  const error = await driftFailure(createTerraformSource(config({ process: spec({}) })).observe(context({ FAKE_TF_MODE: 'fail', FAKE_TF_PLAN: 'refresh-only-plan.json' })));
   assert.is(error.code, 'SOURCE_FAILED');
   assert.is(error.data.source, 'infra');
   assert.match(error.message, 'source "infra"');
@@ -232,13 +218,13 @@ test('process: a failing terraform is SOURCE_FAILED with the tail of its stderr'
 });
 
 test('process: show -json of a state instead of a plan is SOURCE_FAILED', async () => {
-  const error = await failure(createTerraformSource(config({ process: spec({}) })).observe(context({ FAKE_TF_PLAN: 'state.json' })));
+  const error = await driftFailure(createTerraformSource(config({ process: spec({}) })).observe(context({ FAKE_TF_PLAN: 'state.json' })));
   assert.is(error.code, 'SOURCE_FAILED');
   assert.match(error.message, 'is the JSON of a Terraform state, not of a plan');
 });
 
 test('process behind a remote prefix: plan and show run in one remote shell, the plan file is removed there', () =>
-  withDir(async (dir) => {
+  withTempDir('tf-test', async (dir) => {
     const host = path.join(dir, 'hosts', 'infra1');
     mkdirSync(host, { recursive: true });
     writeFileSync(path.join(host, 'plan.json'), readFileSync(path.join(FIXTURES, 'refresh-only-plan.json')));
