@@ -3,10 +3,11 @@ import { resolveConfigPath, loadConfig } from '../config/load-config.js';
 import { STARTER_CONFIG } from '../config/starter-config.js';
 import { isDriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
+import { buildManifest } from '../ledger/manifest-tree.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta, TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { observeAhead, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
+import { observeAhead, observedOnlySources, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
 import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
 
 export interface InitResult {
@@ -73,6 +74,15 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
         continue;
       }
       const snapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
+      // Observed-only sources (metrics breaches) never enter a baseline.
+      let baselineTree = snapshot.built.oid;
+      const observed = [...observedOnlySources(target)].filter((source) => (observation.manifest.get(source)?.size ?? 0) > 0);
+      if (observed.length > 0) {
+        const kept = new Map([...observation.manifest].filter(([source]) => !observed.includes(source)));
+        const built = buildManifest(kept);
+        await writer.writeManifest(built);
+        baselineTree = built.oid;
+      }
       await stageAccept(
         writer,
         {
@@ -84,7 +94,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
           keys: [],
           snapshot: { id: snapshot.record.id, tree: snapshot.built.oid },
           baselineBefore: undefined,
-          baselineAfter: snapshot.built.oid,
+          baselineAfter: baselineTree,
           changes: [],
         },
         head,

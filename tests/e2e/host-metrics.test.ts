@@ -81,6 +81,20 @@ test(
 );
 
 test(
+  'a breach at init is recorded in the snapshot but not in the baseline',
+  inRepo(
+    () => makeRepo({ 'driftctl.yml': CONFIG, 'app/main.py': 'print(1)\n' }),
+    async (repo) => {
+      await checkAt(repo, 0, { cpu_percent: 10, disk_percent: 97 }, 0, ['init']);
+      assert.equal([...manifestEntries(repo, 'baseline').keys()], ['files:app/main.py']);
+      assert.equal([...manifestEntries(repo, 'latest').keys()].sort(), ['files:app/main.py', 'host:disk_percent >= 90']);
+      const result = await checkAt(repo, 1, { cpu_percent: 10, disk_percent: 97 }, 2);
+      assert.equal(result.reports[0].changes.map((c: any) => [c.key, c.change, c.severity]), [['disk_percent >= 90', 'added', 'critical']]);
+    },
+  ),
+);
+
+test(
   'a bad threshold is a config error naming the field and the expected form',
   inRepo(
     () => makeRepo({ 'driftctl.yml': 'version: 1\nsources:\n  - kind: metrics\n    thresholds: ["cpu > 80"]\n' }),
