@@ -32,6 +32,10 @@ export async function stageAutoAccept(writer: LedgerWriter, target: TargetConfig
   if (!decision) return null;
   const base = { target: target.name, policy: decision.policy.name, changes: report.changes.length };
   if (!decision.accept) return { ...base, status: 'declined', accept: null, reason: decision.why };
+  // Metrics breaches are observed, never accepted: while one lasts, the target stays in drift.
+  const observed = new Set(report.observed ?? []);
+  const breaches = report.changes.filter((c) => observed.has(c.source)).length;
+  if (breaches > 0) return { ...base, status: 'declined', accept: null, reason: `${breaches} metrics breach${breaches === 1 ? '' : 'es'} (observed values are never accepted)` };
   const record = await stageAccept(
     writer,
     {

@@ -95,6 +95,22 @@ test(
 );
 
 test(
+  'auto-accept policies never accept a breach',
+  inRepo(
+    () => makeRepo({ 'driftctl.yml': `${CONFIG}policies:\n  - name: lab\n    auto_accept: { max_severity: critical }\n`, 'app/main.py': 'print(1)\n' }),
+    async (repo) => {
+      await checkAt(repo, 0, { cpu_percent: 10, disk_percent: 10 }, 0, ['init']);
+      repo.write('app/main.py', 'print(2)\n');
+      const result = await checkAt(repo, 1, { cpu_percent: 10, disk_percent: 99 }, 2);
+      assert.equal(result.autoAccepted.map((a: any) => [a.status, a.reason]), [['declined', '1 metrics breach (observed values are never accepted)']]);
+      repo.write('readings.json', JSON.stringify({ cpu_percent: 10, disk_percent: 10 }));
+      const recovered = await checkAt(repo, 2, { cpu_percent: 10, disk_percent: 10 }, 0);
+      assert.equal(recovered.autoAccepted.map((a: any) => a.status), ['accepted'], 'the file change alone is accepted');
+    },
+  ),
+);
+
+test(
   'a bad threshold is a config error naming the field and the expected form',
   inRepo(
     () => makeRepo({ 'driftctl.yml': 'version: 1\nsources:\n  - kind: metrics\n    thresholds: ["cpu > 80"]\n' }),
