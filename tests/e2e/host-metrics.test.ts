@@ -103,7 +103,6 @@ test(
       repo.write('app/main.py', 'print(2)\n');
       const result = await checkAt(repo, 1, { cpu_percent: 10, disk_percent: 99 }, 2);
       assert.equal(result.autoAccepted.map((a: any) => [a.status, a.reason]), [['declined', '1 metrics breach (observed values are never accepted)']]);
-      repo.write('readings.json', JSON.stringify({ cpu_percent: 10, disk_percent: 10 }));
       const recovered = await checkAt(repo, 2, { cpu_percent: 10, disk_percent: 10 }, 0);
       assert.equal(recovered.autoAccepted.map((a: any) => a.status), ['accepted'], 'the file change alone is accepted');
     },
