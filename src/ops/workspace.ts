@@ -124,7 +124,14 @@ export function selectTargets(config: Config, names: string[] | undefined, label
 
 /** Exactly one target: the named one, or the only one configured. */
 export function singleTarget(config: Config, name: string | undefined): TargetConfig {
-  if (name) return selectTargets(config, [name]).selected[0] ?? disabledTarget(name);
+  if (name) {
+    const exact = config.targets.find((t) => t.name === name);
+    const ofHost = exact ? [exact] : config.targets.filter((t) => t.labels.host === name);
+    if (ofHost.length > 1) {
+      throw new DriftError('TARGET_REQUIRED', `"${name}" is a fleet host with several targets (${ofHost.map((t) => t.name).join(', ')}): choose one with --target HOST.PACK`, { data: { target: name } });
+    }
+    return selectTargets(config, [name]).selected[0] ?? disabledTarget(ofHost[0]?.name ?? name);
+  }
   if (config.targets.length === 1) return config.targets[0];
   throw new DriftError('TARGET_REQUIRED', `several targets are configured (${config.targets.map((t) => t.name).join(', ')}): choose one with --target NAME`, {});
 }

@@ -133,6 +133,11 @@ test(
     const hostOnly = await cli(repo.dir, ['check', '--json', '--target', 'web2'], env(repo));
     expectCode(hostOnly, 2, 'a host name selects all its packs');
     assert.equal(oneJson(hostOnly).reports.map((r: any) => r.target), ['web2.images']);
+    const ambiguous = await cli(repo.dir, ['accept', '--all', '--reason', 'x', '--target', 'web1'], env(repo));
+    expectCode(ambiguous, 1, 'accept needs one target');
+    assert.match(ambiguous.stderr, /"web1" is a fleet host with several targets \(web1\.images, web1\.sshd\): choose one with --target HOST\.PACK/);
+    const accepted = await cli(repo.dir, ['accept', '--all', '--reason', 'approved', '--target', 'web1.sshd', '--json'], env(repo));
+    expectCode(accepted, 0, 'accept one host × pack');
     const none = await cli(repo.dir, ['check', '--label', 'env=qa'], env(repo));
     expectCode(none, 1, 'a label that selects nothing');
     assert.match(none.stderr, /--label env=qa selects no target \(values of "env": prod, staging\)/);
