@@ -1,4 +1,3 @@
-import picomatch from 'picomatch';
 import type { Json } from './manifest.js';
 
 /**
@@ -90,9 +89,7 @@ export type FieldMatcher = (path: readonly string[]) => boolean;
 
 export function createFieldMatcher(patterns: readonly string[]): FieldMatcher {
   if (patterns.length === 0) return () => false;
-  const compiled = patterns.map((pattern) =>
-    parseFieldPattern(pattern).map((segment) => (segment === '**' ? '**' : segment.includes('*') || segment.includes('?') ? picomatch(segment, { dot: true }) : segment)),
-  );
+  const compiled = patterns.map((pattern) => parseFieldPattern(pattern).map((segment) => (segment === '**' ? '**' : segment.includes('*') || segment.includes('?') ? segmentGlob(segment) : segment)));
   return (path) => compiled.some((segments) => matchPrefix(segments, path, 0, 0));
 }
 
@@ -109,6 +106,15 @@ function matchPrefix(segments: readonly SegmentMatcher[], path: readonly string[
   if (pi === path.length) return false;
   const ok = typeof segment === 'string' ? segment === path[pi] : segment(path[pi]);
   return ok && matchPrefix(segments, path, si + 1, pi + 1);
+}
+
+/**
+ * A glob for one path segment: `*` is any run of characters and `?` one character, including "."
+ * and "/" (a segment is a whole object key, such as "kubectl.kubernetes.io/last-applied-configuration").
+ */
+export function segmentGlob(pattern: string): (segment: string) => boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  return (segment) => re.test(segment);
 }
 
 /** Checks a field pattern; a readable reason when it is not usable. */

@@ -167,8 +167,8 @@ function pairActions(entry: ManifestEntry | undefined): string[] | undefined {
 function diffFileMaps(before: Record<string, string> = {}, after: Record<string, string> = {}): { path: string; change: ChangeKind }[] {
   const out: { path: string; change: ChangeKind }[] = [];
   for (const path of [...new Set([...Object.keys(before), ...Object.keys(after)])].sort()) {
-    if (!(path in before)) out.push({ path, change: 'added' });
-    else if (!(path in after)) out.push({ path, change: 'removed' });
+    if (!Object.hasOwn(before, path)) out.push({ path, change: 'added' });
+    else if (!Object.hasOwn(after, path)) out.push({ path, change: 'removed' });
     else if (before[path] !== after[path]) out.push({ path, change: 'changed' });
   }
   return out;

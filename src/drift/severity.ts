@@ -1,6 +1,6 @@
 import type { ChangeKind, Severity, SeverityConfig } from '../config/config.js';
 import { createKeyMatcher } from '../match/glob.js';
-import { fromPointer, parseFieldPattern } from './fields.js';
+import { fromPointer, parseFieldPattern, segmentGlob } from './fields.js';
 
 export interface Classification {
   severity: Severity;
@@ -91,13 +91,13 @@ export function overlaps(pattern: readonly string[], path: readonly string[], pi
   return overlaps(pattern, path, pi + 1, qi + 1);
 }
 
-const segmentCache = new Map<string, RegExp>();
+const segmentCache = new Map<string, (segment: string) => boolean>();
 function segmentMatches(pattern: string, segment: string): boolean {
   if (!pattern.includes('*') && !pattern.includes('?')) return pattern === segment;
-  let re = segmentCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`);
-    segmentCache.set(pattern, re);
+  let match = segmentCache.get(pattern);
+  if (!match) {
+    match = segmentGlob(pattern);
+    segmentCache.set(pattern, match);
   }
-  return re.test(segment);
+  return match(segment);
 }
