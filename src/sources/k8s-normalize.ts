@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
 import { type FieldMatcher, normalizeContent } from '../drift/fields.js';
 import type { Json } from '../drift/manifest.js';
@@ -131,7 +132,32 @@ export function desiredState(object: KubeObject, ignore?: FieldMatcher): Json {
     const value = metadata[field];
     if (value === null || (isRecord(value) && Object.keys(value).length === 0)) delete metadata[field];
   }
+  if (object.kind === 'Secret') {
+    const secret = rest as Record<string, unknown>;
+    const masked = maskSecretValues(object, secret.data, secret.stringData);
+    delete secret.stringData;
+    if (masked) secret.data = masked;
+  }
   return normalizeContent({ ...rest, metadata }, ignore);
+}
+
+/**
+ * A Secret's values never reach the ledger: each becomes a digest salted with its name and the
+ * key, enough to see that a value changed, never to store it. `stringData` (plain text, as
+ * rendered manifests often write it) is merged into `data` (base64, as the API server returns
+ * it) the way the API server does, so rendered and live Secrets compare equal when in sync.
+ */
+function maskSecretValues(object: KubeObject, data: unknown, stringData: unknown): Record<string, string> | undefined {
+  if (!isRecord(data) && !isRecord(stringData)) return undefined;
+  const plain = new Map<string, string>();
+  for (const [key, value] of Object.entries(isRecord(data) ? data : {})) plain.set(key, typeof value === 'string' ? Buffer.from(value, 'base64').toString('latin1') : JSON.stringify(value));
+  for (const [key, value] of Object.entries(isRecord(stringData) ? stringData : {})) plain.set(key, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('latin1'));
+  const out: Record<string, string> = {};
+  for (const [key, value] of plain) {
+    const digest = createHash('sha256').update(`driftctl-secret\0${object.kind}\0${object.metadata.name}\0${key}\0`).update(value, 'latin1').digest('hex');
+    Object.defineProperty(out, key, { value: `(secret, sha256 ${digest.slice(0, 16)})`, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
 }
 
 /**

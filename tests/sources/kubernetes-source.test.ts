@@ -233,6 +233,27 @@ test('desired without a namespace: default namespace, or cluster scope for clust
     expectEntry(placed.entries, 'ServiceAccount/ci/builder', { actions: ['create'], before: desired[0], after: null }, true);
   }));
 
+test('Secret values never reach an entry: salted digests, equal for rendered stringData and live base64 data', () =>
+  withTempDir('k8s-test', async (dir) => {
+    const secret = (data: Record<string, string>, extra: object = {}) => ({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'db', namespace: 'shop', uid: 'u1' }, data, ...extra });
+    const liveFile = path.join(dir, 'live.json');
+    const desiredFile = path.join(dir, 'desired.yaml');
+    writeFileSync(liveFile, JSON.stringify({ kind: 'List', items: [secret({ password: Buffer.from('hunter2').toString('base64') })] }));
+    writeFileSync(desiredFile, 'apiVersion: v1\nkind: Secret\ntype: Opaque\nmetadata: { name: db }\nstringData: { password: hunter2 }\n');
+    const live = await createKubernetesSource(config({ file: liveFile })).observe(context());
+    const stored = JSON.stringify([...live.entries]);
+    assert.not.match(stored, /hunter2|aHVudGVyMg/);
+    assert.match(stored, /"password":"\(secret, sha256 [0-9a-f]{16}\)"/);
+    const inSync = await createKubernetesSource(config({ file: liveFile, desired: { file: desiredFile, namespace: 'shop' } })).observe(context());
+    assert.equal([...inSync.entries.keys()], [], 'rendered stringData equals live data');
+    writeFileSync(liveFile, JSON.stringify({ kind: 'List', items: [secret({ password: Buffer.from('hunter3').toString('base64') })] }));
+    const drifted = await createKubernetesSource(config({ file: liveFile, desired: { file: desiredFile, namespace: 'shop' } })).observe(context());
+    assert.equal([...drifted.entries.keys()], ['Secret/shop/db']);
+    assert.not.match(JSON.stringify([...drifted.entries]), /hunter|aHVudGVy/);
+    const changed = await createKubernetesSource(config({ file: liveFile })).observe(context());
+    assert.is.not(changed.entries.get('Secret/shop/db')?.sha256, live.entries.get('Secret/shop/db')?.sha256, 'a changed value is drift');
+  }));
+
 test('kubectl and helm as real processes: live from kubectl get -o json, desired from a rendering command', () =>
   withTempDir('k8s-test', async (dir) => {
     const log = path.join(dir, 'kubectl.log');
