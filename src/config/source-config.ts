@@ -68,6 +68,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
   const ignoreFields = normalizeIgnoreFields(source.ignore_fields ?? [], [...at, 'ignore_fields'], ctx);
   const resolve = (p: string): string => path.resolve(ctx.dir, sub(p));
   const processSpec = (raw: { argv?: string[]; command?: string; shell?: boolean }, where: (string | number)[], fallback?: string[]): ProcessSpec | undefined => {
+    if (raw.argv !== undefined && raw.command !== undefined) ctx.issue([...where, 'command'], 'give either argv (a list, run without a shell) or command (a shell line, with shell: true), not both');
     if (raw.command !== undefined && !raw.shell) ctx.issue([...where, 'command'], 'is a shell command line: set "shell: true" to run it through /bin/sh, or give "argv" as a list');
     if (raw.shell && raw.command === undefined) ctx.issue([...where, 'shell'], 'needs "command" (a shell command line); with "argv" no shell is used');
     const argv = raw.command !== undefined ? [sub(raw.command)] : raw.argv ? raw.argv.map(sub) : fallback;
@@ -112,6 +113,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
     }
     case 'command':
       checkSelection(source, at, ctx);
+      if (source.argv === undefined && source.command === undefined) ctx.issue(at, 'needs argv (a list such as [docker, image, ls, --format, json]) or command (a shell line, with shell: true)');
       return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec };
     case 'http': {
       checkSelection(source, at, ctx);
@@ -133,6 +135,9 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
       };
     }
     case 'terraform':
+      if ((source.plan === undefined) === (source.dir === undefined)) {
+        ctx.issue(at, source.plan === undefined ? 'needs plan (a file of `terraform show -json` output of a refresh-only plan) or dir (a Terraform directory to run one in)' : 'give either plan or dir, not both');
+      }
       return {
         name,
         kind: 'terraform',
@@ -141,6 +146,9 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         ...(source.dir ? { process: { ...(processSpec({ argv: source.argv }, at, ['terraform']) as ProcessSpec), cwd: resolve(source.dir) } } : {}),
       };
     case 'kubernetes': {
+      if (source.file !== undefined && (source.argv !== undefined || source.command !== undefined)) ctx.issue([...at, 'file'], 'give either file (kubectl output saved to a file) or argv/command (run kubectl), not both');
+      const sides = [source.desired?.file, source.desired?.argv, source.desired?.command].filter((x) => x !== undefined).length;
+      if (source.desired && sides !== 1) ctx.issue([...at, 'desired'], 'needs exactly one of file (rendered manifests) or argv/command (a rendering command such as helm template)');
       const live = source.file ? undefined : processSpec(source, at, DEFAULT_KUBECTL);
       const desired = source.desired;
       return {

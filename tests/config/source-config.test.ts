@@ -54,8 +54,13 @@ test('mistakes name the field and the fix', () => {
       'driftctl.yml:6 sources[3].value: unclosed "[" in field pattern a[0 (use a dotted path like data.items or a JSON Pointer like /data/items)',
     ],
   );
-  assert.equal(issues('  - { kind: terraform }\n').length, 1, 'terraform needs plan or dir');
-  assert.match(issues('  - { kind: terraform, plan: p.json, dir: infra }\n').join('\n'), /sources\[0\]/);
+  assert.equal(issues('  - { kind: terraform }\n'), ['driftctl.yml:3 sources[0]: needs plan (a file of `terraform show -json` output of a refresh-only plan) or dir (a Terraform directory to run one in)']);
+  assert.equal(issues('  - { kind: terraform, plan: p.json, dir: infra }\n'), ['driftctl.yml:3 sources[0]: give either plan or dir, not both']);
+  assert.equal(issues('  - { kind: command, parse: json }\n'), ['driftctl.yml:3 sources[0]: needs argv (a list such as [docker, image, ls, --format, json]) or command (a shell line, with shell: true)']);
+  assert.equal(issues('  - { kind: kubernetes, file: a.json, argv: [kubectl], desired: {} }\n'), [
+    'driftctl.yml:3 sources[0].file: give either file (kubectl output saved to a file) or argv/command (run kubectl), not both',
+    'driftctl.yml:3 sources[0].desired: needs exactly one of file (rendered manifests) or argv/command (a rendering command such as helm template)',
+  ]);
 });
 
 test.run();
