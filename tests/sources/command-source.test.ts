@@ -58,7 +58,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('docker image ls: entries keyed repository:tag with the image id as content', async () => {
   setImages(NGINX, REDIS);
-  const source = createSource(images());
+  const source = await createSource(images());
   assert.is(source.kind, 'command');
   const { entries, stats } = await source.observe(context());
   assert.equal([...entries.keys()], ['nginx:1.27', 'redis:7']);

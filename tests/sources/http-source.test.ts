@@ -67,7 +67,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('a JSON body keyed by items + key; headers from config and env reach the server', async () => {
   receiver.script({ status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(SERVICES) });
-  const source = createSource(api());
+  const source = await createSource(api());
   assert.is(source.kind, 'http');
   const { entries, stats } = await source.observe(context());
   const web = { name: 'web', replicas: 3, version: '1.4.2' };

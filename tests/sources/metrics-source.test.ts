@@ -90,7 +90,7 @@ function writeReadings(dir: string, readings: Record<string, unknown>): void {
 }
 
 async function observeAt(config: MetricsSourceConfig, cacheDir: string, minute: number): Promise<Record<string, ManifestEntry>> {
-  const observation = await createSource(config).observe({ cacheDir, env: {}, now: at(minute) });
+  const observation = await (await createSource(config)).observe({ cacheDir, env: {}, now: at(minute) });
   assert.equal(observation.stats, { entries: observation.entries.size, hashed: 0, reused: 0, errors: 0 });
   return Object.fromEntries(observation.entries);
 }
