@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { checkFieldPattern } from '../drift/fields.js';
+import { checkFieldPattern, fieldSeparator } from '../drift/fields.js';
 import { checkGlob } from '../match/glob.js';
 import { validateAgainst } from '../schemas.js';
 import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
@@ -154,7 +154,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
     const match = Array.isArray(rule.match) ? rule.match : [rule.match];
     match.forEach((glob, i) => {
-      const hash = glob.indexOf('#');
+      const hash = fieldSeparator(glob);
       const problem = hash < 0 ? checkGlob(glob) : (hash > 0 ? checkGlob(glob.slice(0, hash)) : undefined) ?? fieldProblem(glob.slice(hash + 1));
       if (problem) issue(['severity', 'rules', index, 'match', ...(Array.isArray(rule.match) ? [i] : [])], problem);
     });

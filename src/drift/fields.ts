@@ -253,3 +253,15 @@ export function createIgnorer(rules: readonly { keys?: string[]; fields: string[
     return memo.get(id);
   };
 }
+
+/**
+ * Where a severity rule's match splits into KEY#FIELD: the first "#" not escaped as "\\#" (a key
+ * glob may match a literal "#" written that way). -1 when the pattern names keys only.
+ */
+export function fieldSeparator(pattern: string): number {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] === '\\') i++;
+    else if (pattern[i] === '#') return i;
+  }
+  return -1;
+}

@@ -1,6 +1,6 @@
 import type { ChangeKind, Severity, SeverityConfig } from '../config/config.js';
 import { createKeyMatcher } from '../match/glob.js';
-import { fromPointer, parseFieldPattern, segmentGlob } from './fields.js';
+import { fieldSeparator, fromPointer, parseFieldPattern, segmentGlob } from './fields.js';
 
 export interface Classification {
   severity: Severity;
@@ -45,7 +45,7 @@ export function createClassifier(config: SeverityConfig): Classifier {
     const keyGlobs: string[] = [];
     const fieldGlobs: { key: (key: string) => boolean; field: string[] }[] = [];
     for (const pattern of rule.match) {
-      const hash = pattern.indexOf('#');
+      const hash = fieldSeparator(pattern);
       if (hash < 0) keyGlobs.push(pattern);
       else fieldGlobs.push({ key: createKeyMatcher([pattern.slice(0, hash) || '**']), field: parseFieldPattern(pattern.slice(hash + 1)) });
     }

@@ -30,7 +30,7 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
   const errors: EntryError[] = [];
   const sources: SnapshotRecord['sources'] = [];
   for (const sourceConfig of target.sources) {
-    const source = createSource(sourceConfig);
+    const source = await createSource(sourceConfig);
     let observed;
     try {
       observed = await source.observe({

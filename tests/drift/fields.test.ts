@@ -100,6 +100,8 @@ test('KEY#FIELD rules classify each field; the change takes its most severe fiel
   assert.equal(classify({ target: 't', source: 'files', key: 'config/models.yaml', change: 'changed' }), { severity: 'medium', rule: 'config' }, 'no structure: field rules never match');
   assert.equal(classify({ target: 't', source: 'files', key: 'config/models.yaml', change: 'added', fields: [''] }).rule, 'names', 'a whole structured entry added overlaps every field rule');
   assert.equal(classify({ target: 't', source: 'm', key: 'cpu', change: 'added', declared: { severity: 'high', rule: 'cpu > 80' } }), { severity: 'high', rule: 'cpu > 80' });
+  const literal = createClassifier({ default: 'low', rules: [{ id: 'hash', match: ['notes\\#1.txt'], severity: 'high' }] });
+  assert.equal(literal({ target: 't', source: 'files', key: 'notes#1.txt', change: 'changed' }), { severity: 'high', rule: 'hash' }, '\\# is a literal # in a key glob');
 });
 
 test('reports: fields, group files, pairs and readings, and their one-line details', () => {
