@@ -181,7 +181,7 @@ packs:
     labels: { role: app }
     sources:
       - kind: command
-        command: 'echo "start $FAKE_SSH_HOST" >> ../order.log; sleep 0.4; echo "end $FAKE_SSH_HOST" >> ../order.log; echo ok'
+        command: 'echo "start $FAKE_SSH_HOST" >> ../order.log; sleep 1; echo "end $FAKE_SSH_HOST" >> ../order.log; echo ok'
         shell: true
         env: [FAKE_SSH_ROOT]
         parse: text
