@@ -137,7 +137,8 @@ function lazyShard(entries: Map<string, ManifestEntry>): GitObject {
 
 /**
  * sha1 over an unambiguous listing of every entry field (length-prefixed strings), in the
- * shard's key order; undefined for entries the fast encoder would not handle either.
+ * shard's key order (structured `content` and group `files` stand in through `sha256`, their
+ * hash); undefined for an entry with anything else.
  */
 function shardFingerprint(entries: Map<string, ManifestEntry>): string | undefined {
   const hash = createHash('sha1');
@@ -154,7 +155,35 @@ function shardFingerprint(entries: Map<string, ManifestEntry>): string | undefin
       else return undefined;
       if (value !== undefined) known++;
     }
-    if (Object.keys(entry).length !== known) return undefined;
+    // Fields the fast encoder leaves to canonicalJson still have a fingerprint: `content` and
+    // `files` are covered by `sha256` (it is their hash), the others are listed.
+    if (Object.keys(entry).length !== known) {
+      let extra = 0;
+      if (entry.content !== undefined || entry.files !== undefined) {
+        if (entry.sha256 === undefined) return undefined;
+        line += `|C${entry.content !== undefined ? 'c' : ''}${entry.files !== undefined ? 'f' : ''}`;
+        extra += (entry.content !== undefined ? 1 : 0) + (entry.files !== undefined ? 1 : 0);
+      }
+      if (entry.pair !== undefined) {
+        if (entry.pair !== true) return undefined;
+        line += '|P';
+        extra++;
+      }
+      for (const field of ['severity', 'rule'] as const) {
+        const value = entry[field];
+        if (value === undefined) continue;
+        if (typeof value !== 'string') return undefined;
+        line += `|${field === 'severity' ? 'V' : 'U'}${value.length}:${value}`;
+        extra++;
+      }
+      if (entry.reading !== undefined) {
+        if (typeof entry.reading !== 'number' || !Number.isFinite(entry.reading)) return undefined;
+        line += `|G${entry.reading};`;
+        extra++;
+      }
+      if (Object.keys(entry).length !== known + extra) return undefined;
+      line += '|;';
+    }
     chunk += line;
     if (chunk.length > 16384) {
       hash.update(chunk);

@@ -1,8 +1,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ManifestEntry } from '../../src/drift/manifest.js';
+import { groupHash, valueEntry, type ManifestEntry } from '../../src/drift/manifest.js';
 import { canonicalJson } from '../../src/ledger/canonical-json.js';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TargetManifest } from '../../src/drift/manifest.js';
@@ -72,6 +72,39 @@ test('a shard memo yields the same manifest, and only changed shards are encoded
     assert.is(second.oid, changed.oid);
     assert.equal([...second.objects.keys()].sort(), [...changed.objects.keys()].sort());
     for (const [oid, object] of changed.objects) assert.ok(second.objects.get(oid)?.content.equals(object.content), oid);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('structured, group, pair and metrics entries are memoised too: content and files through their sha256', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'driftctl-memo-'));
+  try {
+    const build = (reading: number, name: string) =>
+      new Map([
+        [
+          'mixed',
+          new Map<string, ManifestEntry>([
+            ['config/models.yaml', { ...valueEntry({ models: { primary: { name } } }), type: 'file', mode: '644' }],
+            ['addons/qr', { type: 'dir', sha256: groupHash({ 'a.py': 'a'.repeat(64) }), files: { 'a.py': 'a'.repeat(64) } }],
+            ['aws_s3_bucket.logs', valueEntry({ actions: ['delete'], before: { bucket: 'logs' }, after: null }, { pair: true })],
+            ['cpu_percent > 80', { ...valueEntry({ metric: 'cpu_percent' }, { severity: 'high', rule: 'cpu_percent > 80' }), reading }],
+          ]),
+        ],
+      ]) as TargetManifest;
+    const memoFile = path.join(dir, 'shards.memo');
+    const first = ShardMemo.load(memoFile);
+    assert.is(buildManifest(build(91, 'gpt-4o'), first).oid, buildManifest(build(91, 'gpt-4o')).oid);
+    first.save(memoFile);
+    assert.ok(readFileSync(memoFile, 'utf8').trim().split('\n').length > 1, 'the structured shards have fingerprints');
+    for (const [reading, name] of [[91, 'gpt-4o'], [95, 'gpt-4o'], [91, 'gpt-4.1']] as const) {
+      const memo = ShardMemo.load(memoFile);
+      const memoised = buildManifest(build(reading, name), memo);
+      const plain = buildManifest(build(reading, name));
+      assert.is(memoised.oid, plain.oid, `reading ${reading}, name ${name}`);
+      for (const [oid, object] of plain.objects) assert.ok(memoised.objects.get(oid)?.content.equals(object.content), oid);
+    }
+    assert.is.not(buildManifest(build(95, 'gpt-4o')).oid, buildManifest(build(91, 'gpt-4o')).oid, 'a reading is stored');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
