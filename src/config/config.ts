@@ -158,6 +158,8 @@ export interface SeverityRule {
   change?: ChangeKind[];
   source?: string;
   target?: string;
+  /** Only entries of these resource types (globs): a Terraform resource type or a Kubernetes kind. */
+  type?: string[];
   severity: Severity;
   /** Drift class for alert grouping; absent means the default class "drift". */
   alert?: string;

@@ -42,7 +42,7 @@ interface RawConfig extends RawSchedule {
   inventory?: RawInventoryRef;
   severity?: {
     default?: Severity;
-    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; severity: Severity; alert?: string }[];
+    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; type?: string | string[]; severity: Severity; alert?: string }[];
   };
   alerts?: {
     templates?: string;
@@ -164,6 +164,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       match,
       ...(change ? { change } : {}),
       ...(rule.source ? { source: rule.source } : {}),
+      ...(rule.type !== undefined ? { type: Array.isArray(rule.type) ? [...rule.type] : [rule.type] } : {}),
       ...(rule.target ? { target: rule.target } : {}),
       severity: rule.severity,
       ...(rule.alert ? { alert: rule.alert } : {}),

@@ -96,7 +96,8 @@ export function classifyDeltas(
     const current = delta.after ?? delta.before;
     const declared = current?.severity ? { severity: current.severity, rule: current.rule ?? 'source' } : undefined;
     const fieldPaths = detail.fields?.map((f) => f.path) ?? (detail.structured ? [''] : undefined);
-    const decided = classify({ target, source: delta.source, key: delta.key, change, fields: fieldPaths, declared });
+    const type = resourceType(current);
+    const decided = classify({ target, source: delta.source, key: delta.key, change, fields: fieldPaths, declared, ...(type ? { type } : {}) });
     const fields = detail.fields?.map((f, i) => ({ ...f, severity: decided.fields?.[i]?.severity ?? decided.severity, rule: decided.fields?.[i]?.rule ?? decided.rule }));
     const listed = fields && fields.length > MAX_FIELDS ? fields.slice(0, MAX_FIELDS) : fields;
     changes.push({
@@ -156,6 +157,19 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
     return { structured: true, fields: diffFields(before.content, after.content).map(capValues), ...(actions ? { actions } : {}) };
   }
   return { structured: current?.content !== undefined, ...(actions ? { actions } : {}) };
+}
+
+/**
+ * The resource type of a structured entry, for rules with `type`: a Terraform resource's `type`,
+ * a Kubernetes object's `kind` (for a desired-vs-live pair, the rendered object's).
+ */
+export function resourceType(entry: ManifestEntry | undefined): string | undefined {
+  const content = entry?.content;
+  if (content === null || typeof content !== 'object' || Array.isArray(content)) return undefined;
+  if (typeof content.type === 'string' && entry?.pair) return content.type;
+  if (typeof content.kind === 'string') return content.kind;
+  const side = (entry?.pair ? (content.before ?? content.after) : undefined) as Json | undefined;
+  return side !== null && typeof side === 'object' && !Array.isArray(side) && typeof side.kind === 'string' ? side.kind : undefined;
 }
 
 function pairActions(entry: ManifestEntry | undefined): string[] | undefined {

@@ -20,6 +20,8 @@ export interface ClassifyInput {
   fields?: readonly string[];
   /** A severity the source decided itself (metrics thresholds), used when no rule matches. */
   declared?: Classification;
+  /** The entry's resource type (Terraform resource type, Kubernetes kind), for rules with `type`. */
+  type?: string;
 }
 
 export interface FieldClassification extends Classification {
@@ -49,12 +51,17 @@ export function createClassifier(config: SeverityConfig): Classifier {
       if (hash < 0) keyGlobs.push(pattern);
       else fieldGlobs.push({ key: createKeyMatcher([pattern.slice(0, hash) || '**']), field: parseFieldPattern(pattern.slice(hash + 1)) });
     }
-    return { rule, matchesKey: createKeyMatcher(keyGlobs), fieldGlobs };
+    const types = rule.type?.map(segmentGlob);
+    return { rule, matchesKey: createKeyMatcher(keyGlobs), fieldGlobs, types };
   });
   const fallback = (declared: Classification | undefined): Classification => declared ?? { severity: config.default, rule: 'default' };
-  return ({ target, source, key, change, fields, declared }) => {
+  return ({ target, source, key, change, fields, declared, type }) => {
     const applicable = rules.filter(
-      ({ rule }) => (rule.target === undefined || rule.target === target) && (rule.source === undefined || rule.source === source) && (rule.change === undefined || rule.change.includes(change)),
+      ({ rule, types }) =>
+        (rule.target === undefined || rule.target === target) &&
+        (rule.source === undefined || rule.source === source) &&
+        (rule.change === undefined || rule.change.includes(change)) &&
+        (types === undefined || (type !== undefined && types.some((matches) => matches(type)))),
     );
     const decide = (path: string[] | undefined): Classification => {
       for (const { rule, matchesKey, fieldGlobs } of applicable) {

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createFieldMatcher, createIgnorer, diffFields, displayPath, fromPointer, normalizeContent, parseFieldPattern, toPointer } from '../../src/drift/fields.js';
 import { contentHash, valueEntry } from '../../src/drift/manifest.js';
-import { changeDetails, classifyDeltas } from '../../src/drift/report.js';
+import { changeDetails, classifyDeltas, resourceType } from '../../src/drift/report.js';
 import { createClassifier, overlaps } from '../../src/drift/severity.js';
 import { createKeyMatcher } from '../../src/match/glob.js';
 
@@ -102,6 +102,26 @@ test('KEY#FIELD rules classify each field; the change takes its most severe fiel
   assert.equal(classify({ target: 't', source: 'm', key: 'cpu', change: 'added', declared: { severity: 'high', rule: 'cpu > 80' } }), { severity: 'high', rule: 'cpu > 80' });
   const literal = createClassifier({ default: 'low', rules: [{ id: 'hash', match: ['notes\\#1.txt'], severity: 'high' }] });
   assert.equal(literal({ target: 't', source: 'files', key: 'notes#1.txt', change: 'changed' }), { severity: 'high', rule: 'hash' }, '\\# is a literal # in a key glob');
+});
+
+test('rules with type match Terraform resource types and Kubernetes kinds, wherever the resource lives', () => {
+  const tf = valueEntry({ type: 'aws_security_group', actions: ['update'], before: { a: 1 }, after: { a: 2 } }, { pair: true });
+  const live = valueEntry({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'x' } });
+  const pair = valueEntry({ actions: ['update'], before: { kind: 'Deployment', spec: { replicas: 3 } }, after: { kind: 'Deployment', spec: { replicas: 5 } } }, { pair: true });
+  assert.equal([resourceType(tf), resourceType(live), resourceType(pair), resourceType(valueEntry('text'))], ['aws_security_group', 'Secret', 'Deployment', undefined]);
+  const severity = { default: 'low' as const, rules: [{ id: 'sg', match: ['**'], type: ['aws_security_group', 'aws_iam_*'], severity: 'critical' as const }] };
+  const { changes } = classifyDeltas('t', [
+    { source: 'infra', key: 'module.net.aws_security_group.db', after: tf },
+    { source: 'infra', key: 'aws_iam_role.ci', after: valueEntry({ type: 'aws_iam_role', actions: ['update'], before: {}, after: { x: 1 } }, { pair: true }) },
+    { source: 'infra', key: 'aws_instance.web', after: valueEntry({ type: 'aws_instance', actions: ['update'], before: {}, after: { x: 1 } }, { pair: true }) },
+    { source: 'files', key: 'sg.txt', after: { type: 'file', sha256: 'a'.repeat(64), size: 1 } },
+  ], severity);
+  assert.equal(changes.map((c) => [c.key, c.severity]), [
+    ['aws_iam_role.ci', 'critical'],
+    ['module.net.aws_security_group.db', 'critical'],
+    ['aws_instance.web', 'low'],
+    ['sg.txt', 'low'],
+  ]);
 });
 
 test('reports: fields, group files, pairs and readings, and their one-line details', () => {

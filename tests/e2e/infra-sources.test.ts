@@ -27,13 +27,18 @@ severity:
     - name: open security groups
       match: "*aws_security_group.*"
       severity: critical
+    - name: subnets
+      match: "**"
+      type: aws_subnet
+      severity: high
     - name: terraform drift
       match: "*"
       source: infra
       change: added
       severity: medium
     - name: replicas
-      match: "Deployment/**#/spec/replicas"
+      match: "**#/spec/replicas"
+      type: Deploy*
       severity: high
 `;
 
@@ -69,10 +74,10 @@ test(
       report.changes.map((c: any) => [c.key, c.severity]),
       [
         ['aws_security_group.web', 'critical'],
+        ['module.vpc.aws_subnet.a[0]', 'high'],
         ['aws_db_instance.main', 'medium'],
         ['aws_instance.app["web"]', 'medium'],
         ['aws_s3_bucket.logs', 'medium'],
-        ['module.vpc.aws_subnet.a[0]', 'medium'],
       ],
     );
     const bucket = report.changes.find((c: any) => c.key === 'aws_s3_bucket.logs');
