@@ -7,7 +7,7 @@ import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
 import { baselinePath, chainPath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
-import { buildManifest, diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
+import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 
 /**
