@@ -1,5 +1,6 @@
 import type { ManifestEntry } from '../drift/manifest.js';
 import { sameEntry } from '../drift/manifest.js';
+import { changeDetails, describeDelta, stripEntry } from '../drift/report.js';
 import { indexedHistory } from '../ledger/commit-index.js';
 import { baselinePath, latestPath, recordPath } from '../ledger/layout.js';
 import { lookupEntry } from '../ledger/manifest-tree.js';
@@ -15,7 +16,10 @@ export interface BlameEvent {
   record: string | null;
   /** What happened to the entry: first seen, changed, removed (in the observed state or the baseline). */
   change: 'added' | 'changed' | 'removed';
+  /** The entry as stored, without structured content. */
   entry: ManifestEntry | null;
+  /** What differs from the previous state of the same kind: fields of structured content, files of a group. */
+  details: string[];
   by?: string;
   reason?: string;
 }
@@ -62,7 +66,8 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
       kind,
       record: h.records[0] ?? null,
       change: !before ? 'added' : !after ? 'removed' : 'changed',
-      entry: after ?? null,
+      entry: after ? stripEntry(after) : null,
+      details: before && after ? entryDetails(source, options.key, before, after) : [],
     };
     if (kind === 'accept' && h.records[0]) {
       const record = await ws.ledger.readJson<AcceptRecord>(commit.oid, recordPath(target.name, h.records[0], 'accept'));
@@ -74,4 +79,11 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
     events.push(event);
   }
   return { target: target.name, source, key: options.key, events };
+}
+
+/** The one-line details a report would give for this entry going from `before` to `after`. */
+function entryDetails(source: string, key: string, before: ManifestEntry, after: ManifestEntry): string[] {
+  const detail = describeDelta({ before, after });
+  const fields = detail.fields?.map((f) => ({ ...f, severity: 'info' as const, rule: '' }));
+  return changeDetails({ source, key, change: 'changed', severity: 'info', rule: '', ...(fields ? { fields } : {}), ...(detail.files ? { files: detail.files } : {}), ...(detail.actions ? { actions: detail.actions } : {}) }, 5);
 }

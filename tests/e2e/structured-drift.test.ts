@@ -104,6 +104,19 @@ test(
       ],
     );
     expectCode(await cli(repo.dir, ['verify']), 0, 'verify recomputes field-level reports');
+    // An auditor's blame names the fields each snapshot and accept changed.
+    const blame = oneJson(await cli(repo.dir, ['blame', 'config/models.yaml', '--json']));
+    assert.equal(
+      blame.events.map((e: any) => [e.kind, e.change, e.details]),
+      [
+        ['snapshot', 'added', []],
+        ['accept', 'added', []],
+        ['snapshot', 'changed', ['legacy_mode: removed (was true)', 'models.fallback: added {"name":"gpt-4o-mini"}', 'models.primary.name: "gpt-4o" → "gpt-4.1"', 'node_count: 3 → 5']],
+        ['accept', 'changed', ['legacy_mode: removed (was true)', 'models.fallback: added {"name":"gpt-4o-mini"}', 'models.primary.name: "gpt-4o" → "gpt-4.1"', 'node_count: 3 → 5']],
+        ['snapshot', 'changed', ['legacy_mode: added true', 'models.fallback: removed (was {"name":"gpt-4o-mini"})', 'models.primary.name: "gpt-4.1" → "gpt-4o"', 'node_count: 5 → 3']],
+      ],
+    );
+    assert.not.ok('content' in blame.events[0].entry);
   }),
 );
 

@@ -58,7 +58,8 @@ export function blameCommand(ctx: CommandContext): CommandModule<GlobalArgs, Bla
         if (result.events.length === 0) return `${result.key}: no history in target ${result.target} (source ${result.source})`;
         const rows = [['TIME', 'KIND', 'CHANGE', 'SHA256', 'SIZE', 'COMMIT', 'WHO / WHY']];
         for (const e of result.events) {
-          rows.push([e.time, e.kind, e.change, e.entry?.sha256?.slice(0, 12) ?? '–', e.entry ? formatSize(e.entry.size) : '–', e.commit.slice(0, 12), e.by ? `${e.by}: ${e.reason}` : '']);
+          rows.push([e.time, e.kind, e.change, e.entry?.sha256?.slice(0, 12) ?? '–', e.entry?.size !== undefined ? formatSize(e.entry.size) : '–', e.commit.slice(0, 12), e.by ? `${e.by}: ${e.reason}` : '']);
+          for (const line of e.details) rows.push(['', '', '', '', '', '', `  ${line}`]);
         }
         return `${result.key} (target ${result.target}, source ${result.source})\n${table(rows, '')}`;
       });
