@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
+import { writeFileAtomic } from './write-atomic.js';
 
 /**
  * The JSON Schemas in `schemas/` are the contract for the config file and for every ledger record.
@@ -69,10 +70,7 @@ function compileAndCache(schemaText: string, file: string): ValidateFunction {
   try {
     const standaloneCode = (require('ajv/dist/standalone/index.js') as { default: (ajv: Ajv2020, v: ValidateFunction) => string }).default;
     const source = standaloneCode(ajv, validate);
-    mkdirSync(CACHE_DIR, { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, source);
-    renameSync(tmp, file);
+    writeFileAtomic(file, source);
     // Older versions of this schema's validator are dead weight.
     const prefix = `${basename(file).split('-')[0]}-`;
     for (const old of readdirSync(CACHE_DIR)) if (old.startsWith(prefix) && old.endsWith('.cjs') && old !== basename(file)) rmSync(join(CACHE_DIR, old), { force: true });

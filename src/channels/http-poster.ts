@@ -1,5 +1,6 @@
 import { request } from 'undici';
 import { DriftError } from '../errors.js';
+import { classifyRequestError } from '../request-errors.js';
 
 /**
  * POSTs with timeouts and retries, through undici (the only HTTP client in driftctl).
@@ -86,11 +87,9 @@ function parseRetryAfter(value: string | string[] | undefined): number | undefin
 }
 
 function describeNetworkError(error: unknown, timeoutMs: number): string {
-  const e = error as { code?: unknown; name?: string; cause?: { code?: string } };
-  // A DOMException (AbortSignal.timeout) has a numeric legacy `code` (23): use its name instead.
-  const code = (typeof e.code === 'string' ? e.code : undefined) ?? e.cause?.code ?? e.name ?? 'error';
-  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'TimeoutError' || code === 'AbortError') return `timed out after ${timeoutMs} ms`;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND') return 'host not found';
-  return `network error ${code}`;
+  const failure = classifyRequestError(error);
+  if (failure.kind === 'timeout') return `timed out after ${timeoutMs} ms`;
+  if (failure.kind === 'refused') return 'connection refused';
+  if (failure.kind === 'not-found') return 'host not found';
+  return `network error ${failure.code}`;
 }

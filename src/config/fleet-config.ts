@@ -67,12 +67,13 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
   });
   const knownPacks = (): string => [...packs.keys()].join(', ') || 'none defined under "packs"';
   const targets: TargetConfig[] = [];
-  const names = new Map<string, string>();
-  const add = (target: TargetConfig, origin: string, at: (string | number)[]): void => {
+  const names = new Map<string, { origin: string; configured: boolean }>();
+  /** `origin` says where the name comes from; `configured`: a target named in the config, not a HOST.PACK. */
+  const add = (target: TargetConfig, origin: string, at: (string | number)[], configured = false): void => {
     const previous = names.get(target.name);
-    if (previous) issue(at, origin.startsWith('targets[') && previous.startsWith('targets[') && !origin.includes('×') && !previous.includes('×') ? `duplicate target name "${target.name}"` : `target name "${target.name}" (${origin}) is already used by ${previous}: rename one of them`);
+    if (previous) issue(at, configured && previous.configured ? `duplicate target name "${target.name}"` : `target name "${target.name}" (${origin}) is already used by ${previous.origin}: rename one of them`);
     else if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(target.name)) issue(at, `makes the target name "${target.name}", which is not a valid name (letters, digits, ".", "_", "-", at most 64 characters)`);
-    names.set(target.name, origin);
+    names.set(target.name, { origin, configured });
     targets.push(target);
   };
 
@@ -124,6 +125,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
         { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule },
         `targets[${index}]`,
         input.topLevel ? ['sources'] : [...at, 'name'],
+        true,
       );
     }
     packTargets({ name: raw.name, labels: { ...(raw.labels ?? {}) }, enabled: raw.enabled ?? true, listed: raw.packs ?? [], address: raw.name }, at, `targets[${index}]`, schedule);

@@ -217,13 +217,8 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
     }
     return;
   }
-  if (!sameJson(before, after)) out.push({ path: toPointer(path), change: 'changed', before, after });
-}
-
-function sameJson(a: Json, b: Json): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  return JSON.stringify(a) === JSON.stringify(b);
+  // Two objects or two arrays were compared above; anything else is equal only as the same scalar.
+  if (before !== after) out.push({ path: toPointer(path), change: 'changed', before, after });
 }
 
 /** A short one-line rendering of a value for reports: strings quoted, long values cut. */

@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommitInfo, GitStore } from './git-store.js';
 import { parseTrailers, trailerValues } from './layout.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /**
  * A local index of the ledger's commits (oid, parents, times, author, message), kept under
@@ -60,10 +61,7 @@ export async function indexedHistory(store: GitStore, branch: string, tip: strin
   const kept = cursor === undefined ? [] : commits.slice(0, (position.get(cursor) as number) + 1);
   const all = [...kept, ...fresh.reverse()];
   if (fresh.length > 0 || kept.length !== commits.length) {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ version: 2, commits: all } satisfies IndexFile));
-    renameSync(tmp, file);
+    writeFileAtomic(file, JSON.stringify({ version: 2, commits: all } satisfies IndexFile));
   }
   return all;
 }

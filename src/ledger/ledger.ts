@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
@@ -9,6 +9,7 @@ import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
 import { baselinePath, chainPath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /**
  * The ledger branch as a database: reads resolve paths in commits; writes are staged in a
@@ -90,10 +91,7 @@ export class Ledger {
     }
     const kept = lines.filter((line) => !replaced.has(line.split(' ')[0] ?? ''));
     kept.push(`${tip} ${this.branch}`);
-    mkdirSync(path.dirname(this.checkpointFile), { recursive: true });
-    const tmp = `${this.checkpointFile}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${kept.join('\n')}\n`);
-    renameSync(tmp, this.checkpointFile);
+    writeFileAtomic(this.checkpointFile, `${kept.join('\n')}\n`);
   }
 
   readCheckpoints(): string[] {
@@ -213,12 +211,7 @@ export class LedgerWriter {
       await store.writeObject(object.type, object.content, oid);
       written++;
     }
-    if (indexFile) {
-      mkdirSync(path.dirname(indexFile), { recursive: true });
-      const tmp = `${indexFile}.${process.pid}.tmp`;
-      writeFileSync(tmp, [built.oid, ...built.objects.keys()].join('\n'));
-      renameSync(tmp, indexFile);
-    }
+    if (indexFile) writeFileAtomic(indexFile, [built.oid, ...built.objects.keys()].join('\n'));
     return written;
   }
 

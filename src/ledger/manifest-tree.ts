@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { canonicalJson } from './canonical-json.js';
 import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
 import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /**
  * The sharded manifest layout (see ledger/FORMAT.md). A target's manifest is a git tree with one
@@ -82,12 +82,9 @@ export class ShardMemo {
 
   /** Atomically replaces the memo file with the shards of the last build. */
   save(file: string): void {
-    mkdirSync(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
     const lines = [MEMO_HEADER];
     for (const [fingerprint, oid] of this.used) lines.push(`${fingerprint} ${oid}`);
-    writeFileSync(tmp, `${lines.join('\n')}\n`);
-    renameSync(tmp, file);
+    writeFileAtomic(file, `${lines.join('\n')}\n`);
   }
 }
 

@@ -1,11 +1,11 @@
-import type { ManifestEntry, TargetManifest } from '../drift/manifest.js';
-import { classifyDeltas, type Change, type Delta } from '../drift/report.js';
+import type { ManifestEntry } from '../drift/manifest.js';
+import { classifyDeltas, reportDeltas, type Change } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
 import type { AcceptRecord } from '../ledger/records.js';
 import { createKeyMatcher } from '../match/glob.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { observedOnlySources, readHead, stageAccept } from './record-steps.js';
+import { observedOnlySources, readHead, stageAccept, withoutObserved } from './record-steps.js';
 import { loadAlerting, type Alerting } from './alerting.js';
 import { openWorkspace, resolveActor, signatureAt, singleTarget, withLock, type Workspace } from './workspace.js';
 import type { Config, TargetConfig } from '../config/config.js';
@@ -117,22 +117,18 @@ export async function stageAcceptChange(
   // Observed-only sources (metrics breaches) are never part of a baseline, so never accepted:
   // their entries stay drift (and their alerts open) until the values recover.
   const observed = observedOnlySources(targetConfig);
-  const deltas = (await ws.ledger.diff(baselineTree, latestTree)).filter((d) => !observed.has(d.source));
-  const { changes } = classifyDeltas(target, deltas, ws.config.severity);
-  let latestManifest: TargetManifest | undefined;
-  const observedChanges: Change[] = [];
-  if (observed.size > 0) {
-    latestManifest = await ws.ledger.readManifest(latestTree);
-    const current: Delta[] = [...observed].flatMap((source) => [...(latestManifest?.get(source) ?? [])].map(([key, after]) => ({ source, key, after })));
-    observedChanges.push(...classifyDeltas(target, current, ws.config.severity).changes);
-  }
+  const latestManifest = observed.size > 0 ? await ws.ledger.readManifest(latestTree) : undefined;
+  const deltas = reportDeltas(await ws.ledger.diff(baselineTree, latestTree), observed, (source) => latestManifest?.get(source) ?? []);
+  const classified = classifyDeltas(target, deltas, ws.config.severity).changes;
+  const changes = classified.filter((c) => !observed.has(c.source));
+  const observedChanges = classified.filter((c) => observed.has(c.source));
 
   let selected = changes;
   let newBaseline = latestTree;
   let built: BuiltManifest | undefined;
-  if (options.all && latestManifest && [...observed].some((source) => latestManifest?.has(source))) {
-    for (const source of observed) latestManifest.delete(source);
-    built = buildManifest(latestManifest);
+  const trimmed = options.all && latestManifest ? withoutObserved(latestManifest, observed) : undefined;
+  if (trimmed) {
+    built = buildManifest(trimmed);
     newBaseline = built.oid;
     if (selected.length === 0 && newBaseline === baselineTree) return undefined;
   } else if (!options.all) {

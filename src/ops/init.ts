@@ -7,7 +7,7 @@ import { buildManifest } from '../ledger/manifest-tree.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta, TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { observeAhead, observedOnlySources, readHead, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
+import { observeAhead, observedOnlySources, readHead, withoutObserved, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
 import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
 
 export interface InitResult {
@@ -76,10 +76,9 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
       const snapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
       // Observed-only sources (metrics breaches) never enter a baseline.
       let baselineTree = snapshot.built.oid;
-      const observed = [...observedOnlySources(target)].filter((source) => (observation.manifest.get(source)?.size ?? 0) > 0);
-      if (observed.length > 0) {
-        const kept = new Map([...observation.manifest].filter(([source]) => !observed.includes(source)));
-        const built = buildManifest(kept);
+      const trimmed = withoutObserved(observation.manifest, observedOnlySources(target));
+      if (trimmed) {
+        const built = buildManifest(trimmed);
         await writer.writeManifest(built);
         baselineTree = built.oid;
       }

@@ -202,6 +202,15 @@ function firstLine(text: string): string {
   return line.length > 72 ? `${line.slice(0, 71)}…` : line;
 }
 
+/**
+ * The manifest a baseline may hold: `manifest` without the sources whose entries are observed,
+ * never baselined; undefined when those sources have no entries (the manifest can be used as is).
+ */
+export function withoutObserved(manifest: TargetManifest, observed: ReadonlySet<string>): TargetManifest | undefined {
+  if (![...observed].some((source) => (manifest.get(source)?.size ?? 0) > 0)) return undefined;
+  return new Map([...manifest].filter(([source]) => !observed.has(source)));
+}
+
 /** Names of a target's sources whose entries are observed, never baselined (metrics breaches). */
 export function observedOnlySources(target: TargetConfig | undefined): Set<string> {
   return new Set((target?.sources ?? []).filter((s) => OBSERVED_ONLY_KINDS.has(s.kind)).map((s) => s.name));

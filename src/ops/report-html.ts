@@ -1,4 +1,3 @@
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { readAlertsState } from '../alerts/alert-engine.js';
 import { severityRank, type Severity, type TargetConfig } from '../config/config.js';
@@ -13,6 +12,7 @@ import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { readHistory } from './history.js';
 import { readHead } from './record-steps.js';
 import { openWorkspace, selectTargets, type Workspace } from './workspace.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 export interface ReportHtmlOptions extends ConfigOption, TargetFilter {
   /** Window length in ms (default 30 days). */
@@ -44,15 +44,7 @@ export async function reportHtml(deps: OpDeps, options: ReportHtmlOptions): Prom
   if (!options.htmlFile) return { model, html: null };
   const file = path.resolve(deps.cwd, options.htmlFile);
   const page = renderHtmlReport(model);
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, page);
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
+  writeFileAtomic(file, page);
   return { model, html: { file, bytes: Buffer.byteLength(page) } };
 }
 

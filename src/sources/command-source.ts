@@ -1,10 +1,9 @@
 import type { CommandSourceConfig } from '../config/config.js';
 import { createIgnorer } from '../drift/fields.js';
-import { DriftError } from '../errors.js';
 import { createKeyMatcher } from '../match/glob.js';
 import { observeRecords, selectRecords } from './keyed-records.js';
 import { runProcess } from './run-process.js';
-import type { Source } from './source.js';
+import { observeWhole, type Source } from './source.js';
 
 /**
  * The output of a process (argv, or a shell line; locally or behind a remote prefix such as
@@ -18,16 +17,10 @@ export function createCommandSource(config: CommandSourceConfig): Source {
   return {
     name: config.name,
     kind: 'command',
-    async observe(context) {
-      try {
+    observe: (context) =>
+      observeWhole(config.name, context, async () => {
         const stdout = await runProcess(config.process, what, context.env);
-        const observation = observeRecords(selectRecords(stdout, config, `${what}: stdout`), ignorer);
-        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
-        return observation;
-      } catch (error) {
-        if (error instanceof DriftError) error.data.source = config.name;
-        throw error;
-      }
-    },
+        return observeRecords(selectRecords(stdout, config, `${what}: stdout`), ignorer);
+      }),
   };
 }

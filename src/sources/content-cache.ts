@@ -1,6 +1,6 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import type { Json } from '../drift/manifest.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /**
  * A per-source cache of parsed structured files, kept beside the stat cache (outside the ledger),
@@ -74,10 +74,7 @@ export class ContentCache {
   /** Writes the records looked up or remembered in this scan, when they differ from what was loaded. */
   save(): void {
     if (!this.dirty && this.next.size === this.loaded.size) return;
-    mkdirSync(path.dirname(this.file), { recursive: true });
     const records = [...this.next].map(([key, record]) => [key, ...record]);
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify({ format: FORMAT, fingerprint: this.fingerprint, records })}\n`);
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, fingerprint: this.fingerprint, records })}\n`);
   }
 }

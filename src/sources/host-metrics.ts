@@ -1,9 +1,10 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { MetricName } from '../config/config.js';
 import { messageOf } from '../errors.js';
+import { writeFileAtomic } from '../write-atomic.js';
 
 export interface HostMetricsOptions {
   /** A path on the file system whose usage disk_percent measures. */
@@ -178,20 +179,5 @@ function readTextOrUndefined(file: string): string | undefined {
     return readFileSync(file, 'utf8');
   } catch {
     return undefined;
-  }
-}
-
-let tmpCounter = 0;
-
-/** Writes through a temporary file in the same directory and a rename, so readers see the old or the new file, never half of one. */
-export function writeFileAtomic(file: string, data: string): void {
-  mkdirSync(path.dirname(file), { recursive: true });
-  const tmp = `${file}.${process.pid}.${tmpCounter++}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, file);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
   }
 }

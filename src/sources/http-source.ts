@@ -5,9 +5,10 @@ import { Agent, request } from 'undici';
 import type { HttpSourceConfig } from '../config/config.js';
 import { createIgnorer } from '../drift/fields.js';
 import { DriftError } from '../errors.js';
+import { classifyRequestError } from '../request-errors.js';
 import { createKeyMatcher } from '../match/glob.js';
 import { observeRecords, selectRecords } from './keyed-records.js';
-import type { Source, SourceContext } from './source.js';
+import { observeWhole, type Source, type SourceContext } from './source.js';
 
 /** A larger body is refused (a runaway endpoint must not exhaust memory). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -24,17 +25,11 @@ export function createHttpSource(config: HttpSourceConfig): Source {
   return {
     name: config.name,
     kind: 'http',
-    async observe(context) {
-      try {
+    observe: (context) =>
+      observeWhole(config.name, context, async () => {
         const body = await fetchBody(config, context);
-        const observation = observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
-        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
-        return observation;
-      } catch (error) {
-        if (error instanceof DriftError) error.data.source = config.name;
-        throw error;
-      }
-    },
+        return observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
+      }),
   };
 }
 
@@ -96,20 +91,21 @@ async function fetchBody(config: HttpSourceConfig, context: SourceContext): Prom
   }
 }
 
-/** A one-line reason for a failed request, from error codes (undici's, Node's and OpenSSL's). */
+/** A one-line reason for a failed request. */
 function describeFailure(error: unknown, timeoutMs: number): string {
-  const e = error as { code?: unknown; name?: string; message?: string; cause?: { code?: unknown; message?: string } };
-  const own = typeof e.code === 'string' ? e.code : undefined;
-  const inner = typeof e.cause?.code === 'string' ? e.cause.code : undefined;
-  const code = own ?? inner ?? e.name ?? 'error';
-  if (['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT', 'TimeoutError', 'AbortError'].includes(code)) return `timed out after ${timeoutMs} ms (raise timeout)`;
-  if (code === 'ECONNREFUSED') return 'connection refused';
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host not found';
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return 'connection closed by the server';
-  const tls = [own, inner].find((c) => c !== undefined && /CERT|SELF_SIGNED|TLS|SSL|UNABLE_TO/.test(c));
-  if (tls) {
-    const message = (tls === own ? e.message : e.cause?.message) ?? '';
-    return `TLS error ${tls}: ${message} (to trust a private CA, set ca to its PEM file)`;
+  const failure = classifyRequestError(error);
+  switch (failure.kind) {
+    case 'timeout':
+      return `timed out after ${timeoutMs} ms (raise timeout)`;
+    case 'refused':
+      return 'connection refused';
+    case 'not-found':
+      return 'host not found';
+    case 'closed':
+      return 'connection closed by the server';
+    case 'tls':
+      return `TLS error ${failure.code}: ${failure.message} (to trust a private CA, set ca to its PEM file)`;
+    default:
+      return `${failure.code}${failure.message ? `: ${failure.message}` : ''}`;
   }
-  return `${code}${e.message ? `: ${e.message}` : ''}`;
 }

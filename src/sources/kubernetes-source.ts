@@ -8,7 +8,7 @@ import { createKeyMatcher } from '../match/glob.js';
 import { CLUSTER_SCOPED_KINDS, desiredState, type KubeObject, objectKey, parseObjects, project } from './k8s-normalize.js';
 import { uniqueKeys } from './keys.js';
 import { runProcess } from './run-process.js';
-import type { Source, SourceContext, SourceObservation } from './source.js';
+import { observeWhole, type Source, type SourceContext, type SourceObservation } from './source.js';
 
 /**
  * Kubernetes objects as `value` entries keyed `<kind>/<namespace>/<name>` (cluster-scoped objects:
@@ -38,20 +38,14 @@ export function createKubernetesSource(config: KubernetesSourceConfig): Source {
   return {
     name: config.name,
     kind: 'kubernetes',
-    async observe(context) {
-      try {
+    observe: (context) =>
+      observeWhole(config.name, context, async () => {
         const [live, desired] = await Promise.all([
           readObjects(what, 'live objects', config.file, config.process, context),
           config.desired ? readObjects(what, 'desired objects', config.desired.file, config.desired.process, context) : undefined,
         ]);
-        const observation = desired ? desiredDrift(desired, live, ignorer, config.desired?.namespace) : liveEntries(live, ignorer);
-        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
-        return observation;
-      } catch (error) {
-        if (error instanceof DriftError) error.data.source = config.name;
-        throw error;
-      }
-    },
+        return desired ? desiredDrift(desired, live, ignorer, config.desired?.namespace) : liveEntries(live, ignorer);
+      }),
   };
 }
 

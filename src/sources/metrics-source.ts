@@ -6,7 +6,8 @@ import { createIgnorer, normalizeContent } from '../drift/fields.js';
 import { type SourceManifest, valueEntry } from '../drift/manifest.js';
 import { DriftError, messageOf } from '../errors.js';
 import { createKeyMatcher } from '../match/glob.js';
-import { readHostMetrics, writeFileAtomic } from './host-metrics.js';
+import { readHostMetrics } from './host-metrics.js';
+import { writeFileAtomic } from '../write-atomic.js';
 import { safeKey, uniqueKeys } from './keys.js';
 import type { Source, SourceContext, SourceObservation } from './source.js';
 

@@ -1,3 +1,4 @@
+import { DriftError } from '../errors.js';
 import type { SourceManifest } from '../drift/manifest.js';
 import type { ProgressListener } from '../progress.js';
 
@@ -25,4 +26,20 @@ export interface SourceContext {
 export interface SourceObservation {
   entries: SourceManifest;
   stats: { entries: number; hashed: number; reused: number; errors: number };
+}
+
+/**
+ * Runs the observation of a source whose entries arrive in one piece (a command's output, a
+ * response body, a plan): reports progress once, and names the source in the data of any
+ * DriftError raised on the way (the process runner and the parsers do not know it).
+ */
+export async function observeWhole(name: string, context: SourceContext, work: () => Promise<SourceObservation>): Promise<SourceObservation> {
+  try {
+    const observation = await work();
+    context.onProgress?.({ phase: 'scan', source: name, done: observation.stats.entries, total: observation.stats.entries });
+    return observation;
+  } catch (error) {
+    if (error instanceof DriftError) error.data.source = name;
+    throw error;
+  }
 }

@@ -1,5 +1,5 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import path from 'node:path';
+import { readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../write-atomic.js';
 
 /**
  * A per-source cache of stat data and content hashes, kept outside the ledger (under the
@@ -114,10 +114,7 @@ export class StatCache {
 
   /** Replaces the cache file atomically with the records remembered during this scan. */
   save(scanStartMs: number): void {
-    mkdirSync(path.dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    writeFileSync(tmp, encode(this.root, scanStartMs, this.nextKeys, this.nextNums, this.nextShas));
-    renameSync(tmp, this.file);
+    writeFileAtomic(this.file, encode(this.root, scanStartMs, this.nextKeys, this.nextNums, this.nextShas));
     // Version 1 lived in a JSON file beside this one.
     if (this.file.endsWith('.statcache')) rmSync(`${this.file.slice(0, -'.statcache'.length)}.json`, { force: true });
   }

@@ -9,7 +9,7 @@ import { canonicalJson } from '../ledger/canonical-json.js';
 import { createKeyMatcher } from '../match/glob.js';
 import { safeKey } from './keys.js';
 import { runProcess, shellQuote } from './run-process.js';
-import type { Source, SourceContext, SourceObservation } from './source.js';
+import { observeWhole, type Source, type SourceContext, type SourceObservation } from './source.js';
 
 /** Shown in place of a value Terraform marks sensitive; the value itself is never stored. */
 export const SENSITIVE = '(sensitive)';
@@ -55,17 +55,11 @@ export function createTerraformSource(config: TerraformSourceConfig): Source {
   return {
     name: config.name,
     kind: 'terraform',
-    async observe(context) {
-      try {
+    observe: (context) =>
+      observeWhole(config.name, context, async () => {
         const { text, origin } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
-        const observation = planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer);
-        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
-        return observation;
-      } catch (error) {
-        if (error instanceof DriftError) error.data.source = config.name;
-        throw error;
-      }
-    },
+        return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer);
+      }),
   };
 }
 
