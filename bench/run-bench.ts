@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { prng } from './prng.js';
+import { GIT_ENV, prng } from './shared.js';
 
 /** The checkout root (this file runs as dist/bench/run-bench.js). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -32,14 +32,6 @@ const TARGETS = {
   noChangeGrowthBytes: 4096,
   diffSeconds: 0.3,
   peakMemoryMb: 300,
-};
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'driftctl bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'driftctl bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
 };
 
 // ---------------------------------------------------------------------------------------------

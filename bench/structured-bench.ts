@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { prng } from './prng.js';
+import { GIT_ENV, prng } from './shared.js';
 
 /** The checkout root (this file runs as dist/bench/structured-bench.js). */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -30,14 +30,6 @@ const SEED = 0x57_7c_7e_d0;
 const CHANGED_PER_RUN = 5;
 const DIRECTORIES = 20;
 const TARGET_RATIO = 2;
-
-const GIT_ENV = {
-  GIT_AUTHOR_NAME: 'driftctl bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.invalid',
-  GIT_COMMITTER_NAME: 'driftctl bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.invalid',
-  GIT_CONFIG_NOSYSTEM: '1',
-};
 
 interface Options {
   files: number;

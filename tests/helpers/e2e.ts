@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as assert from 'uvu/assert';
-import { BIN, TEST_ENV, type CliRun, type TempRepo } from './repo.js';
+import { TEST_ENV, type CliRun, type TempRepo } from './repo.js';
 
 /**
  * Helpers for the end-to-end CLI tests: run a test body against a temporary repository that is
@@ -209,15 +209,4 @@ export function assertLedgerConsistent(repo: TempRepo, when: string, target = 'd
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Runs bin/driftctl as a real process with extra spawn options (for example another uid). */
-export function spawnCliWith(cwd: string, args: string[], options: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...TEST_ENV, ...options.env }, uid: options.uid, gid: options.gid });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr, json: () => JSON.parse(stdout) }));
-  });
-}
+export { spawnCliWith } from './repo.js';

@@ -109,8 +109,13 @@ export async function cli(cwd: string, args: string[], env: Record<string, strin
 
 /** Runs bin/driftctl as a real process. */
 export function spawnCli(cwd: string, args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  return spawnCliWith(cwd, args, { env });
+}
+
+/** Runs bin/driftctl as a real process with extra spawn options (for example another uid). */
+export function spawnCliWith(cwd: string, args: string[], options: { uid?: number; gid?: number; env?: Record<string, string> } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...TEST_ENV, ...env } });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...TEST_ENV, ...options.env }, uid: options.uid, gid: options.gid });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
