@@ -2,6 +2,7 @@ import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, t
 import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
+import type { TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
 import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
 import { loadAlerting } from './alerting.js';
@@ -81,15 +82,20 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const alerts: AlertSummary[] = [];
     const notices: AlertNotice[] = [];
     const autoAccepted: AutoAcceptOutcome[] = [];
+    const heads = new Map<string, TargetHead>();
+    for (const target of selected) heads.set(target.name, await readHead(ws.ledger, base, target.name));
+    const noBaseline = (target: string): DriftError =>
+      new DriftError('NO_BASELINE', `target "${target}" has no baseline yet (run "driftctl init" to record one)`, { data: { target } });
+    // A lone target without a baseline is an error before anything is observed.
+    if (withReport && selected.length === 1 && !heads.get(selected[0].name)?.baseline) throw noBaseline(selected[0].name);
     const observations = observeAhead(ws, selected, deps);
     for (const [index, target] of selected.entries()) {
-      const head = await readHead(ws.ledger, base, target.name);
+      const head = heads.get(target.name) as TargetHead;
       const observed = observations(index);
       if (withReport && !head.baseline) {
-        const error = new DriftError('NO_BASELINE', `target "${target.name}" has no baseline yet (run "driftctl init" to record one)`, { data: { target: target.name } });
         // With several targets (a fleet), one without a baseline (its host was down at init) fails
         // alone, with the reason its source gives if it still cannot be observed.
-        if (selected.length === 1) throw error;
+        const error = noBaseline(target.name);
         const reason = await observed.then(
           () => error,
           (failure: unknown) => (isDriftError(failure) && failure.code === 'SOURCE_FAILED' ? failure : error),
