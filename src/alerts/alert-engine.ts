@@ -193,7 +193,7 @@ export function renderNotices(channels: Channel[], templates: TemplateEnv, notic
     for (const channel of channels) {
       if (!channelWants(channel.config, notice)) continue;
       try {
-        payloads.push(channel.renderAlert(notice, templates, now));
+        payloads.push(...[channel.renderAlert(notice, templates, now)].flat());
       } catch (error) {
         failures.push({ channel: channel.config.name, subject: `${notice.event} ${notice.alertId}`, status: 'unrendered', error: messageOf(error), retried: false });
       }

@@ -182,7 +182,7 @@ export interface LedgerConfig {
   usernameEnv?: string;
 }
 
-export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook';
+export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook' | 'email' | 'sms' | 'pagerduty';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';
 
 export interface ChannelConfig {
@@ -200,9 +200,49 @@ export interface ChannelConfig {
   /** slack: env var with the webhook URL; webhook: env var with the URL and the signing secret. */
   urlEnv?: string;
   secretEnv?: string;
+  email?: EmailSettings;
+  sms?: SmsSettings;
+  pagerduty?: PagerDutySettings;
   timeoutMs: number;
   retries: number;
 }
+
+/** How an `email` channel reaches its SMTP server; credentials are named, never held. */
+export type SmtpTls = 'starttls' | 'implicit' | 'none';
+
+export interface EmailSettings {
+  host: string;
+  port: number;
+  /** starttls: plain connect, then STARTTLS is required; implicit: TLS from the first byte (port 465); none: never TLS (local relays). */
+  tls: SmtpTls;
+  /** Environment variables holding the SMTP user and password (both or neither). */
+  userEnv?: string;
+  passwordEnv?: string;
+  /** Absolute path of a PEM CA bundle to trust in addition to the system's. */
+  ca?: string;
+  from: string;
+  to: string[];
+  cc: string[];
+}
+
+/** A Twilio-compatible Messages API: POST {apiUrl}/2010-04-01/Accounts/{sid}/Messages.json. */
+export interface SmsSettings {
+  apiUrl: string;
+  accountSidEnv: string;
+  authTokenEnv: string;
+  from: string;
+  to: string[];
+  maxSegments: number;
+}
+
+/** PagerDuty Events API v2. */
+export interface PagerDutySettings {
+  apiUrl: string;
+  routingKeyEnv: string;
+}
+
+export const DEFAULT_TWILIO_API_URL = 'https://api.twilio.com';
+export const DEFAULT_PAGERDUTY_API_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 export interface AlertsConfig {
   /** Absolute folder of user templates overriding built-ins. */

@@ -24,6 +24,9 @@ import {
   type ChangeKind,
   type ChannelConfig,
   type ChannelKind,
+  DEFAULT_PAGERDUTY_API_URL,
+  DEFAULT_TWILIO_API_URL,
+  type SmtpTls,
   type Config,
   type Severity,
   type SeverityRule,
@@ -66,6 +69,20 @@ interface RawChannel {
   secret_env?: string;
   timeout?: string;
   retries?: number;
+  host?: string;
+  port?: number;
+  tls?: SmtpTls;
+  user_env?: string;
+  password_env?: string;
+  ca?: string;
+  from?: string;
+  to?: string | string[];
+  cc?: string | string[];
+  api_url?: string;
+  account_sid_env?: string;
+  auth_token_env?: string;
+  max_segments?: number;
+  routing_key_env?: string;
 }
 
 /** Where the config is: `--config PATH` if given, else `driftctl.yml` in `cwd`. */
@@ -182,7 +199,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     return {
       name,
       kind: channel.kind,
-      minSeverity: channel.min_severity ?? 'info',
+      minSeverity: channel.min_severity ?? (channel.kind === 'sms' ? 'high' : 'info'),
       ...(channel.targets ? { targets: channel.targets } : {}),
       ...(channel.labels ? { labels: channel.labels } : {}),
       events: channel.events ?? ['opened', 'updated', 'reminded', 'resolved'],
@@ -190,12 +207,15 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(channel.text_path ? { textPath: path.resolve(dir, channel.text_path) } : {}),
       ...(channel.webhook_env ?? channel.url_env ? { urlEnv: channel.webhook_env ?? channel.url_env } : {}),
       ...(channel.secret_env ? { secretEnv: channel.secret_env } : {}),
+      ...kindSettings(channel, dir, (field, message) => issue(['alerts', 'channels', index, ...field], message)),
       timeoutMs: channel.timeout ? parseDuration(channel.timeout) : 10_000,
       retries: channel.retries ?? 3,
     };
   });
   for (const [i, name] of (raw.alerts?.digest?.channels ?? []).entries()) {
     if (!channelNames.has(name)) issue(['alerts', 'digest', 'channels', i], `unknown channel "${name}" (known: ${[...channelNames].join(', ') || 'none configured'})`);
+    const kind = channels.find((c) => c.name === name)?.kind;
+    if (kind && NO_DIGEST_KINDS.has(kind)) issue(['alerts', 'digest', 'channels', i], `channel "${name}" is a ${kind} channel, which takes no digests (list console, file, slack, webhook or email channels)`);
   }
   const alerts: AlertsConfig = {
     ...(raw.alerts?.templates ? { templates: path.resolve(dir, raw.alerts.templates) } : {}),
@@ -236,6 +256,62 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     policies: normalizePolicies(raw.policies, targets, issue),
     ...(github ? { github } : {}),
   };
+}
+
+/** Channel kinds that page or text people: they take alerts, never the digest. */
+const NO_DIGEST_KINDS: ReadonlySet<ChannelKind> = new Set(['sms', 'pagerduty']);
+
+/** The kind-specific block of an email, sms or pagerduty channel (the schema checked types and required fields). */
+function kindSettings(channel: RawChannel, dir: string, issue: (field: (string | number)[], message: string) => void): Pick<ChannelConfig, 'email' | 'sms' | 'pagerduty'> {
+  const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+  if (channel.kind === 'email') {
+    const tls = channel.tls ?? (channel.port === 465 ? 'implicit' : 'starttls');
+    const checkAddress = (field: (string | number)[], text: string): void => {
+      if (!isMailAddress(text)) issue(field, `"${text}" is not an email address (write name@example.com or "Name <name@example.com>")`);
+    };
+    checkAddress(['from'], channel.from as string);
+    for (const key of ['to', 'cc'] as const) list(channel[key]).forEach((a, i) => checkAddress(Array.isArray(channel[key]) ? [key, i] : [key], a));
+    if ((channel.user_env === undefined) !== (channel.password_env === undefined)) {
+      issue([channel.user_env === undefined ? 'password_env' : 'user_env'], 'SMTP authentication needs both user_env and password_env (or neither, for a server without authentication)');
+    }
+    const ca = channel.ca ? path.resolve(dir, channel.ca) : undefined;
+    if (ca && !existsSync(ca)) issue(['ca'], `file ${ca} does not exist (give the PEM file of the CA that signed the SMTP server's certificate)`);
+    return {
+      email: {
+        host: channel.host as string,
+        port: channel.port ?? (tls === 'implicit' ? 465 : tls === 'starttls' ? 587 : 25),
+        tls,
+        ...(channel.user_env ? { userEnv: channel.user_env } : {}),
+        ...(channel.password_env ? { passwordEnv: channel.password_env } : {}),
+        ...(ca ? { ca } : {}),
+        from: channel.from as string,
+        to: list(channel.to),
+        cc: list(channel.cc),
+      },
+    };
+  }
+  if (channel.kind === 'sms') {
+    return {
+      sms: {
+        apiUrl: (channel.api_url ?? DEFAULT_TWILIO_API_URL).replace(/\/+$/, ''),
+        accountSidEnv: channel.account_sid_env as string,
+        authTokenEnv: channel.auth_token_env as string,
+        from: channel.from as string,
+        to: list(channel.to),
+        maxSegments: channel.max_segments ?? 2,
+      },
+    };
+  }
+  if (channel.kind === 'pagerduty') {
+    return { pagerduty: { apiUrl: channel.api_url ?? DEFAULT_PAGERDUTY_API_URL, routingKeyEnv: channel.routing_key_env as string } };
+  }
+  return {};
+}
+
+/** `local@domain` or `Display Name <local@domain>`. */
+export function isMailAddress(text: string): boolean {
+  const inner = /^[^<>]*<([^<>]+)>\s*$/.exec(text)?.[1] ?? text;
+  return /^[^\s@<>(),;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(inner.trim());
 }
 
 /**

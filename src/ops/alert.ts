@@ -1,5 +1,5 @@
 import { deliverWithOutbox, readAlertsState, readOutbox, renderNotices, stageTargetAlerts, type DeliveryOutcome } from '../alerts/alert-engine.js';
-import type { Payload } from '../channels/channel.js';
+import { withPreviews, type PreviewedPayload } from '../channels/channel.js';
 import type { DriftReport } from '../drift/report.js';
 import { recordPath } from '../ledger/layout.js';
 import type { AlertNotice } from '../render/views.js';
@@ -17,7 +17,7 @@ export interface AlertResult {
   dryRun: boolean;
   alerts: AlertSummary[];
   /** With --dry-run: what would be sent, rendered. */
-  payloads: Payload[];
+  payloads: PreviewedPayload[];
   /** Undelivered notifications waiting in the outbox (with --dry-run they are only counted). */
   outbox: number;
   deliveries: DeliveryOutcome[];
@@ -53,7 +53,7 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
       alerts.push(alertSummary(staged, firstCheck && head.report.status === 'drift' ? 'first check of this target: no alert' : null));
     }
     const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
-    if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
+    if (!writer) return { dryRun: true, alerts, payloads: withPreviews(alerting.channels, payloads, deps.env), outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
     const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
     const tip = (await writer.publish()) as string;
     return { dryRun: false, alerts, payloads: [], outbox: deliveries.filter((d) => d.status !== 'delivered').length, deliveries, tip };

@@ -1,4 +1,5 @@
 import type { Channel, DeliveryContext } from '../channels/channel.js';
+import type { MailSender } from '../channels/mail-sender.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import type { OpDeps } from './deps.js';
 import type { Workspace } from './workspace.js';
@@ -14,6 +15,17 @@ export interface Alerting {
   delivery: DeliveryContext;
 }
 
+/** The SMTP adapter, loaded on the first email sent (nodemailer is not loaded otherwise). */
+function lazySmtpMailer(): MailSender {
+  let mailer: Promise<MailSender> | undefined;
+  return {
+    async send(server, message, options) {
+      mailer ??= import('../channels/smtp-mailer.js').then((m) => m.createSmtpMailer());
+      return (await mailer).send(server, message, options);
+    },
+  };
+}
+
 export async function loadAlerting(ws: Workspace, deps: OpDeps): Promise<Alerting> {
   const [{ createTemplateEnv }, { templateSamples }, { createChannel }, { createHttpPoster }] = await Promise.all([
     import('../render/template-env.js'),
@@ -24,6 +36,6 @@ export async function loadAlerting(ws: Workspace, deps: OpDeps): Promise<Alertin
   return {
     templates: createTemplateEnv(ws.config.alerts.templates, templateSamples()),
     channels: ws.config.alerts.channels.map(createChannel),
-    delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster() },
+    delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster(), mail: deps.mail ?? lazySmtpMailer() },
   };
 }

@@ -1,5 +1,5 @@
 import { deliverWithOutbox, readAlertsState, type AlertEventRecord, type DeliveryOutcome } from '../alerts/alert-engine.js';
-import type { Channel, Payload } from '../channels/channel.js';
+import { withPreviews, type Channel, type PreviewedPayload } from '../channels/channel.js';
 import { SEVERITIES, severityRank } from '../config/config.js';
 import type { Change, DriftReport } from '../drift/report.js';
 import { DriftError } from '../errors.js';
@@ -24,7 +24,7 @@ export interface DigestOptions extends ConfigOption {
 export interface DigestResult {
   dryRun: boolean;
   view: DigestView;
-  payloads: Payload[];
+  payloads: PreviewedPayload[];
   deliveries: DeliveryOutcome[];
   tip: string;
 }
@@ -43,8 +43,8 @@ export async function digest(deps: OpDeps, options: DigestOptions): Promise<Dige
     const base = await ws.ledger.requireTip();
     const now = deps.now();
     const view = await buildDigest(ws, base, now, options.sinceMs ?? ws.config.alerts.digest.sinceMs);
-    const payloads = channels.map((c) => c.renderDigest(view, alerting.templates));
-    if (options.dryRun) return { dryRun: true, view, payloads, deliveries: [], tip: base };
+    const payloads = channels.map((c) => (c.renderDigest as NonNullable<Channel['renderDigest']>)(view, alerting.templates));
+    if (options.dryRun) return { dryRun: true, view, payloads: withPreviews(channels, payloads, deps.env), deliveries: [], tip: base };
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
     const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now);
     const tip = (await writer.publish()) as string;
@@ -59,11 +59,15 @@ function pickChannels(alerting: Alerting, ws: Workspace, name: string | undefine
     if (!channel) {
       throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${alerting.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
     }
+    if (!channel.renderDigest) {
+      throw new DriftError('DIGEST_UNSUPPORTED', `channel "${name}" is a ${channel.config.kind} channel, which takes alerts but no digests (pick a console, file, slack, webhook or email channel)`, { data: { channel: name, kind: channel.config.kind } });
+    }
     return [channel];
   }
   const names = ws.config.alerts.digest.channels;
-  const chosen = names ? alerting.channels.filter((c) => names.includes(c.config.name)) : alerting.channels;
-  if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
+  // Without a list, every channel that takes digests: pages and texts are for alerts only.
+  const chosen = names ? alerting.channels.filter((c) => names.includes(c.config.name)) : alerting.channels.filter((c) => c.renderDigest);
+  if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels that take digests are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
   return chosen;
 }
 

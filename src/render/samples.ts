@@ -87,5 +87,12 @@ export function templateSamples(): Partial<Record<TemplateName, object>> {
     'digest-console': sampleDigest(),
     'digest-slack': sampleDigest(),
     'pr-body': samplePullRequest(),
+    'email-subject': alertView(sampleNotice('opened'), NOW),
+    'email.txt': alertView(sampleNotice('updated'), NOW),
+    'email.html': alertView(sampleNotice('opened'), NOW),
+    'digest-email.txt': sampleDigest(),
+    'digest-email.html': sampleDigest(),
+    sms: alertView(sampleNotice('opened'), NOW),
+    pagerduty: alertView(sampleNotice('opened'), NOW),
   };
 }

@@ -7,8 +7,37 @@ import { registerHelpers } from './helpers.js';
 /** The built-in templates shipped in templates/. */
 export const BUILTIN_TEMPLATE_DIR = new URL('../../../templates/', import.meta.url);
 
-export type TemplateName = 'console' | 'file' | 'slack' | 'webhook' | 'digest-console' | 'digest-slack' | 'pr-body';
-export const TEMPLATE_NAMES: TemplateName[] = ['console', 'file', 'slack', 'webhook', 'digest-console', 'digest-slack', 'pr-body'];
+export type TemplateName =
+  | 'console'
+  | 'file'
+  | 'slack'
+  | 'webhook'
+  | 'digest-console'
+  | 'digest-slack'
+  | 'pr-body'
+  | 'email-subject'
+  | 'email.txt'
+  | 'email.html'
+  | 'digest-email.txt'
+  | 'digest-email.html'
+  | 'sms'
+  | 'pagerduty';
+export const TEMPLATE_NAMES: TemplateName[] = [
+  'console',
+  'file',
+  'slack',
+  'webhook',
+  'digest-console',
+  'digest-slack',
+  'pr-body',
+  'email-subject',
+  'email.txt',
+  'email.html',
+  'digest-email.txt',
+  'digest-email.html',
+  'sms',
+  'pagerduty',
+];
 
 /** Templates whose output must parse as JSON. */
 const JSON_TEMPLATES = new Set<TemplateName>(['slack', 'webhook', 'digest-slack']);
@@ -22,7 +51,8 @@ export interface TemplateEnv {
 /**
  * A private Handlebars instance (prototype access off, strict: a missing field is an error) with
  * our helpers and every template compiled. Templates in `userDir` override built-ins by name
- * (`slack.hbs` replaces the built-in Slack template). `samples` are rendered once at load, so a
+ * (`slack.hbs` replaces the built-in Slack template). Templates named `*.html` HTML-escape what
+ * `{{...}}` inserts; the others insert text as it is. `samples` are rendered once at load, so a
  * template that fails to parse or render is a config error naming its file and line.
  */
 export function createTemplateEnv(userDir: string | undefined, samples: Partial<Record<TemplateName, object>>): TemplateEnv {
@@ -45,7 +75,8 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
       const text = readFileSync(file, 'utf8');
       // Strict mode checks only a mustache's own path; make helper arguments (`{{json alert.nmae}}`,
       // `{{#if target.nmae}}`) strict too, so an unknown field is an error wherever it is used.
-      const template = hb.compile(strictParams(hb.parse(text)), { noEscape: true, strict: true });
+      // HTML templates escape {{value}} for HTML (use {{{value}}} for markup); every other output is plain text or JSON.
+      const template = hb.compile(strictParams(hb.parse(text)), { noEscape: !name.endsWith('.html'), strict: true });
       compiled.set(name, template);
       const sample = samples[name];
       if (sample) {

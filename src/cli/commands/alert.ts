@@ -4,7 +4,7 @@ import { DriftError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { formatAge, severityText, table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
-import type { Payload } from '../../channels/channel.js';
+import type { PreviewedPayload } from '../../channels/channel.js';
 import type { DeliveryOutcome } from '../../alerts/alert-engine.js';
 
 interface AlertArgs extends GlobalArgs {
@@ -12,11 +12,11 @@ interface AlertArgs extends GlobalArgs {
   target?: string[];
 }
 
-function payloadText(payloads: Payload[]): string {
+function payloadText(payloads: PreviewedPayload[]): string {
   if (payloads.length === 0) return 'nothing to send';
   return payloads
     .map((p) => {
-      const body = p.kind === 'slack' || p.kind === 'webhook' ? JSON.stringify(JSON.parse(p.body), null, 2) : p.body.trimEnd();
+      const body = p.preview !== undefined ? p.preview.trimEnd() : p.kind === 'slack' || p.kind === 'webhook' ? JSON.stringify(JSON.parse(p.body), null, 2) : p.body.trimEnd();
       return `--- ${p.kind} channel "${p.channel}": ${p.subject}\n${body}`;
     })
     .join('\n');
