@@ -215,7 +215,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   for (const [i, name] of (raw.alerts?.digest?.channels ?? []).entries()) {
     if (!channelNames.has(name)) issue(['alerts', 'digest', 'channels', i], `unknown channel "${name}" (known: ${[...channelNames].join(', ') || 'none configured'})`);
     const kind = channels.find((c) => c.name === name)?.kind;
-    if (kind && NO_DIGEST_KINDS.has(kind)) issue(['alerts', 'digest', 'channels', i], `channel "${name}" is a ${kind} channel, which takes no digests (list console, file, slack, webhook or email channels)`);
+    if (kind && NO_DIGEST_KINDS.has(kind)) issue(['alerts', 'digest', 'channels', i], `channel "${name}" is of kind ${kind}, which takes alerts but no digests (list console, file, slack, webhook or email channels)`);
   }
   const alerts: AlertsConfig = {
     ...(raw.alerts?.templates ? { templates: path.resolve(dir, raw.alerts.templates) } : {}),
@@ -291,6 +291,9 @@ function kindSettings(channel: RawChannel, dir: string, issue: (field: (string |
     };
   }
   if (channel.kind === 'sms') {
+    list(channel.to).forEach((number, i) => {
+      if (!/^\+[1-9][0-9]{6,14}$/.test(number)) issue(Array.isArray(channel.to) ? ['to', i] : ['to'], `"${number}" is not a phone number in E.164 form (write a plus, the country code and the number, e.g. +15551234567)`);
+    });
     return {
       sms: {
         apiUrl: (channel.api_url ?? DEFAULT_TWILIO_API_URL).replace(/\/+$/, ''),

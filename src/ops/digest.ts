@@ -60,7 +60,7 @@ function pickChannels(alerting: Alerting, ws: Workspace, name: string | undefine
       throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${alerting.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
     }
     if (!channel.renderDigest) {
-      throw new DriftError('DIGEST_UNSUPPORTED', `channel "${name}" is a ${channel.config.kind} channel, which takes alerts but no digests (pick a console, file, slack, webhook or email channel)`, { data: { channel: name, kind: channel.config.kind } });
+      throw new DriftError('DIGEST_UNSUPPORTED', `channel "${name}" is of kind ${channel.config.kind}, which takes alerts but no digests (pick a console, file, slack, webhook or email channel)`, { data: { channel: name, kind: channel.config.kind } });
     }
     return [channel];
   }
