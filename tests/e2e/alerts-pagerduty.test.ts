@@ -165,4 +165,17 @@ test(
   }),
 );
 
+test(
+  'digests skip pagers: the default digest goes to the channels that take one; --channel naming a pagerduty channel is an error',
+  inRepo(alertProject('version: 1\n'), async (repo) => {
+    repo.write('driftctl.yml', alertConfig(`${channel().replace('API_URL', api.url)}\n  - kind: console`));
+    await run(repo, ['init'], 0, env(), at(0));
+    const digest = await runJson(repo, ['digest', '--dry-run'], 0, env(), at(1));
+    assert.equal(digest.payloads.map((p: any) => p.channel), ['console']);
+    const refused = await run(repo, ['digest', '--channel', 'oncall'], 1, env(), at(1));
+    assert.match(refused.stderr, /channel "oncall" is of kind pagerduty, which takes alerts but no digests/);
+    assert.is(api.events.length, 0);
+  }),
+);
+
 test.run();
