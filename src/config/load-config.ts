@@ -274,6 +274,9 @@ function kindSettings(channel: RawChannel, dir: string, issue: (field: (string |
     if ((channel.user_env === undefined) !== (channel.password_env === undefined)) {
       issue([channel.user_env === undefined ? 'password_env' : 'user_env'], 'SMTP authentication needs both user_env and password_env (or neither, for a server without authentication)');
     }
+    if (tls === 'none' && channel.user_env && !/^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i.test(channel.host ?? '')) {
+      issue(['tls'], 'none would send the SMTP password unencrypted over the network (use starttls or implicit; tls: none with a login is for a relay on this machine only)');
+    }
     const ca = channel.ca ? path.resolve(dir, channel.ca) : undefined;
     if (ca && !existsSync(ca)) issue(['ca'], `file ${ca} does not exist (give the PEM file of the CA that signed the SMTP server's certificate)`);
     return {

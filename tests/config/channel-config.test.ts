@@ -94,6 +94,10 @@ test('mistakes are named with their field: addresses, half a login, missing CA, 
   assert.ok(required.some((l) => /account_sid_env/.test(l)), required.join('\n'));
   assert.ok(required.some((l) => /from/.test(l)), required.join('\n'));
   assert.ok(issuesOf(config(`    - { kind: pagerduty, routing_key_env: K, api_url: "ftp://x" }\n`)).length === 1);
+  assert.equal(issuesOf(config(`    - { kind: email, host: smtp.example.com, tls: none, user_env: U, password_env: P, from: a@b.c, to: a@b.c }\n`)).map((i) => `${i.path}: ${i.message}`), [
+    'alerts.channels[0].tls: none would send the SMTP password unencrypted over the network (use starttls or implicit; tls: none with a login is for a relay on this machine only)',
+  ]);
+  parseConfig(config(`    - { kind: email, host: 127.0.0.1, tls: none, user_env: U, password_env: P, from: a@b.c, to: a@b.c }\n`), file);
   assert.ok(issuesOf(config(`    - { kind: sms, account_sid_env: A, auth_token_env: B, from: x, to: "+15550002222", max_segments: 0 }\n`)).length === 1);
 });
 
