@@ -147,7 +147,7 @@ test(
 );
 
 test(
-  'a server that is down: retried, queued; once the config names a live server the same message goes out from the outbox',
+  'a server that is down: retried, queued; once the config names a live server (answering 451 once) the same message goes out from the outbox',
   inRepo(alertProject('version: 1\n'), async (repo) => {
     const dead = await startMailServer();
     await dead.close();
@@ -158,10 +158,11 @@ test(
     assert.is(down.deliveries[0].error, `email channel "mail": connection to 127.0.0.1:${dead.port} refused after 2 attempts`);
     const queued = JSON.parse(showJson(repo, outboxFiles(repo)[0]).body);
 
-    const live = await server();
+    const live = await server({ transientFailures: 1 });
     repo.write('driftctl.yml', alertConfig(emailChannel(live.port, PLAIN)));
     const retried = await runJson(repo, ['alert'], 0, {}, at(3));
     assert.equal(retried.deliveries.map((d: any) => [d.status, d.retried]), [['delivered', true]]);
+    assert.is(live.deferred, 1, 'a 451 reply was retried');
     assert.is(live.messages.length, 1);
     assert.is(live.messages[0].parsed.messageId, queued.messageId, 'the queued message, unchanged');
     assert.is(live.messages[0].parsed.subject, queued.subject);

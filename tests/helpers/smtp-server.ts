@@ -26,6 +26,8 @@ export interface MailServer {
   messages: RecordedMail[];
   /** Logins tried (user names), accepted or not. */
   logins: string[];
+  /** Messages answered with a transient failure (see `transientFailures`). */
+  deferred: number;
   close(): Promise<void>;
 }
 
@@ -35,11 +37,14 @@ export interface MailServerOptions {
   /** none (default): plain text, no STARTTLS offered; starttls: offers STARTTLS with `cert`; implicit: TLS from the start. */
   tls?: 'none' | 'starttls' | 'implicit';
   cert?: { key: string; cert: string };
+  /** Answer the first N messages with "451 try again later" (a transient SMTP failure). */
+  transientFailures?: number;
 }
 
 export async function startMailServer(options: MailServerOptions = {}): Promise<MailServer> {
   const messages: RecordedMail[] = [];
   const logins: string[] = [];
+  const state = { deferred: 0 };
   const tls = options.tls ?? 'none';
   const disabled = [...(options.auth ? [] : ['AUTH']), ...(tls === 'none' ? ['STARTTLS'] : [])];
   const config: SMTPServerOptions = {
@@ -60,6 +65,10 @@ export async function startMailServer(options: MailServerOptions = {}): Promise<
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
         const raw = Buffer.concat(chunks).toString('utf8');
+        if (state.deferred < (options.transientFailures ?? 0)) {
+          state.deferred++;
+          return callback(Object.assign(new Error('try again later'), { responseCode: 451 }));
+        }
         simpleParser(raw).then(
           (parsed) => {
             messages.push({
@@ -85,6 +94,9 @@ export async function startMailServer(options: MailServerOptions = {}): Promise<
     port,
     messages,
     logins,
+    get deferred() {
+      return state.deferred;
+    },
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
