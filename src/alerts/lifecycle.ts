@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from '../config/config.js';
-import { mostSevere } from '../config/config.js';
+import type { Severity } from '../drift/severity-levels.js';
+import { mostSevere } from '../drift/severity-levels.js';
 import type { Change } from '../drift/report.js';
 
 /**

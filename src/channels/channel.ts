@@ -1,5 +1,5 @@
 import type { ChannelConfig } from '../config/config.js';
-import { severityRank } from '../config/config.js';
+import { severityRank } from '../drift/severity-levels.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import type { AlertNotice, DigestView } from '../render/views.js';
 import type { HttpPoster } from './http-poster.js';

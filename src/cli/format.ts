@@ -1,4 +1,4 @@
-import type { Severity } from '../config/config.js';
+import type { Severity } from '../drift/severity-levels.js';
 import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 

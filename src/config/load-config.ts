@@ -2,33 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { checkFieldPattern, fieldSeparator } from '../drift/fields.js';
+import { checkFieldPattern, fieldSeparator } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
 import { validateAgainst } from '../schemas.js';
 import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
-import {
-  CONFIG_FILE_NAME,
-  DEFAULT_BRANCH,
-  DEFAULT_GIT_TOKEN_ENV,
-  DEFAULT_GITHUB_API_URL,
-  DEFAULT_GITHUB_TOKEN_ENV,
-  githubRepoFromRemote,
-  type GithubConfig,
-  DEFAULT_TARGET,
-  DRIFTIGNORE_FILE_NAME,
-  parseDuration,
-  type AlertEventName,
-  type AlertsConfig,
-  type ChangeKind,
-  type ChannelConfig,
-  type ChannelKind,
-  type Config,
-  type Severity,
-  type SeverityRule,
-  type TargetConfig,
-} from './config.js';
+import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {

@@ -1,8 +1,8 @@
-import type { SeverityConfig } from '../config/config.js';
+import type { SeverityConfig } from '../drift/severity-levels.js';
 import type { Change, DriftReport, EntryError } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 
 /** The immutable JSON records of the ledger. Their schemas live in schemas/*.schema.json. */
 

@@ -1,6 +1,6 @@
 import { readAlertsState, readOutbox, type AlertEventRecord } from '../alerts/alert-engine.js';
 import type { OpenAlert } from '../alerts/lifecycle.js';
-import { severityRank } from '../config/config.js';
+import { severityRank } from '../drift/severity-levels.js';
 import { recordPath } from '../ledger/layout.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { readHistory } from './history.js';

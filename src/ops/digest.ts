@@ -1,6 +1,6 @@
 import { deliverWithOutbox, readAlertsState, type AlertEventRecord, type DeliveryOutcome } from '../alerts/alert-engine.js';
 import type { Channel, Payload } from '../channels/channel.js';
-import { SEVERITIES, severityRank } from '../config/config.js';
+import { SEVERITIES, severityRank } from '../drift/severity-levels.js';
 import type { Change, DriftReport } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { recordPath } from '../ledger/layout.js';

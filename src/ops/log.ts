@@ -1,4 +1,5 @@
-import { parseDuration, severityRank, SEVERITIES, type Severity } from '../config/config.js';
+import { severityRank, SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { parseDuration } from '../config/config.js';
 import type { Change } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { recordPath, type RecordKind } from '../ledger/layout.js';

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { readAlertsState } from '../alerts/alert-engine.js';
-import { severityRank, type Severity, type TargetConfig } from '../config/config.js';
+import { severityRank, type Severity } from '../drift/severity-levels.js';
+import { type TargetConfig } from '../config/config.js';
 import type { DriftReport } from '../drift/report.js';
 import { recordPath } from '../ledger/layout.js';
 import type { AcceptRecord } from '../ledger/records.js';

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { readAlertsState, type AlertEventRecord } from '../alerts/alert-engine.js';
 import type { OpenAlert } from '../alerts/lifecycle.js';
-import { severityRank, type Config } from '../config/config.js';
+import { severityRank } from '../drift/severity-levels.js';
+import { type Config } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type DriftReport } from '../drift/report.js';
-import { canonicalJson, isCanonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';

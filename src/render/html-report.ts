@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import { SEVERITIES, type Severity } from '../config/config.js';
+import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
 import { printable, relativeTime } from './helpers.js';
 import type { AcceptRow, CheckPoint, ReportModel, SeverityCounts, TargetReport } from './report-model.js';
 import { BUILTIN_TEMPLATE_DIR } from './template-env.js';

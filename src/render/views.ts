@@ -1,5 +1,5 @@
-import type { Severity } from '../config/config.js';
-import { SEVERITIES } from '../config/config.js';
+import type { Severity } from '../drift/severity-levels.js';
+import { SEVERITIES } from '../drift/severity-levels.js';
 import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 

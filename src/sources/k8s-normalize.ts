@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parseAllDocuments } from 'yaml';
-import { type FieldMatcher, normalizeContent } from '../drift/fields.js';
+import { type FieldMatcher } from '../match/field-pattern.js';
+import { normalizeContent } from '../drift/fields.js';
 import type { Json } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { safeKey } from './keys.js';

@@ -1,5 +1,6 @@
 import type { RecordSelection } from '../config/config.js';
-import { type FieldMatcher, normalizeContent, parseFieldPattern, toPointer } from '../drift/fields.js';
+import { type FieldMatcher, parseFieldPattern, toPointer } from '../match/field-pattern.js';
+import { normalizeContent } from '../drift/fields.js';
 import { type SourceManifest, valueEntry } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { safeKey, uniqueKeys } from './keys.js';

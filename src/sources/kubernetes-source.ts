@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { KubernetesSourceConfig, ProcessSpec } from '../config/config.js';
-import { createIgnorer, type FieldMatcher } from '../drift/fields.js';
+import { type FieldMatcher } from '../match/field-pattern.js';
+import { createIgnorer } from '../drift/fields.js';
 import { type Json, type ManifestEntry, type SourceManifest, valueEntry } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 import { createKeyMatcher } from '../match/glob.js';
 import { CLUSTER_SCOPED_KINDS, desiredState, type KubeObject, objectKey, parseObjects, project } from './k8s-normalize.js';
 import { uniqueKeys } from './keys.js';

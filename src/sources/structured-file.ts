@@ -1,5 +1,5 @@
 import { parseAllDocuments } from 'yaml';
-import type { FieldMatcher } from '../drift/fields.js';
+import type { FieldMatcher } from '../match/field-pattern.js';
 import { normalizeContent } from '../drift/fields.js';
 import { contentHash, type Json } from '../drift/manifest.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { groupHash, valueEntry, type ManifestEntry } from '../../src/drift/manifest.js';
-import { canonicalJson } from '../../src/ledger/canonical-json.js';
+import { canonicalJson } from '../../src/drift/canonical-json.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

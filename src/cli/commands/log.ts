@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { Severity } from '../../config/config.js';
+import type { Severity } from '../../drift/severity-levels.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
