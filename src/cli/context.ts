@@ -1,4 +1,4 @@
-import type { OpDeps } from '../ops/deps.js';
+import type { OpDeps } from '../session/deps.js';
 import type { ProgressEvent } from '../progress.js';
 import { ExitCode } from './exit-codes.js';
 import type { Style } from './format.js';

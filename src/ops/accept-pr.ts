@@ -13,11 +13,11 @@ import type { GithubClientOptions, PullRequest, PullRequests } from '../github/p
 import { changeView, summarizeChanges, summaryView, type PullRequestView } from '../render/views.js';
 import type { AcceptOptions, AcceptResult, StagedAcceptChange } from './accept.js';
 import { stageAcceptChange } from './accept.js';
-import type { Alerting } from './alerting.js';
-import type { OpDeps } from './deps.js';
-import { TOOL } from './record-steps.js';
-import { readHead } from './record-steps.js';
-import { withLock, type Workspace } from './workspace.js';
+import type { Alerting } from '../alerts/notify.js';
+import type { OpDeps } from '../session/deps.js';
+import { TOOL } from '../ledger/recorder.js';
+import { readHead } from '../ledger/recorder.js';
+import { withLock, type Workspace } from '../session/workspace.js';
 
 /** Remote name for the tracking ref of the ledger branch (`refs/remotes/driftctl/<branch>`). */
 export const PR_REMOTE_NAME = 'driftctl';

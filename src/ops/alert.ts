@@ -4,10 +4,10 @@ import type { DriftReport } from '../drift/report.js';
 import { recordPath } from '../ledger/layout.js';
 import type { AlertNotice } from '../render/views.js';
 import { alertSummary, type AlertSummary } from './check.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { readHead } from './record-steps.js';
-import { loadAlerting } from './alerting.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { readHead } from '../ledger/recorder.js';
+import { loadAlerting } from '../alerts/notify.js';
+import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from '../session/workspace.js';
 
 export interface AlertOptions extends ConfigOption, TargetFilter {
   dryRun?: boolean;

@@ -5,9 +5,9 @@ import { indexedHistory } from '../ledger/commit-index.js';
 import { baselinePath, latestPath, recordPath } from '../ledger/layout.js';
 import { lookupEntry } from '../ledger/manifest-tree.js';
 import type { AcceptRecord } from '../ledger/records.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { describeCommit } from './history.js';
-import { openWorkspace, singleTarget } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { describeCommit } from '../ledger/history.js';
+import { openWorkspace, singleTarget } from '../session/workspace.js';
 
 export interface BlameEvent {
   commit: string;

@@ -3,11 +3,11 @@ import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
-import { loadAlerting } from './alerting.js';
-import { stageAutoAccept, type AutoAcceptOutcome } from './auto-accept.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
+import { loadAlerting } from '../alerts/notify.js';
+import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.js';
+import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from '../session/workspace.js';
 
 export interface SnapshotSummary {
   target: string;

@@ -3,7 +3,7 @@ import type { TargetConfig } from '../config/config.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { Scheduler, ScheduledJob } from '../schedule/scheduler.js';
 import { check, type CheckResult } from './check.js';
-import type { ConfigOption, OpDeps } from './deps.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { writeCheckMetrics } from './metrics.js';
 
 export interface DaemonOptions extends ConfigOption {

@@ -7,11 +7,11 @@ import { recordPath } from '../ledger/layout.js';
 import type { AcceptRecord } from '../ledger/records.js';
 import { changeView, type DigestAlert, type DigestView } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory } from './history.js';
-import { readHead } from './record-steps.js';
-import { loadAlerting, type Alerting } from './alerting.js';
-import { openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { readHead } from '../ledger/recorder.js';
+import { loadAlerting, type Alerting } from '../alerts/notify.js';
+import { openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from '../session/workspace.js';
 
 export interface DigestOptions extends ConfigOption {
   /** Window length in ms (default: alerts.digest.since, else 24h). */

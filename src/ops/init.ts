@@ -6,9 +6,9 @@ import { GitStore } from '../ledger/git-store.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta, TargetHead } from '../ledger/records.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { observeAhead, observedOnlySources, readHead, withoutObserved, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
-import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { observeAhead, observedOnlySources, readHead, withoutObserved, stageAccept, stageSnapshot, TOOL } from '../ledger/recorder.js';
+import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from '../session/workspace.js';
 
 export interface InitResult {
   configFile: string;

@@ -8,10 +8,10 @@ import { recordPath } from '../ledger/layout.js';
 import { Ledger } from '../ledger/ledger.js';
 import { renderDriftctlMetrics, zeroBySeverity, type MetricsInput } from '../metrics/driftctl-metrics.js';
 import { writeTextfile } from '../metrics/write-textfile.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { readHistory } from './history.js';
-import { readHead } from './record-steps.js';
-import { openStore, selectTargets } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { readHead } from '../ledger/recorder.js';
+import { openStore, selectTargets } from '../session/workspace.js';
 
 /**
  * The data behind driftctl's Prometheus metrics, read from the ledger at `tip` alone (head.json,

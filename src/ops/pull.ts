@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { DriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { requireRemote, syncFromRemote, type SyncState } from './remote-sync.js';
-import { openStore, withLocalLock, workspaceFor } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
+import { openStore, withLocalLock, workspaceFor } from '../session/workspace.js';
 
 export interface PullResult {
   branch: string;

@@ -1,6 +1,6 @@
-import type { ConfigOption, OpDeps } from './deps.js';
-import { pushToRemote, requireRemote, syncFromRemote, type SyncState } from './remote-sync.js';
-import { openWorkspace, withLocalLock } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { pushToRemote, requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
+import { openWorkspace, withLocalLock } from '../session/workspace.js';
 
 export interface PushResult {
   branch: string;

@@ -9,10 +9,10 @@ import { renderHtmlReport } from '../render/html-report.js';
 import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
 import { changeView, summarizeChanges } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { readHistory } from './history.js';
-import { readHead } from './record-steps.js';
-import { openWorkspace, selectTargets, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { readHead } from '../ledger/recorder.js';
+import { openWorkspace, selectTargets, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 export interface ReportHtmlOptions extends ConfigOption, TargetFilter {

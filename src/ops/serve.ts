@@ -11,10 +11,10 @@ import { recordPath } from '../ledger/layout.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { renderDriftctlMetrics } from '../metrics/driftctl-metrics.js';
 import { EXPOSITION_CONTENT_TYPE } from '../metrics/exposition.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory } from './history.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
 import { openLedgerTip, readMetricsInput } from './metrics.js';
-import { readHead } from './record-steps.js';
+import { readHead } from '../ledger/recorder.js';
 
 /**
  * `driftctl serve`: a read-only HTTP server over the ledger. GET /metrics (Prometheus text),

@@ -6,8 +6,8 @@ import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { openWorkspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { openWorkspace } from '../session/workspace.js';
 
 /**
  * Checks the whole ledger history, like a lock-file drift check: one PASS/FAIL per check.

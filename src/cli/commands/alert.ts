@@ -95,7 +95,7 @@ export function alertsCommand(ctx: CommandContext): CommandModule<GlobalArgs, Al
     describe: 'List open alerts, recent alert events and the outbox',
     builder: (y: Argv<GlobalArgs>) => y.option('limit', { type: 'number', default: 20, describe: 'Recent events to show' }) as Argv<AlertsArgs>,
     handler: async (argv) => {
-      const { listAlerts } = await import('../../ops/alerts.js');
+      const { listAlerts } = await import('../../ops/list-alerts.js');
       const result = await listAlerts(ctx.deps(argv), { config: argv.config, limit: argv.limit });
       const style = ctx.style;
       const now = ctx.deps(argv).now().getTime();

@@ -2,9 +2,9 @@ import { readAlertsState, readOutbox, type AlertEventRecord } from '../alerts/al
 import type { OpenAlert } from '../alerts/lifecycle.js';
 import { severityRank } from '../drift/severity-levels.js';
 import { recordPath } from '../ledger/layout.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory } from './history.js';
-import { openWorkspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { openWorkspace } from '../session/workspace.js';
 
 export interface AlertsListResult {
   open: OpenAlert[];

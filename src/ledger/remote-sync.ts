@@ -1,8 +1,8 @@
 import { DriftError, isDriftError } from '../errors.js';
-import { describeRemote, type RemoteSpec } from '../ledger/git-store.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { divergence, replayCommits } from '../ledger/replay.js';
-import type { Workspace } from './workspace.js';
+import { describeRemote, type RemoteSpec } from './git-store.js';
+import type { Ledger } from './ledger.js';
+import { divergence, replayCommits } from './replay.js';
+import type { Workspace } from '../session/workspace.js';
 
 /**
  * Synchronising the ledger branch with `ledger.remote` (README "Remote ledgers"). Writers hold the

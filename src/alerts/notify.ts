@@ -1,7 +1,7 @@
 import type { Channel, DeliveryContext } from '../channels/channel.js';
 import type { TemplateEnv } from '../render/template-env.js';
-import type { OpDeps } from './deps.js';
-import type { Workspace } from './workspace.js';
+import type { OpDeps } from '../session/deps.js';
+import type { Workspace } from '../session/workspace.js';
 
 /**
  * Templates (compiled and checked against sample data) and channels, loaded on demand by the

@@ -3,14 +3,14 @@ import { OBSERVED_ONLY_KINDS, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
-import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
-import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
-import { buildManifest, ShardMemo, type BuiltManifest } from '../ledger/manifest-tree.js';
-import { emptyHead, encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from '../ledger/records.js';
+import { baselinePath, headPath, latestPath, newRecordId } from './layout.js';
+import { LedgerWriter, type Ledger } from './ledger.js';
+import { buildManifest, ShardMemo, type BuiltManifest } from './manifest-tree.js';
+import { emptyHead, encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from './records.js';
 import { createSource } from '../sources/registry.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { OpDeps } from './deps.js';
-import type { Workspace } from './workspace.js';
+import type { OpDeps } from '../session/deps.js';
+import type { Workspace } from '../session/workspace.js';
 
 /**
  * The steps that init, snapshot, check and accept share: observe a target, then stage its

@@ -8,7 +8,7 @@ import { GitStore, type Signature } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { acquireLock } from '../ledger/lock.js';
 import type { ConfigOption, OpDeps } from './deps.js';
-import { pushToRemote, remoteLink, syncFromRemote } from './remote-sync.js';
+import { pushToRemote, remoteLink, syncFromRemote } from '../ledger/remote-sync.js';
 
 /** A loaded config with the ledger it writes to. */
 export interface Workspace {
