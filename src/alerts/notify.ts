@@ -1,7 +1,10 @@
-import type { Channel, DeliveryContext } from '../channels/channel.js';
+import type { Channel, DeliveryContext, Payload } from '../channels/channel.js';
+import type { HttpPoster } from '../channels/http-poster.js';
+import type { Config } from '../config/config.js';
+import type { Ledger, LedgerWriter } from '../ledger/ledger.js';
 import type { TemplateEnv } from '../render/template-env.js';
-import type { OpDeps } from '../session/deps.js';
-import type { Workspace } from '../session/workspace.js';
+import type { AlertNotice } from '../render/views.js';
+import { deliverWithOutbox, renderNotices, type DeliveryOutcome } from './delivery.js';
 
 /**
  * Templates (compiled and checked against sample data) and channels, loaded on demand by the
@@ -14,7 +17,15 @@ export interface Alerting {
   delivery: DeliveryContext;
 }
 
-export async function loadAlerting(ws: Workspace, deps: OpDeps): Promise<Alerting> {
+export interface AlertingDeps {
+  env: Record<string, string | undefined>;
+  /** Where the console channel writes (default: nowhere). */
+  writeConsole?: (text: string) => void;
+  /** HTTP client for Slack and webhook channels (default: undici with retries). */
+  http?: HttpPoster;
+}
+
+export async function loadAlerting(config: Config, deps: AlertingDeps): Promise<Alerting> {
   const [{ createTemplateEnv }, { templateSamples }, { createChannel }, { createHttpPoster }] = await Promise.all([
     import('../render/template-env.js'),
     import('../render/samples.js'),
@@ -22,8 +33,35 @@ export async function loadAlerting(ws: Workspace, deps: OpDeps): Promise<Alertin
     import('../channels/http-poster.js'),
   ]);
   return {
-    templates: createTemplateEnv(ws.config.alerts.templates, templateSamples()),
-    channels: ws.config.alerts.channels.map(createChannel),
+    templates: createTemplateEnv(config.alerts.templates, templateSamples()),
+    channels: config.alerts.channels.map(createChannel),
     delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster() },
   };
+}
+
+/** Where notify delivers: the outbox of `base`, and the writer that stages the `outbox` commit. */
+export interface NotifyOutbox {
+  ledger: Ledger;
+  base: string | undefined;
+  writer: LedgerWriter;
+}
+
+export interface NotifyResult {
+  /** The rendered payloads (what was sent, or with no outbox what would be). */
+  payloads: Payload[];
+  /** Notices whose template failed (`unrendered`) first, then each delivery with its outcome. */
+  deliveries: DeliveryOutcome[];
+}
+
+/**
+ * The one way check, alert and accept notify: render every notice for every channel that wants it,
+ * then (given an outbox) deliver the outbox of `base` and the new payloads, staging one `outbox`
+ * commit if the outbox changed. Without an outbox nothing is sent: `alert --dry-run` shows the
+ * payloads and `accept --pr` queues them on its branch.
+ */
+export async function notify(alerting: Alerting, outbox: NotifyOutbox | undefined, notices: AlertNotice[], now: Date): Promise<NotifyResult> {
+  const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, now.toISOString());
+  if (!outbox) return { payloads, deliveries: failures };
+  const delivered = await deliverWithOutbox(outbox.ledger, outbox.base, outbox.writer, alerting.channels, payloads, alerting.delivery, now);
+  return { payloads, deliveries: [...failures, ...delivered] };
 }

@@ -7,7 +7,8 @@ import { lookupEntry } from '../ledger/manifest-tree.js';
 import type { AcceptRecord } from '../ledger/records.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { describeCommit } from '../ledger/history.js';
-import { openWorkspace, singleTarget } from '../session/workspace.js';
+import { singleTarget } from '../session/targets.js';
+import { openWorkspace } from '../session/workspace.js';
 
 export interface BlameEvent {
   commit: string;

@@ -1,13 +1,19 @@
-import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, type DeliveryOutcome, type StagedAlerts } from '../alerts/alert-engine.js';
+import { readAlertsState } from '../ledger/reader.js';
+import type { DeliveryOutcome } from '../alerts/delivery.js';
+import { stageTargetAlerts, type StagedAlerts } from '../alerts/state-store.js';
 import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
-import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
-import { loadAlerting } from '../alerts/notify.js';
+import { observeAhead } from '../session/observe.js';
+import { readHead } from '../ledger/reader.js';
+import { computeReport, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
+import { loadAlerting, notify } from '../alerts/notify.js';
 import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from '../session/workspace.js';
+import { selectTargets } from '../session/targets.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import { openWorkspace, withLock } from '../session/workspace.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -71,7 +77,7 @@ export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckR
 async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {
   const ws = openWorkspace(deps, options);
   const { selected, disabled } = selectTargets(ws.config, options.targets, options.labels);
-  const alerting = withReport && options.alert !== false ? await loadAlerting(ws, deps) : undefined;
+  const alerting = withReport && options.alert !== false ? await loadAlerting(ws.config, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
@@ -108,7 +114,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let observation: Observation;
       try {
         observation = await observed;
-        staged = await stageSnapshot(ws, writer, target.name, observation, time, head);
+        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
@@ -117,7 +123,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: staged.record.errors.length });
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
-      const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree, observation);
+      const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
       await stageReport(writer, report, head);
       reports.push(report);
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
@@ -132,8 +138,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     }
     let deliveries: DeliveryOutcome[] = [];
     if (alerting) {
-      const { payloads, failures: unrendered } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
-      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
+      deliveries = (await notify(alerting, { ledger: ws.ledger, base, writer }, notices, time)).deliveries;
     }
     const tip = (await writer.publish()) as string;
     return {

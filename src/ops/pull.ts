@@ -28,7 +28,7 @@ export async function pull(deps: OpDeps, options: ConfigOption): Promise<PullRes
   if (!config.ledger.remote) throw new DriftError('REMOTE_NOT_CONFIGURED', `${config.file}: ledger.remote is not set (add the git URL of the shared ledger repository)`, {});
   const store = config.ledger.path && !existsSync(config.ledger.path) ? await GitStore.initBare(config.ledger.path, config.ledger.branch) : openStore(config);
   const ws = workspaceFor(config, store);
-  const link = requireRemote(ws, deps.env);
+  const link = requireRemote(ws.ledger, ws.config, deps.env);
   return withLocalLock(ws, deps, 'pull', async () => {
     const r = await syncFromRemote(link, { replay: false });
     return { branch: config.ledger.branch, state: r.state, tip: r.tip ?? null, remote: r.remote ?? null, ahead: r.ahead, behind: r.behind };

@@ -19,7 +19,7 @@ export interface PushResult {
  */
 export async function push(deps: OpDeps, options: ConfigOption): Promise<PushResult> {
   const ws = openWorkspace(deps, options);
-  const link = requireRemote(ws, deps.env);
+  const link = requireRemote(ws.ledger, ws.config, deps.env);
   return withLocalLock(ws, deps, 'push', async () => {
     const synced = await syncFromRemote(link, { replay: true });
     const pushed = await pushToRemote(link);

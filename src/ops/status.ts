@@ -1,5 +1,5 @@
 import type { ConfigOption, OpDeps } from '../session/deps.js';
-import { readHead } from '../ledger/recorder.js';
+import { readHead } from '../ledger/reader.js';
 import { openWorkspace } from '../session/workspace.js';
 
 export interface StatusResult {

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
-import { userInfo, hostname } from 'node:os';
 import path from 'node:path';
-import type { Config, TargetConfig } from '../config/config.js';
+import type { Config } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { DriftError, isDriftError } from '../errors.js';
-import { GitStore, type Signature } from '../ledger/git-store.js';
+import { GitStore } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { acquireLock } from '../ledger/lock.js';
+import { ledgerReader, type LedgerReader } from '../ledger/reader.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { pushToRemote, remoteLink, syncFromRemote } from '../ledger/remote-sync.js';
 
@@ -46,6 +46,21 @@ export function openStore(config: Config): GitStore {
 }
 
 /**
+ * The ledger of `config` read at its tip, without a lock (serve, metrics): empty when the ledger
+ * repository or branch does not exist yet.
+ */
+export async function openReader(config: Config): Promise<LedgerReader> {
+  let ledger: Ledger;
+  try {
+    ledger = new Ledger(openStore(config), config.ledger.branch);
+  } catch (error) {
+    if (isDriftError(error) && (error.code === 'LEDGER_REPO_MISSING' || error.code === 'NOT_A_GIT_REPOSITORY')) return ledgerReader(undefined, undefined);
+    throw error;
+  }
+  return ledgerReader(ledger, await ledger.tip());
+}
+
+/**
  * Runs a writing command's `fn` holding the ledger lock. With `ledger.remote` set, the lock also
  * covers the remote sync: fetch and fast-forward (or replay unpushed local commits) before `fn`
  * takes its base, and push with retries after it published (see remote-sync.ts). A result's `tip`
@@ -53,7 +68,7 @@ export function openStore(config: Config): GitStore {
  */
 export async function withLock<T>(ws: Workspace, deps: OpDeps, command: string, fn: () => Promise<T>): Promise<T> {
   return withLocalLock(ws, deps, command, async () => {
-    const link = remoteLink(ws, deps.env);
+    const link = remoteLink(ws.ledger, ws.config, deps.env);
     if (!link) return fn();
     await syncFromRemote(link, { replay: true });
     const result = await fn();
@@ -89,76 +104,3 @@ export async function withLocalLock<T>(ws: Workspace, deps: OpDeps, command: str
     release();
   }
 }
-
-/**
- * The enabled targets to work on. `names` are target names, or host names of a fleet (every
- * HOST.PACK target of that host); `labels` ("k=v") keep targets carrying all of them. A name or
- * label that selects nothing is an error, so a typo never turns into "nothing to check".
- */
-export function selectTargets(config: Config, names: string[] | undefined, labels: string[] = []): { selected: TargetConfig[]; disabled: TargetConfig[] } {
-  const known = new Map(config.targets.map((t) => [t.name, t]));
-  let chosen = config.targets;
-  if (names && names.length > 0) {
-    chosen = names.flatMap((name) => {
-      const target = known.get(name);
-      if (target) return [target];
-      const ofHost = config.targets.filter((t) => t.labels.host === name);
-      if (ofHost.length > 0) return ofHost;
-      throw new DriftError('UNKNOWN_TARGET', `unknown target "${name}" (known: ${[...known.keys()].join(', ')})`, { data: { target: name } });
-    });
-    chosen = [...new Set(chosen)];
-  }
-  for (const label of labels) {
-    const eq = label.indexOf('=');
-    if (eq <= 0) throw new DriftError('BAD_LABEL', `--label ${label}: expected KEY=VALUE, for example --label env=prod`, { data: { label } });
-    const [key, value] = [label.slice(0, eq), label.slice(eq + 1)];
-    const kept = chosen.filter((t) => t.labels[key] === value);
-    if (kept.length === 0) {
-      const seen = [...new Set(config.targets.map((t) => t.labels[key]).filter((v) => v !== undefined))];
-      throw new DriftError('NO_TARGET_MATCHES', `--label ${label} selects no target (${seen.length ? `values of "${key}": ${seen.join(', ')}` : `no target has a "${key}" label`})`, { data: { label } });
-    }
-    chosen = kept;
-  }
-  return { selected: chosen.filter((t) => t.enabled), disabled: chosen.filter((t) => !t.enabled) };
-}
-
-/** Exactly one target: the named one, or the only one configured. */
-export function singleTarget(config: Config, name: string | undefined): TargetConfig {
-  if (name) {
-    const exact = config.targets.find((t) => t.name === name);
-    const ofHost = exact ? [exact] : config.targets.filter((t) => t.labels.host === name);
-    if (ofHost.length > 1) {
-      throw new DriftError('TARGET_REQUIRED', `"${name}" is a fleet host with several targets (${ofHost.map((t) => t.name).join(', ')}): choose one with --target HOST.PACK`, { data: { target: name } });
-    }
-    return selectTargets(config, [name]).selected[0] ?? disabledTarget(ofHost[0]?.name ?? name);
-  }
-  if (config.targets.length === 1) return config.targets[0];
-  throw new DriftError('TARGET_REQUIRED', `several targets are configured (${config.targets.map((t) => t.name).join(', ')}): choose one with --target NAME`, {});
-}
-
-function disabledTarget(name: string): never {
-  throw new DriftError('TARGET_DISABLED', `target "${name}" is disabled in the config (enabled: false)`, { data: { target: name } });
-}
-
-/**
- * Who is acting, for commit authorship and accept records: GIT_AUTHOR_NAME/EMAIL if set, else the
- * ledger repository's user.name/user.email, else the OS user at this host.
- */
-export async function resolveActor(ws: Workspace, deps: OpDeps): Promise<{ name: string; email: string }> {
-  const name = deps.env.GIT_AUTHOR_NAME || (await ws.store.getConfig('user.name')) || safeUserName();
-  const email = deps.env.GIT_AUTHOR_EMAIL || (await ws.store.getConfig('user.email')) || `${safeUserName()}@${hostname()}`;
-  return { name, email };
-}
-
-export function signatureAt(actor: { name: string; email: string }, time: Date): Signature {
-  return { name: actor.name, email: actor.email, timestamp: Math.floor(time.getTime() / 1000), timezoneOffset: 0 };
-}
-
-function safeUserName(): string {
-  try {
-    return userInfo().username || 'driftctl';
-  } catch {
-    return 'driftctl';
-  }
-}
-

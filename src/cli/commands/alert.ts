@@ -5,7 +5,7 @@ import type { CommandContext } from '../context.js';
 import { formatAge, severityText, table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 import type { Payload } from '../../channels/channel.js';
-import type { DeliveryOutcome } from '../../alerts/alert-engine.js';
+import type { DeliveryOutcome } from '../../alerts/delivery.js';
 
 interface AlertArgs extends GlobalArgs {
   'dry-run': boolean;
