@@ -1,13 +1,12 @@
-import { readAlertsState } from '../ledger/reader.js';
+import { readAlertsState, readHead } from '../ledger/reader.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
 import { stageTargetAlerts, type StagedAlerts } from '../alerts/state-store.js';
 import type { DriftReport } from '../drift/report.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
+import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { observeAhead } from '../session/observe.js';
-import { readHead } from '../ledger/reader.js';
 import { computeReport, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
 import { loadAlerting, notify } from '../alerts/notify.js';
 import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.js';
@@ -26,7 +25,7 @@ export interface SnapshotSummary {
 /** A target that could not be checked (a source failed): shown and logged, never drift, never resolves an alert. */
 export interface TargetFailure {
   target: string;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 

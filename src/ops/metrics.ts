@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
-import { renderDriftctlMetrics } from '../metrics/driftctl-metrics.js';
+import { renderDriftctlMetrics, type MetricsInput } from '../metrics/driftctl-metrics.js';
 import { readMetricsInput } from '../metrics/metrics-input.js';
-import type { MetricsInput } from '../metrics/driftctl-metrics.js';
 import { writeTextfile } from '../metrics/write-textfile.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { check, type CheckOptions, type CheckResult } from './check.js';
 import { selectTargets } from '../session/targets.js';
 import { openReader } from '../session/workspace.js';
 
@@ -43,4 +43,39 @@ export async function writeCheckMetrics(deps: OpDeps, options: CheckMetricsOptio
   const file = path.resolve(deps.cwd, options.file);
   writeTextfile(file, renderDriftctlMetrics(input));
   return { file, input };
+}
+
+export interface MeteredCheckOptions extends CheckOptions {
+  /** `--metrics-file`: write the metrics there after the check, whatever its outcome. */
+  metricsFile?: string;
+  /** Clock for the run's wall time, in milliseconds (default performance.now). */
+  clock?: () => number;
+}
+
+/**
+ * `check`, then the metrics file (the one place it is written after a check: `check
+ * --metrics-file` and the daemon). When the check throws, the metrics are still written (its
+ * targets get status `error`, if the config and ledger can be read; a failure to write them is
+ * ignored) and the check's error is thrown. Otherwise a failure to write the metrics comes back
+ * as `metricsError`, next to the check's result.
+ */
+export async function checkWithMetrics(deps: OpDeps, options: MeteredCheckOptions): Promise<{ result: CheckResult; metricsError: unknown }> {
+  const { metricsFile, clock = () => performance.now(), ...checkOptions } = options;
+  const started = clock();
+  const write = (outcome?: CheckMetricsOptions['outcome']): Promise<unknown> =>
+    metricsFile
+      ? writeCheckMetrics(deps, { config: options.config, targets: options.targets, labels: options.labels, file: metricsFile, durationSeconds: (clock() - started) / 1000, ...(outcome ? { outcome } : {}) }).then(
+          () => null,
+          (error: unknown) => error,
+        )
+      : Promise.resolve(null);
+  let result: CheckResult;
+  try {
+    result = await check(deps, checkOptions);
+  } catch (error) {
+    await write();
+    throw error;
+  }
+  const metricsError = await write({ checked: result.reports.map((r) => r.target), failed: result.failures.map((f) => f.target) });
+  return { result, metricsError };
 }

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { AlertEventRecord } from '../ledger/records.js';
 import type { Config } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
+import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import { renderDriftctlMetrics } from '../metrics/driftctl-metrics.js';
 import { EXPOSITION_CONTENT_TYPE } from '../metrics/exposition.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
@@ -109,7 +109,7 @@ function json(status: number, data: unknown, headers: Record<string, string> = {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: `${JSON.stringify(data, null, 2)}\n` };
 }
 
-function clientError(status: number, code: string, message: string): ServeResponse {
+function clientError(status: number, code: ErrorCode, message: string): ServeResponse {
   return json(status, { error: { code, message } });
 }
 
