@@ -1,5 +1,4 @@
-import type { Channel, DeliveryContext, Payload } from '../channels/channel.js';
-import { channelWants } from '../channels/channel.js';
+import { channelWants, type Channel, type DeliveryContext, type Payload } from '../channels/channel.js';
 import { isDriftError, messageOf } from '../errors.js';
 import { newRecordId, outboxPath } from '../ledger/layout.js';
 import type { Edit, Ledger, LedgerWriter } from '../ledger/ledger.js';

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from '../drift/severity-levels.js';
-import { mostSevere } from '../drift/severity-levels.js';
+import { mostSevere, type Severity } from '../drift/severity-levels.js';
 import type { Change } from '../drift/report.js';
 import type { AlertEventName } from '../config/config.js';
 import type { OpenAlert } from '../ledger/records.js';

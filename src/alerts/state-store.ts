@@ -1,11 +1,10 @@
 import type { Config, TargetConfig } from '../config/config.js';
-import type { Change } from '../drift/report.js';
+import { summarize, type Change } from '../drift/report.js';
 import { alertsPath, newRecordId, recordPath } from '../ledger/layout.js';
 import type { Edit, LedgerWriter } from '../ledger/ledger.js';
 import { encodeRecord, type AlertEventRecord, type AlertsState } from '../ledger/records.js';
-import type { Channel } from '../channels/channel.js';
-import { channelWants } from '../channels/channel.js';
-import { summarizeChanges, type AlertNotice } from '../render/views.js';
+import { channelWants, type Channel } from '../channels/channel.js';
+import type { AlertNotice } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import { DEFAULT_ALERT_CLASS, evaluateAlerts, type AlertTransition } from './lifecycle.js';
 
@@ -76,7 +75,7 @@ export async function stageTargetAlerts(
         }
       : undefined;
     if (notice) notices.push(notice);
-    const summary = summarizeChanges(t.changes);
+    const summary = summarize(t.changes);
     events.push({
       format: 1,
       kind: 'alert',

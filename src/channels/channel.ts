@@ -35,6 +35,12 @@ export interface Channel {
   deliver(payload: Payload, context: DeliveryContext): Promise<void>;
 }
 
+/** A channel's payload for an alert notice (the subject names the event and the alert) or a digest. */
+export function payloadFor(config: ChannelConfig, about: AlertNotice | 'digest', body: string, text?: string): Payload {
+  const subject = about === 'digest' ? 'digest' : `${about.event} ${about.alertId}`;
+  return { channel: config.name, kind: config.kind, subject, body, ...(text !== undefined ? { text } : {}) };
+}
+
 /** Whether a channel should hear about a notice: severity floor, target and label filters, event kinds. */
 export function channelWants(config: ChannelConfig, notice: Pick<AlertNotice, 'event' | 'severity' | 'target' | 'labels'>): boolean {
   if (severityRank(notice.severity) > severityRank(config.minSeverity)) return false;

@@ -114,7 +114,10 @@ export function showValue(value: Json | undefined, max = 80): string {
  * The field matcher for one entry key from a source's `ignore_fields` rules (rules without `keys`
  * apply to every key); undefined when nothing is ignored for that key.
  */
-export function createIgnorer(rules: readonly { keys?: string[]; fields: string[] }[], keyMatcher: (globs: readonly string[]) => (key: string) => boolean): (key: string) => FieldMatcher | undefined {
+/** The fields to leave out of one key's content (undefined: none). */
+export type Ignorer = (key: string) => FieldMatcher | undefined;
+
+export function createIgnorer(rules: readonly { keys?: string[]; fields: string[] }[], keyMatcher: (globs: readonly string[]) => (key: string) => boolean): Ignorer {
   if (rules.length === 0) return () => undefined;
   const compiled = rules.map((rule) => ({ keys: rule.keys ? keyMatcher(rule.keys) : undefined, fields: rule.fields }));
   const everyKey = compiled.filter((r) => !r.keys).flatMap((r) => r.fields);

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { OBSERVED_ONLY_KINDS, type Config, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
-import { classifyDeltas, reportDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
+import { classifyDeltas, reportDeltas, type DriftReport, type EntryError } from '../drift/report.js';
 import { baselinePath, headPath, latestPath, newRecordId } from './layout.js';
 import { LedgerWriter, type Ledger } from './ledger.js';
 import { buildManifest, ShardMemo, type BuiltManifest } from './manifest-tree.js';
@@ -101,17 +101,11 @@ export async function stageReport(writer: LedgerWriter, report: DriftReport, hea
   });
 }
 
-export interface AcceptInput {
-  target: string;
+/** What an accept record says, before it has an id; the baseline trees it moves between. */
+export interface AcceptInput extends Pick<AcceptRecord, 'target' | 'by' | 'reason' | 'scope' | 'keys' | 'snapshot' | 'changes'> {
   time: Date;
-  by: { name: string; email: string };
-  reason: string;
-  scope: 'all' | 'keys';
-  keys: string[];
-  snapshot: { id: string | null; tree: string };
   baselineBefore: string | undefined;
   baselineAfter: string;
-  changes: Change[];
 }
 
 export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head: TargetHead): Promise<AcceptRecord> {

@@ -110,7 +110,7 @@ export interface AlertsState {
 export interface AlertEventRecord {
   format: 1;
   kind: 'alert';
-  chain?: { previous: string | null; sha256: string | null };
+  chain?: ChainRef;
   id: string;
   alert: string;
   fingerprint: string;

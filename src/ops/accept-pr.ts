@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { TargetConfig } from '../config/config.js';
-import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote } from '../config/config.js';
-import type { Change } from '../drift/report.js';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote, type TargetConfig } from '../config/config.js';
+import { summarize, type Change } from '../drift/report.js';
 import { DriftError, isDriftError } from '../errors.js';
 import { fetchRemote, pushBranchRef, remoteLink, type RemoteLink } from '../ledger/remote-sync.js';
 import { outboxPath } from '../ledger/layout.js';
@@ -10,7 +9,7 @@ import { encodeRecord } from '../ledger/records.js';
 import { outboxEntry } from '../alerts/delivery.js';
 import { reportLink } from '../alerts/state-store.js';
 import type { GithubClientOptions, PullRequest, PullRequests } from '../github/pull-requests.js';
-import { changeView, summarizeChanges, summaryView, type PullRequestView } from '../render/views.js';
+import { changeView, summaryView, type PullRequestView } from '../render/views.js';
 import { stageAcceptChange, type AcceptOptions, type AcceptResult, type StagedAcceptChange } from '../session/accept-change.js';
 import { notify, type Alerting } from '../alerts/notify.js';
 import type { Payload } from '../channels/channel.js';
@@ -152,7 +151,7 @@ async function pullRequestView(ws: Workspace, base: string, target: string, stag
     by: `${staged.record.by.name} <${staged.record.by.email}>`,
     reason,
     changes: staged.accepted.map(changeView),
-    summary: summaryView(summarizeChanges(staged.accepted)),
+    summary: summaryView(summarize(staged.accepted)),
     report: { id: reportId, link: reportLink(ws.config, target, reportId) },
     tool: { ...TOOL },
   };

@@ -1,11 +1,10 @@
-import { readAlertsState, readOutbox } from '../ledger/reader.js';
+import { readAlertsState, readHead, readLatestReport, readOutbox } from '../ledger/reader.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
 import { stageTargetAlerts } from '../alerts/state-store.js';
 import type { Payload } from '../channels/channel.js';
 import type { AlertNotice } from '../render/views.js';
 import { alertSummary, type AlertSummary } from './check.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
-import { readHead, readLatestReport } from '../ledger/reader.js';
 import { loadAlerting, notify } from '../alerts/notify.js';
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';

@@ -1,4 +1,4 @@
-import { readAlertsState } from '../ledger/reader.js';
+import { readAlertsState, readEntryAlertEvents, readEntryRecord, readHead } from '../ledger/reader.js';
 import { deliverWithOutbox, type DeliveryOutcome } from '../alerts/delivery.js';
 import type { Channel, Payload } from '../channels/channel.js';
 import { SEVERITIES, severityRank } from '../drift/severity-levels.js';
@@ -8,7 +8,6 @@ import { changeView, type DigestAlert, type DigestView } from '../render/views.j
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { readHistory } from '../ledger/history.js';
-import { readEntryAlertEvents, readEntryRecord, readHead } from '../ledger/reader.js';
 import { loadAlerting, type Alerting } from '../alerts/notify.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock, type Workspace } from '../session/workspace.js';

@@ -1,14 +1,14 @@
 import path from 'node:path';
-import { readAlertsState } from '../ledger/reader.js';
+import { bySeverityThenAge, readAlertsState, readEntryRecord, readHead, readLatestReport } from '../ledger/reader.js';
 import type { Severity } from '../drift/severity-levels.js';
-import { type TargetConfig } from '../config/config.js';
+import type { TargetConfig } from '../config/config.js';
 import { renderHtmlReport } from '../render/html-report.js';
 import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
-import { changeView, summarizeChanges } from '../render/views.js';
+import { summarize } from '../drift/report.js';
+import { changeView } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { readHistory } from '../ledger/history.js';
-import { bySeverityThenAge, readEntryRecord, readHead, readLatestReport } from '../ledger/reader.js';
 import { selectTargets } from '../session/targets.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -81,7 +81,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
         scope: record.scope,
         keys: record.keys,
         changes: record.changes.length,
-        bySeverity: countsOf(summarizeChanges(record.changes).bySeverity),
+        bySeverity: countsOf(summarize(record.changes).bySeverity),
       });
     }
   }

@@ -5,7 +5,7 @@ import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
-import { ledgerFileKind } from '../ledger/layout.js';
+import { chainPath, ledgerFileKind } from '../ledger/layout.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace } from '../session/workspace.js';
@@ -273,7 +273,7 @@ class LedgerWalk {
         links++;
       }
       // Walking back from the target's chain.json must reach every chained record.
-      const head = await this.ledger.readJson<{ last: { path: string; sha256: string } }>(tip, `targets/${target}/chain.json`);
+      const head = await this.ledger.readJson<{ last: { path: string; sha256: string } }>(tip, chainPath(target));
       if (!head) {
         add(problems, `targets/${target}/chain.json is missing at the tip`);
         continue;

@@ -63,8 +63,8 @@ export async function openReader(config: Config): Promise<LedgerReader> {
 /**
  * Runs a writing command's `fn` holding the ledger lock. With `ledger.remote` set, the lock also
  * covers the remote sync: fetch and fast-forward (or replay unpushed local commits) before `fn`
- * takes its base, and push with retries after it published (see remote-sync.ts). A result's `tip`
- * is updated when the push replayed this run's commits on a newer remote tip.
+ * takes its base, and push with retries after it published (see ledger/remote-sync.ts). A
+ * result's `tip` is updated when the push replayed this run's commits on a newer remote tip.
  */
 export async function withLock<T>(ws: Workspace, deps: OpDeps, command: string, fn: () => Promise<T>): Promise<T> {
   return withLocalLock(ws, deps, command, async () => {

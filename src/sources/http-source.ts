@@ -2,13 +2,11 @@ import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { rootCertificates } from 'node:tls';
 import type { HttpSourceConfig } from '../config/config.js';
-import { createIgnorer } from '../drift/fields.js';
 import { DriftError } from '../errors.js';
 import { httpRequest } from '../http/http-client.js';
 import { classifyRequestError } from '../http/request-errors.js';
-import { createKeyMatcher } from '../match/glob.js';
 import { observeRecords, selectRecords } from './keyed-records.js';
-import { observeWhole, type Source, type SourceContext } from './source.js';
+import { wholeSource, type Source, type SourceContext } from './source.js';
 
 /** A larger body is refused (a runaway endpoint must not exhaust memory). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -21,16 +19,10 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * and never a header value.
  */
 export function createHttpSource(config: HttpSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
-  return {
-    name: config.name,
-    kind: 'http',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const body = await fetchBody(config, context);
-        return observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
-      }),
-  };
+  return wholeSource(config, 'http', async (context, ignorer) => {
+    const body = await fetchBody(config, context);
+    return observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
+  });
 }
 
 /** The URL as messages may show it: no userinfo, query or fragment (they may carry secrets). */
