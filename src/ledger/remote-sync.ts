@@ -39,13 +39,20 @@ export interface RemoteLink {
 
 /**
  * The remote of a ledger, or undefined when `ledger.remote` is not set. The only place a
- * RemoteSpec is built: the token comes from `ledger.token_env` (else `fallbackToken`), the user
- * name from `ledger.username_env`.
+ * RemoteSpec is built: the token comes from `ledger.token_env`, else from `fallback` (accept --pr
+ * uses the GitHub token; messages then name its variable), the user name from `ledger.username_env`.
  */
-export function remoteLink(ledger: Ledger, config: Pick<Config, 'ledger'>, env: Record<string, string | undefined>, fallbackToken?: string): RemoteLink | undefined {
-  const { remote, tokenEnv, usernameEnv } = config.ledger;
+export function remoteLink(
+  ledger: Ledger,
+  config: Pick<Config, 'ledger'>,
+  env: Record<string, string | undefined>,
+  fallback?: { token: string; tokenEnv: string },
+): RemoteLink | undefined {
+  const { remote, usernameEnv } = config.ledger;
   if (!remote) return undefined;
-  const token = env[tokenEnv] || fallbackToken || undefined;
+  const own = env[config.ledger.tokenEnv] || undefined;
+  const token = own ?? fallback?.token;
+  const tokenEnv = own === undefined && fallback ? fallback.tokenEnv : config.ledger.tokenEnv;
   const username = usernameEnv ? env[usernameEnv] || undefined : undefined;
   return {
     ledger,

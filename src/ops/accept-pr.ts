@@ -46,7 +46,7 @@ export async function acceptViaPullRequest(
     throw new DriftError('PR_NEEDS_REMOTE', 'accepting through a pull request needs ledger.remote (the GitHub repository holding the ledger branch) in the config; use --direct to accept locally', {});
   }
   const github = githubOptions(ws, deps.env, remoteUrl);
-  const link = remoteLink(ws.ledger, ws.config, deps.env, github.token) as RemoteLink;
+  const link = remoteLink(ws.ledger, ws.config, deps.env, { token: github.token, tokenEnv: github.tokenEnv }) as RemoteLink;
   const { createGithubClient } = await import('../github/github-client.js');
   const pulls: PullRequests = createGithubClient(github);
 
