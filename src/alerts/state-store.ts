@@ -126,3 +126,20 @@ export function reportLink(config: Config, target: string, reportId: string | nu
     .replace(/\{target\}/g, encodeURIComponent(target))
     .replace(/\{branch\}/g, encodeURIComponent(config.ledger.branch));
 }
+
+/** What the alert lifecycle did for one target in a run (check and alert results). */
+export interface AlertSummary {
+  target: string;
+  opened: number;
+  updated: number;
+  reminded: number;
+  resolved: number;
+  open: number;
+  /** Why no alert was evaluated, when none was. */
+  note: string | null;
+}
+
+export function alertSummary(staged: StagedAlerts, note: string | null): AlertSummary {
+  const count = (event: string): number => staged.events.filter((e) => e.event === event).length;
+  return { target: staged.target, opened: count('opened'), updated: count('updated'), reminded: count('reminded'), resolved: count('resolved'), open: staged.open, note };
+}

@@ -1,9 +1,8 @@
 import { readAlertsState, readHead, readLatestReport, readOutbox } from '../ledger/reader.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
-import { stageTargetAlerts } from '../alerts/state-store.js';
+import { alertSummary, type AlertSummary, stageTargetAlerts } from '../alerts/state-store.js';
 import type { Payload } from '../channels/channel.js';
 import type { AlertNotice } from '../render/views.js';
-import { alertSummary, type AlertSummary } from './check.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { loadAlerting, notify } from '../alerts/notify.js';
 import { selectTargets } from '../session/targets.js';

@@ -1,6 +1,6 @@
 import { readAlertsState, readHead } from '../ledger/reader.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
-import { stageTargetAlerts, type StagedAlerts } from '../alerts/state-store.js';
+import { alertSummary, stageTargetAlerts, type AlertSummary } from '../alerts/state-store.js';
 import type { DriftReport } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
@@ -29,16 +29,6 @@ export interface TargetFailure {
   message: string;
 }
 
-export interface AlertSummary {
-  target: string;
-  opened: number;
-  updated: number;
-  reminded: number;
-  resolved: number;
-  open: number;
-  /** Why no alert was evaluated, when none was. */
-  note: string | null;
-}
 
 export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
@@ -153,10 +143,5 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       tip,
     };
   });
-}
-
-export function alertSummary(staged: StagedAlerts, note: string | null): AlertSummary {
-  const count = (event: string): number => staged.events.filter((e) => e.event === event).length;
-  return { target: staged.target, opened: count('opened'), updated: count('updated'), reminded: count('reminded'), resolved: count('resolved'), open: staged.open, note };
 }
 
