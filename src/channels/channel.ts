@@ -1,5 +1,5 @@
 import type { ChannelConfig } from '../config/config.js';
-import { severityRank } from '../config/config.js';
+import { severityRank } from '../drift/severity-levels.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import type { AlertNotice, DigestView } from '../render/views.js';
 import type { HttpPoster } from './http-poster.js';
@@ -62,6 +62,12 @@ export function withPreviews(channels: Channel[], payloads: Payload[], env: Reco
 export function maskedEnv(env: Record<string, string | undefined>, name: string | undefined): string {
   if (!name) return '(none)';
   return `****** (from $${name}, ${env[name] ? 'set' : 'NOT SET'})`;
+}
+
+/** A channel's payload for an alert notice (the subject names the event and the alert) or a digest. */
+export function payloadFor(config: ChannelConfig, about: AlertNotice | 'digest', body: string, text?: string): Payload {
+  const subject = about === 'digest' ? 'digest' : `${about.event} ${about.alertId}`;
+  return { channel: config.name, kind: config.kind, subject, body, ...(text !== undefined ? { text } : {}) };
 }
 
 /** Whether a channel should hear about a notice: severity floor, target and label filters, event kinds. */

@@ -1,6 +1,8 @@
-import type { ChannelConfig, PagerDutySettings, Severity } from '../config/config.js';
+import type { ChannelConfig, PagerDutySettings } from '../config/config.js';
+import { summarize } from '../drift/report.js';
+import type { Severity } from '../drift/severity-levels.js';
 import { DriftError } from '../errors.js';
-import { alertView, changeView, summarizeChanges } from '../render/views.js';
+import { alertView, changeView } from '../render/views.js';
 import { TOOL_NAME } from '../version.js';
 import { maskedEnv, type Channel } from './channel.js';
 
@@ -52,7 +54,7 @@ export function createPagerDutyChannel(config: ChannelConfig): Channel {
       }
       const view = alertView(notice, now);
       const line = templates.render('pagerduty', view).replace(/\s+/g, ' ').trim();
-      const summary = summarizeChanges(notice.changes);
+      const summary = summarize(notice.changes);
       const event: PagerDutyEvent = {
         event_action: 'trigger',
         dedup_key: notice.fingerprint,

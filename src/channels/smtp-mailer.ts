@@ -1,6 +1,6 @@
 import nodemailer, { type SendMailOptions } from 'nodemailer';
 import { DriftError } from '../errors.js';
-import { classifyRequestError } from '../request-errors.js';
+import { classifyRequestError } from '../http/request-errors.js';
 import type { EmailMessage, MailSender, SmtpServer } from './mail-sender.js';
 
 /**

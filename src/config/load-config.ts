@@ -1,37 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { checkFieldPattern, fieldSeparator } from '../drift/fields.js';
+import { checkFieldPattern, fieldSeparator } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
+import { parseLocatedYaml } from '../yaml/yaml.js';
 import { validateAgainst } from '../schemas.js';
 import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
-import {
-  CONFIG_FILE_NAME,
-  DEFAULT_BRANCH,
-  DEFAULT_GIT_TOKEN_ENV,
-  DEFAULT_GITHUB_API_URL,
-  DEFAULT_GITHUB_TOKEN_ENV,
-  githubRepoFromRemote,
-  type GithubConfig,
-  DEFAULT_TARGET,
-  DRIFTIGNORE_FILE_NAME,
-  parseDuration,
-  type AlertEventName,
-  type AlertsConfig,
-  type ChangeKind,
-  type ChannelConfig,
-  type ChannelKind,
-  DEFAULT_PAGERDUTY_API_URL,
-  DEFAULT_TWILIO_API_URL,
-  type SmtpTls,
-  type Config,
-  type Severity,
-  type SeverityRule,
-  type TargetConfig,
-} from './config.js';
+import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
@@ -105,25 +83,21 @@ export function loadConfig(file: string, cwd?: string): Config {
 }
 
 export function parseConfig(text: string, file: string, cwd?: string): Config {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc = parseLocatedYaml(text);
   const relative = cwd ? path.relative(cwd, file) : '';
   const display = relative && !relative.startsWith('..') ? relative : file;
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
-        return { file: pos ? `${display}:${pos.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
+        return { file: error.line ? `${display}:${error.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     );
   }
-  const raw = doc.toJS() as unknown;
+  const raw = doc.value();
   const located = (segments: (string | number)[]): string => {
-    let node: unknown = doc.getIn(segments, true);
-    // For a missing field, point at its parent.
-    for (let cut = segments.length - 1; (!isNode(node) || !node.range) && cut >= 0; cut--) node = doc.getIn(segments.slice(0, cut), true);
-    if (isNode(node) && node.range) return `${display}:${lineCounter.linePos(node.range[0]).line}`;
-    return display;
+    // For a missing field, this is the line of its parent.
+    const line = doc.lineOf(segments);
+    return line ? `${display}:${line}` : display;
   };
   if (raw === null || raw === undefined) {
     throw new ConfigError([{ file: display, path: '', message: 'is empty (it needs at least "version: 1" and sources)' }]);
