@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Ajv2020, ErrorObject, ValidateFunction } from 'ajv/dist/2020.js';
 import { writeFileAtomic } from './write-atomic.js';
+import { packageFile } from './package-root.js';
 
 /**
  * The JSON Schemas in `schemas/` are the contract for the config file and for every ledger record.
@@ -12,7 +13,7 @@ import { writeFileAtomic } from './write-atomic.js';
  *
  * Compiling a schema costs 50-200 ms (the config schema the most), on every command. So each
  * compiled validator is also kept as ajv "standalone" code in a cache beside the compiled sources
- * (dist/.validator-cache/), named by a hash of the schema text, the ajv version and the options:
+ * (dist/.validator-cache/, filled by `npm run build` so an installed package ships them), named by a hash of the schema text, the ajv version and the options:
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
@@ -20,13 +21,13 @@ export type SchemaName = 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot'
 
 const require = createRequire(import.meta.url);
 const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
-const CACHE_DIR = fileURLToPath(new URL('../.validator-cache/', import.meta.url));
+const CACHE_DIR = fileURLToPath(packageFile('dist/.validator-cache/'));
 
 const compiled = new Map<SchemaName, ValidateFunction>();
 let ajv: Ajv2020 | undefined;
 
 export function schemaUrl(name: SchemaName): URL {
-  return new URL(`../../schemas/${name}.schema.json`, import.meta.url);
+  return packageFile(`schemas/${name}.schema.json`);
 }
 
 export function validatorFor(name: SchemaName): ValidateFunction {

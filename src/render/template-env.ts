@@ -1,10 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { packageFile } from '../package-root.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { compileTemplate, templateErrorLine, type RenderTemplate } from './handlebars.js';
 
 /** The built-in templates shipped in templates/. */
-export const BUILTIN_TEMPLATE_DIR = new URL('../../../templates/', import.meta.url);
+export const BUILTIN_TEMPLATE_DIR = packageFile('templates/');
 
 export type TemplateName =
   | 'console'
