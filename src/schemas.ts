@@ -17,7 +17,7 @@ import { packageFile } from './package-root.js';
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
-export type SchemaName = 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'chain';
+export type SchemaName = 'check-output' | 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'chain';
 
 const require = createRequire(import.meta.url);
 const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;

@@ -1,7 +1,7 @@
 import { readAlertsState, readHead } from '../ledger/reader.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
 import { alertSummary, stageTargetAlerts, type AlertSummary } from '../alerts/state-store.js';
-import type { DriftReport } from '../drift/report.js';
+import { summarize, type DriftReport, type DriftSummary } from '../drift/report.js';
 import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
@@ -32,6 +32,8 @@ export interface TargetFailure {
 
 export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
+  /** Every report's changes counted together (the same fields as a report's summary), however many targets ran. */
+  summary: DriftSummary;
   reports: DriftReport[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
@@ -132,6 +134,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const tip = (await writer.publish()) as string;
     return {
       status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
+      summary: summarize(reports.flatMap((r) => r.changes)),
       reports,
       snapshots,
       skipped: disabled.map((t) => ({ target: t.name, reason: 'disabled (enabled: false)' })),
