@@ -50,10 +50,10 @@ test('npm pack → install offline into an empty folder → init/check/diff/veri
   try {
     const packed = JSON.parse(npm(REPO_ROOT, ['pack', '--ignore-scripts', '--json', '--pack-destination', work])) as { filename: string; files: { path: string }[] }[];
     const files = packed[0].files.map((f) => f.path);
-    assert.ok(files.includes('bin/driftctl') && files.includes('dist/src/cli/main.js') && files.includes('templates/report.html.hbs') && files.includes('schemas/config.schema.json'), files.join('\n'));
-    assert.ok(files.includes('dist/src/sources/hash-worker.js'), 'the hash worker script is shipped');
+    assert.ok(files.includes('bin/driftctl') && files.includes('dist/bundle/main.js') && files.includes('templates/report.html.hbs') && files.includes('schemas/config.schema.json'), files.join('\n'));
+    assert.ok(files.includes('dist/bundle/hash-worker.js'), 'the hash worker script is shipped');
     assert.ok(files.some((f) => f.startsWith('dist/.validator-cache/config-')), 'validators are generated at build time and shipped');
-    const stray = files.filter((f) => /^(src|tests|bench|dist\/tests|dist\/bench|dist\/src\/demo)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
+    const stray = files.filter((f) => /^(src|tests|bench|scripts|dist\/tests|dist\/bench|dist\/src)\//.test(f) || f.endsWith('.map') || f.endsWith('.ts'));
     assert.equal(stray, [], 'nothing from src/, tests/ or bench/ in the package');
 
     const tarball = path.join(work, packed[0].filename);
@@ -67,6 +67,8 @@ test('npm pack → install offline into an empty folder → init/check/diff/veri
 
     const bin = path.join(project, 'node_modules', '.bin', 'driftctl');
     repo.write('driftctl.yml', SEED_CONFIG);
+    // More files than the hash pool hashes inline: the worker script runs from the installed package.
+    for (let i = 0; i < 300; i++) repo.write(`models/m${i}.bin`, `weights ${i}\n`);
     assert.match(run(bin, repo.dir, ['--version'], 0), JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')).version);
     run(bin, repo.dir, ['init'], 0);
     run(bin, repo.dir, ['check'], 0);
@@ -74,6 +76,8 @@ test('npm pack → install offline into an empty folder → init/check/diff/veri
     const check = JSON.parse(run(bin, repo.dir, ['check', '--json'], 2));
     assert.is(check.summary.total, 1);
     assert.match(run(bin, repo.dir, ['diff'], 2), 'config/models.yaml');
+    repo.write('models/m7.bin', 'retrained\n');
+    assert.match(run(bin, repo.dir, ['check'], 2), 'models/m7.bin');
     run(bin, repo.dir, ['verify'], 0);
     run(bin, repo.dir, ['report', '--html', 'report.html'], 0);
     const html = readFileSync(path.join(repo.dir, 'report.html'), 'utf8');
