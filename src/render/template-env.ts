@@ -51,8 +51,10 @@ export interface TemplateEnv {
 /**
  * Every template compiled through handlebars.ts (strict, with our helpers). Templates in `userDir` override built-ins by name
  * (`slack.hbs` replaces the built-in Slack template). Templates named `*.html` HTML-escape what
- * `{{...}}` inserts; the others insert text as it is. `samples` are rendered once at load, so a
- * template that fails to parse or render is a config error naming its file and line.
+ * `{{...}}` inserts; the others insert text as it is. Overrides are compiled and their `samples`
+ * rendered at load, so a user template that fails to parse or render is a config error naming its
+ * file and line; built-in templates are compiled on first render (a command that sends nothing
+ * compiles none).
  */
 export function createTemplateEnv(userDir: string | undefined, samples: Partial<Record<TemplateName, object>>): TemplateEnv {
   const issues: ConfigIssue[] = [];
@@ -65,12 +67,16 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
       issues.push({ file: path.join(userDir as string, name), path: '', message: `unknown template name (known: ${TEMPLATE_NAMES.map((n) => `${n}.hbs`).join(', ')})` });
     }
   }
+  // User overrides are compiled and sample-rendered now, so a broken one is a config error at load;
+  // built-in templates (fixed, and tested) are compiled on first use only.
+  const compile = (name: TemplateName, file: string): RenderTemplate => compileTemplate(readFileSync(file, 'utf8'), name.endsWith('.html') ? 'html-text' : 'text');
   for (const name of TEMPLATE_NAMES) {
-    const file = overrides.has(`${name}.hbs`) ? path.join(userDir as string, `${name}.hbs`) : new URL(`${name}.hbs`, BUILTIN_TEMPLATE_DIR).pathname;
+    const override = overrides.has(`${name}.hbs`);
+    const file = override ? path.join(userDir as string, `${name}.hbs`) : new URL(`${name}.hbs`, BUILTIN_TEMPLATE_DIR).pathname;
     sources[name] = file;
+    if (!override) continue;
     try {
-      const text = readFileSync(file, 'utf8');
-      const template = compileTemplate(text, name.endsWith('.html') ? 'html-text' : 'text');
+      const template = compile(name, file);
       compiled.set(name, template);
       const sample = samples[name];
       if (sample) {
@@ -91,8 +97,9 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
   return {
     sources,
     render(name, view) {
-      const template = compiled.get(name) as RenderTemplate;
       try {
+        let template = compiled.get(name);
+        if (!template) compiled.set(name, (template = compile(name, sources[name])));
         return template(view);
       } catch (error) {
         throw new ConfigError([{ file: `${sources[name]}${templateErrorLine(error)}`, path: '', message: `template error: ${firstLine(error)}` }]);
