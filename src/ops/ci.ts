@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { renderGithubActionWorkflow } from '../ci/github-action-workflow.js';
 import { renderGithubWorkflow } from '../ci/github-workflow.js';
 import { renderGitlabCi } from '../ci/gitlab-ci.js';
 import { DEFAULT_BRANCH } from '../config/config.js';
@@ -24,6 +25,8 @@ export interface CiOptions extends ConfigOption {
   output?: string;
   force?: boolean;
   failOnDrift?: boolean;
+  /** GitHub only: generate a workflow that uses driftctl's action (action.yml) at this `owner/repo@ref`. */
+  action?: string;
 }
 
 export interface CiResult {
@@ -46,14 +49,20 @@ export async function writeCiConfig(deps: OpDeps, options: CiOptions): Promise<C
   const problem = fields !== 5 ? `CI schedulers take 5 fields (minute hour day-of-month month day-of-week), got ${fields} in "${schedule}"` : cronProblem(schedule);
   if (problem) throw new DriftError('BAD_SCHEDULE', `--schedule: ${problem}`, { data: { schedule } });
   const configFile = resolveConfigPath(deps.cwd, options.config);
-  const branch = existsSync(configFile) ? loadConfig(configFile, deps.cwd).ledger.branch : DEFAULT_BRANCH;
+  const config = existsSync(configFile) ? loadConfig(configFile, deps.cwd) : undefined;
+  const branch = config?.ledger.branch ?? DEFAULT_BRANCH;
   const file = path.resolve(deps.cwd, options.output ?? CI_DEFAULT_OUTPUT[options.provider]);
   const exists = existsSync(file);
   if (exists && !options.force) {
     throw new DriftError('OUTPUT_EXISTS', `${path.relative(deps.cwd, file) || file} already exists: not overwriting it (pass --force to replace it, or --output PATH)`, { data: { file } });
   }
   const template = { schedule, branch, failOnDrift: options.failOnDrift ?? false };
-  const text = options.provider === 'github' ? renderGithubWorkflow(template) : renderGitlabCi(template);
+  const text =
+    options.provider === 'gitlab'
+      ? renderGitlabCi(template)
+      : options.action
+        ? renderGithubActionWorkflow({ ...template, action: options.action, acceptPrs: config?.github !== undefined })
+        : renderGithubWorkflow(template);
   mkdirSync(path.dirname(file), { recursive: true });
   writeFileSync(file, text, { flag: options.force ? 'w' : 'wx' });
   return { provider: options.provider, file, schedule, branch, failOnDrift: template.failOnDrift, overwritten: exists };

@@ -9,6 +9,7 @@ interface CiArgs extends GlobalArgs {
   output?: string;
   force: boolean;
   'fail-on-drift': boolean;
+  action?: string;
 }
 
 export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs> {
@@ -21,7 +22,8 @@ export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs
         .option('schedule', { type: 'string', describe: 'Cron expression, 5 fields, UTC (default "0 6 * * *")' })
         .option('output', { type: 'string', describe: 'Where to write (default: the CI system\'s usual file)' })
         .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file' })
-        .option('fail-on-drift', { type: 'boolean', default: false, describe: 'Make exit code 2 (drift) fail the job (default: only errors do)' }) as unknown as Argv<CiArgs>,
+        .option('fail-on-drift', { type: 'boolean', default: false, describe: 'Make exit code 2 (drift) fail the job (default: only errors do)' })
+        .option('action', { type: 'string', describe: 'github: use driftctl\'s GitHub Action at OWNER/REPO@REF (e.g. driftctl/driftctl@v0) instead of inline steps' }) as unknown as Argv<CiArgs>,
     handler: async (argv) => {
       const { writeCiConfig } = await import('../../ops/ci.js');
       const result = await writeCiConfig(ctx.deps(argv), {
@@ -31,6 +33,7 @@ export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs
         output: argv.output,
         force: argv.force,
         failOnDrift: argv['fail-on-drift'],
+        action: argv.action,
       });
       ctx.emit(argv, result, () => {
         const lines = [`${result.overwritten ? 'replaced' : 'wrote'} ${result.file}: driftctl check on "${result.schedule}" (UTC), pushing ${result.branch}`];
