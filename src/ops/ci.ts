@@ -48,6 +48,9 @@ export async function writeCiConfig(deps: OpDeps, options: CiOptions): Promise<C
   const fields = schedule.split(/\s+/).length;
   const problem = fields !== 5 ? `CI schedulers take 5 fields (minute hour day-of-month month day-of-week), got ${fields} in "${schedule}"` : cronProblem(schedule);
   if (problem) throw new DriftError('BAD_SCHEDULE', `--schedule: ${problem}`, { data: { schedule } });
+  if (options.action !== undefined && (options.provider !== 'github' || !/^[\w.-]+\/[\w.-]+(\/[\w./-]+)?@[\w./-]+$/.test(options.action))) {
+    throw new DriftError('USAGE', options.provider !== 'github' ? '--action is for "ci github" only' : `--action: "${options.action}" is not OWNER/REPO@REF (e.g. driftctl/driftctl@v0)`);
+  }
   const configFile = resolveConfigPath(deps.cwd, options.config);
   const config = existsSync(configFile) ? loadConfig(configFile, deps.cwd) : undefined;
   const branch = config?.ledger.branch ?? DEFAULT_BRANCH;
