@@ -62,6 +62,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(reportCommand(ctx))
     .command(pullCommand(ctx))
     .command(pushCommand(ctx))
+    .completion('completion', 'Print a bash or zsh completion script (driftctl completion >> ~/.bashrc, or ~/.zshrc under zsh)')
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

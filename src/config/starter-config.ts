@@ -39,3 +39,13 @@ severity:
 #       min_severity: high
 #     # more kinds: file, webhook, email (SMTP), sms (Twilio-compatible API), pagerduty (Events API v2)
 `;
+
+/**
+ * The starter config with a first line that points editors running yaml-language-server (VS Code's
+ * YAML extension and others) at the installed package's config schema, so they complete and
+ * validate the file: `schemaRef` is a path relative to the config's folder when the package is
+ * installed inside the repository (node_modules/driftctl/…), otherwise an absolute path.
+ */
+export function starterConfig(schemaRef: string): string {
+  return `# yaml-language-server: $schema=${schemaRef}\n${STARTER_CONFIG}`;
+}

@@ -1,6 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { resolveConfigPath, loadConfig } from '../config/load-config.js';
-import { STARTER_CONFIG } from '../config/starter-config.js';
+import { starterConfig } from '../config/starter-config.js';
+import { schemaUrl } from '../schemas.js';
 import { isDriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
@@ -33,7 +36,9 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
   const configFile = resolveConfigPath(deps.cwd, options.config);
   let configWritten = false;
   if (!existsSync(configFile)) {
-    writeFileSync(configFile, STARTER_CONFIG, { flag: 'wx' });
+    const schemaFile = fileURLToPath(schemaUrl('config'));
+    const relative = path.relative(path.dirname(configFile), schemaFile).split(path.sep).join('/');
+    writeFileSync(configFile, starterConfig(relative.startsWith('..') || path.isAbsolute(relative) ? schemaFile : relative), { flag: 'wx' });
     configWritten = true;
   }
   const config = loadConfig(configFile, deps.cwd);
