@@ -44,6 +44,19 @@ test(
 );
 
 test(
+  'ci gitlab: a resource_group keeps runs apart and the ledger branch is fetched before the check',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['ci', 'gitlab']), 0, 'ci gitlab');
+    const job = (parseYaml(readFileSync(path.join(repo.dir, '.gitlab-ci.yml'), 'utf8')) as any)['driftctl-check'];
+    assert.is(job.resource_group, 'driftctl-ledger');
+    assert.ok((job.before_script as string[]).some((line) => line.startsWith('git fetch origin "+refs/heads/drift-ledger:refs/heads/drift-ledger"')), job.before_script.join('\n'));
+    const gitlabAction = await cli(repo.dir, ['ci', 'gitlab', '--force', '--action', 'acme/driftctl@v0']);
+    expectCode(gitlabAction, 1, 'ci gitlab --action');
+    assert.match(gitlabAction.stderr, '--action is for "ci github" only');
+  }),
+);
+
+test(
   'a malformed --action is one clear line, exit 1, nothing written',
   inRepo(seedProject, async (repo) => {
     const run = await cli(repo.dir, ['ci', 'github', '--action', 'not a ref']);
