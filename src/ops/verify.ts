@@ -146,7 +146,7 @@ class LedgerWalk {
   async appendOnly(commits: CommitInfo[]): Promise<VerifyCheck> {
     const problems: string[] = [];
     for (const commit of commits) {
-      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'] ?? 'other';
+      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
         const parentTree = (await this.ledger.store.readCommit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
@@ -154,10 +154,10 @@ class LedgerWalk {
         if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
         for (const target of await this.targetNames(parentTree)) {
           const [before, after] = await Promise.all([this.pathOid(parentTree, `targets/${target}/baseline`), this.pathOid(commit.tree, `targets/${target}/baseline`)]);
-          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in a ${kind} commit ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
+          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
         }
       }
-      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
+      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is ${describeKind(kind)}, not the ledger's creation`);
     }
     return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts`);
   }
@@ -349,4 +349,10 @@ export function schemaForPath(path: string): SchemaName | undefined {
   if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
   const record = /^records\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
   return record ? (record[1] as SchemaName) : undefined;
+}
+
+/** "an accept commit", "a report commit", or, without a Drift-Kind trailer, "a commit without a Drift-Kind trailer". */
+function describeKind(kind: string | undefined): string {
+  if (!kind) return 'a commit without a Drift-Kind trailer';
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} commit`;
 }
