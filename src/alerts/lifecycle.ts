@@ -28,6 +28,12 @@ export interface OpenAlert {
   lastNotifiedAt: string;
   lastNotifiedHash: string;
   reportId: string | null;
+  /**
+   * Channels told that this alert is open, with the severity each was last told. They hear its
+   * resolution whatever their min_severity, and hear once when it drops below their threshold.
+   * Absent in alerts.json written before 0.2.1 (resolutions then go by min_severity alone).
+   */
+  notifiedChannels?: Record<string, Severity>;
 }
 
 /** `reminded`: nothing changed, but the repeat interval elapsed and channels heard about it again. */

@@ -180,7 +180,7 @@ export async function stageAcceptChange(
   // Alerts whose drift is now part of the baseline resolve (reason: accepted); nothing new opens.
   const remaining = [...changes.filter((c) => !selected.includes(c)), ...observedChanges];
   const state = await readAlertsState(ws.ledger, base, target);
-  const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target: targetConfig, changes: remaining, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
+  const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target: targetConfig, changes: remaining, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time, { ledger: ws.ledger, commit: base });
   const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, staged.notices, time.toISOString());
   return { writer, time, record, accepted: selected, remaining, resolvedAlerts: staged.events.filter((e) => e.event === 'resolved').length, payloads, failures };
 }

@@ -371,13 +371,13 @@ test(
       assert.equal(events[0].changes, [{ key: 'prompts/system.txt', change: 'changed', severity: 'medium', rule: 'prompts/**' }]);
       assert.equal(events[1].changes.map((c: any) => c.key), ['config/models.yaml', 'prompts/system.txt']);
       assert.is(events[1].summary.total, 2);
-      assert.equal([events[2].reason, events[2].changes], ['drift-gone', []]);
+      assert.equal([events[2].reason, events[2].changes.map((c: any) => [c.key, c.severity])], ['drift-gone', [['config/models.yaml', 'high'], ['prompts/system.txt', 'medium']]], 'the resolution lists what was open');
       assert.equal(events.map((e) => e.report), records.map((r) => r.report));
 
       const text = readFileSync(textLog, 'utf8');
       assert.match(text, new RegExp(`^${at(2)} MEDIUM opened default/files \\S+: Drift detected: default \\(files\\): 1 change, highest medium\\n  MEDIUM changed prompts/system.txt\\n`));
       assert.match(text, /HIGH updated default\/files \S+: Drift changed: default \(files\): 2 changes, highest high\n {2}HIGH changed config\/models\.yaml\n {2}MEDIUM changed prompts\/system\.txt\n/);
-      assert.match(text, /HIGH resolved default\/files \S+: Drift resolved: default \(files\), back to the baseline\n$/);
+      assert.match(text, /HIGH resolved default\/files \S+: Drift resolved: default \(files\): 2 changes \(highest high\) reverted: back to the baseline\n {2}HIGH changed config\/models\.yaml\n {2}MEDIUM changed prompts\/system\.txt\n$/);
 
       // Appended, never rewritten: a later event adds one line.
       repo.write('src/main.py', 'print("x")\n');
@@ -399,7 +399,7 @@ test(
     repo.write('config/evals.json', '{"threshold": 0.8}\n');
     const json = await run(repo, ['check', '--json'], 0, {}, at(3));
     JSON.parse(json.stdout);
-    assert.match(json.stderr, /✅ Drift resolved: default \(files\), back to the baseline/);
+    assert.match(json.stderr, /✅ Drift resolved: default \(files\): 1 change \(highest high\) reverted: back to the baseline\n {3}HIGH {2}changed {2}config\/evals\.json/);
   }),
 );
 
