@@ -74,6 +74,8 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   const resolved: DigestAlert[] = [];
   const accepts: DigestView['accepts'] = [];
   const latestChanges = new Map<string, Change & { target: string }>();
+  // Every entry that drifted in a report of the window, at the highest severity it had there.
+  const seen = new Map<string, Change['severity']>();
   let checks = 0;
   let drifted = 0;
   // Oldest first, so later reports replace earlier views of the same entry.
@@ -84,7 +86,12 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
       if (entry.trailers['Drift-Status'] === 'drift') drifted++;
       const report = await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'report'));
       for (const key of [...latestChanges.keys()]) if (key.startsWith(`${entry.target}\u0000`)) latestChanges.delete(key);
-      for (const change of report?.changes ?? []) latestChanges.set(`${entry.target}\u0000${change.source}\u0000${change.key}`, { ...change, target: entry.target });
+      for (const change of report?.changes ?? []) {
+        const key = `${entry.target}\u0000${change.source}\u0000${change.key}`;
+        latestChanges.set(key, { ...change, target: entry.target });
+        const before = seen.get(key);
+        if (before === undefined || severityRank(change.severity) < severityRank(before)) seen.set(key, change.severity);
+      }
     } else if (entry.kind === 'alert') {
       for (const id of entry.records) {
         const event = await ws.ledger.readJson<AlertEventRecord>(entry.commit.oid, recordPath(entry.target, id, 'alert'));
@@ -110,7 +117,7 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   open.sort((a, b) => bySeverityRank(a, b) || (a.openedAt < b.openedAt ? -1 : 1));
   const current = [...latestChanges.values()].sort((a, b) => bySeverityRank(a, b) || (a.target < b.target ? -1 : a.target > b.target ? 1 : a.key < b.key ? -1 : 1));
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
-  for (const c of current) counts[c.severity]++;
+  for (const severity of seen.values()) counts[severity]++;
   const hours = Math.round(windowMs / 3_600_000);
   return {
     now: now.toISOString(),
