@@ -51,7 +51,7 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
         }
         if (attempt < attempts) await sleep(waitMs);
       }
-      throw new DriftError('DELIVERY_FAILED', `${lastProblem} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, { data: { retryable: true } });
+      throw new DriftError('DELIVERY_FAILED', `${lastProblem} (${attempts} attempt${attempts === 1 ? '' : 's'})`, { data: { retryable: true, attempts } });
     },
   };
 }

@@ -183,7 +183,7 @@ test(
     assert.ok(took >= 900 && took < 5000, `gave up after the 1s timeout (took ${took} ms)`);
     assert.is(receiver.received.length, 1, 'retries: 0 means one attempt');
     assert.equal(result.deliveries.map((d: any) => d.status), ['queued']);
-    assert.match(result.deliveries[0].error, /timed out after 1000 ms after 1 attempt/, result.deliveries[0].error);
+    assert.match(result.deliveries[0].error, /timed out after 1000 ms \(1 attempt\)/, result.deliveries[0].error);
     assert.is(outboxFiles(repo).length, 1);
     assert.match(showJson(repo, outboxFiles(repo)[0]).lastError, /timed out/);
     // Next run, the receiver answers: delivered from the outbox.
@@ -200,13 +200,13 @@ test(
     receiver.script({ status: 502 }, { status: 502 });
     const result = await runJson(repo, ['check'], 2, env(), at(2));
     assert.is(receiver.received.length, 2);
-    assert.match(result.deliveries[0].error, /HTTP 502 after 2 attempts/);
+    assert.match(result.deliveries[0].error, /HTTP 502 \(2 attempts\)/);
     assert.is(outboxFiles(repo).length, 1);
 
     const dead = await startReceiver();
     await dead.close();
     const refused = await runJson(repo, ['alert'], 0, { SLACK_URL: `${dead.url}/hooks/slack` }, at(3));
-    assert.match(refused.deliveries[0].error, /connection refused after 2 attempts/);
+    assert.match(refused.deliveries[0].error, /connection refused \(2 attempts\)/);
     assert.is(showJson(repo, outboxFiles(repo)[0]).attempts, 2);
 
     const unset = await runJson(repo, ['alert'], 0, {}, at(3.5));
@@ -401,6 +401,31 @@ test(
     JSON.parse(json.stdout);
     assert.match(json.stderr, /✅ Drift resolved: default \(files\): 1 change \(highest high\) reverted: back to the baseline\n {3}HIGH {2}changed {2}config\/evals\.json/);
   }),
+);
+
+test(
+  'a malformed webhook URL in the environment is one config error at load naming the file, field and variable (not a retried network error); nothing is written',
+  inRepo(
+    alertProject(alertConfig(`channels:\n  - { name: ops, kind: slack, webhook_env: SLACK_URL, timeout: 2s, retries: 2 }\n  - { name: hook, kind: webhook, url_env: HOOK_URL }`)),
+    async (repo) => {
+      await readyToOpen(repo);
+      const tip = repo.git('rev-parse', 'drift-ledger').trim();
+      const bad = await run(repo, ['check'], 1, { SLACK_URL: 'http://exa mple.test/services/T0/B0/secret-token', HOOK_URL: `${receiver.url}/hook` }, at(2));
+      assert.is(
+        bad.stderr.trim(),
+        'driftctl: error: driftctl.yml: alerts.channels[0].webhook_env: the environment variable SLACK_URL (channel "ops") is not a valid URL: set it to the Slack incoming-webhook URL, https://…',
+      );
+      assert.not.match(bad.stdout + bad.stderr, /secret-token|ERR_INVALID_URL|network error/);
+      assert.is(receiver.received.length, 0, 'nothing was attempted');
+      assert.is(repo.git('rev-parse', 'drift-ledger').trim(), tip, 'the ledger is untouched');
+      const json = await run(repo, ['check', '--json'], 1, { SLACK_URL: `${receiver.url}/slack`, HOOK_URL: 'mailto:ops@example.test' }, at(2));
+      assert.is(JSON.parse(json.stdout).error.code, 'CONFIG_INVALID');
+      assert.match(JSON.parse(json.stdout).error.message, /alerts\.channels\[1\]\.url_env: the environment variable HOOK_URL \(channel "hook"\) is not an http\(s\) URL \(it starts with mailto:\)/);
+      // Set right, the same check delivers.
+      await run(repo, ['check'], 2, { SLACK_URL: `${receiver.url}/slack`, HOOK_URL: `${receiver.url}/hook` }, at(3));
+      assert.is(receiver.received.length, 2);
+    },
+  ),
 );
 
 test.run();
