@@ -1,4 +1,5 @@
 import type { Severity } from '../config/config.js';
+import type { DeliveryOutcome } from '../alerts/alert-engine.js';
 import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 
@@ -68,4 +69,23 @@ export function summaryLine(style: Style, summary: DriftSummary): string {
   const parts = (Object.entries(summary.bySeverity) as [Severity, number][]).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${severityText(style, s)}`);
   const kinds = [`${summary.added} added`, `${summary.removed} removed`, `${summary.changed} changed`];
   return `${summary.total} change${summary.total === 1 ? '' : 's'} (${parts.join(', ')}; ${kinds.join(', ')})`;
+}
+
+/** One line for a notification that was not delivered now, or came from the outbox (undefined for a plain delivery). */
+export function deliveryLine(style: Style, d: DeliveryOutcome): string | undefined {
+  const budget = d.attempts !== undefined && d.maxAttempts !== undefined ? `, attempt ${d.attempts} of ${d.maxAttempts}` : '';
+  switch (d.status) {
+    case 'delivered':
+      return d.retried ? `delivered from the outbox: ${d.channel} ${d.subject}` : undefined;
+    case 'unrendered':
+      return `${paint(style, '33', 'not delivered')} (its template failed): ${d.error}`;
+    case 'queued':
+      return `${paint(style, '33', 'not delivered')} (kept in the outbox for the next run${budget}): ${d.error}`;
+    case 'kept':
+      return `${paint(style, '33', 'not delivered')} (still in the outbox${budget}): ${d.error}`;
+    case 'abandoned': {
+      const why = d.reason === 'attempts' ? `after ${d.attempts} failed attempts` : d.reason === 'age' ? 'out of time (alerts.outbox.max_age)' : 'dropped';
+      return `${paint(style, '31', 'abandoned')} ${d.channel} ${d.subject} ${why}, recorded as dead ${d.dead}: ${d.error}`;
+    }
+  }
 }

@@ -211,7 +211,12 @@ export interface AlertsConfig {
   reportUrl?: string;
   channels: ChannelConfig[];
   digest: { sinceMs: number; channels?: string[] };
+  /** Retry budget of the outbox: an entry is abandoned after this many failed deliveries, or once this old. */
+  outbox: { maxAttempts: number; maxAgeMs: number };
 }
+
+export const DEFAULT_OUTBOX_MAX_ATTEMPTS = 10;
+export const DEFAULT_OUTBOX_MAX_AGE_MS = 7 * 86_400_000;
 
 /** Pull requests for accepts (`github:`); owner and repo are resolved at load (explicit or from ledger.remote). */
 export interface GithubConfig {

@@ -10,6 +10,8 @@ import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-
 import type { RawSource } from './source-config.js';
 import {
   CONFIG_FILE_NAME,
+  DEFAULT_OUTBOX_MAX_AGE_MS,
+  DEFAULT_OUTBOX_MAX_ATTEMPTS,
   DEFAULT_BRANCH,
   DEFAULT_GIT_TOKEN_ENV,
   DEFAULT_GITHUB_API_URL,
@@ -50,6 +52,7 @@ interface RawConfig extends RawSchedule {
     report_url?: string;
     channels?: RawChannel[];
     digest?: { since?: string; channels?: string[] };
+    outbox?: { max_attempts?: number; max_age?: string };
   };
 }
 interface RawChannel {
@@ -202,6 +205,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     repeatIntervalMs: raw.alerts?.repeat_interval ? parseDuration(raw.alerts.repeat_interval) : null,
     ...(raw.alerts?.report_url ? { reportUrl: raw.alerts.report_url } : {}),
     channels,
+    outbox: { maxAttempts: raw.alerts?.outbox?.max_attempts ?? DEFAULT_OUTBOX_MAX_ATTEMPTS, maxAgeMs: raw.alerts?.outbox?.max_age ? parseDuration(raw.alerts.outbox.max_age) : DEFAULT_OUTBOX_MAX_AGE_MS },
     digest: { sinceMs: raw.alerts?.digest?.since ? parseDuration(raw.alerts.digest.since) : 86_400_000, ...(raw.alerts?.digest?.channels ? { channels: raw.alerts.digest.channels } : {}) },
   };
 

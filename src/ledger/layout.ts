@@ -93,6 +93,14 @@ export function outboxPath(id: string): string {
   return `${OUTBOX_DIR}/${id}.json`;
 }
 
+/** Abandoned notifications: immutable `dead/YYYY/MM/DD/<id>.dead.json`, partitioned by the id's UTC date. */
+export const DEAD_DIR = 'dead';
+export function deadPath(id: string): string {
+  const m = RECORD_ID_PATTERN.exec(id);
+  if (!m) throw new Error(`not a record id: ${id}`);
+  return `${DEAD_DIR}/${m[1]}/${m[2]}/${m[3]}/${id}.dead.json`;
+}
+
 export function chainPath(target: string): string {
   return `targets/${target}/chain.json`;
 }

@@ -67,7 +67,7 @@ export async function accept(deps: OpDeps, options: AcceptOptions): Promise<Acce
     const base = await ws.ledger.requireTip();
     const staged = await stageAcceptChange(ws, deps, { targetConfig, alerting, base, options, reason });
     if (!staged) return { target, status: 'nothing-to-accept', accepted: [], remaining: 0, resolvedAlerts: 0, deliveries: [], branch: ws.config.ledger.branch, tip: base };
-    const deliveries = [...staged.failures, ...(await deliverWithOutbox(ws.ledger, base, staged.writer, alerting.channels, staged.payloads, alerting.delivery, staged.time))];
+    const deliveries = [...staged.failures, ...(await deliverWithOutbox(ws.ledger, base, staged.writer, alerting.channels, staged.payloads, alerting.delivery, staged.time, ws.config.alerts.outbox))];
     const tip = (await staged.writer.publish()) as string;
     return { target, status: 'accepted', record: staged.record, accepted: staged.accepted, remaining: staged.remaining.length, resolvedAlerts: staged.resolvedAlerts, deliveries, branch: ws.config.ledger.branch, tip };
   });

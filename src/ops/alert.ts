@@ -54,7 +54,7 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
     }
     const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
     if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
-    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
+    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time, ws.config.alerts.outbox))];
     const tip = (await writer.publish()) as string;
     return { dryRun: false, alerts, payloads: [], outbox: deliveries.filter((d) => d.status !== 'delivered').length, deliveries, tip };
   };

@@ -133,7 +133,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     let deliveries: DeliveryOutcome[] = [];
     if (alerting) {
       const { payloads, failures: unrendered } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
-      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
+      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time, ws.config.alerts.outbox))];
     }
     const tip = (await writer.publish()) as string;
     return {

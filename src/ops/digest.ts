@@ -46,7 +46,7 @@ export async function digest(deps: OpDeps, options: DigestOptions): Promise<Dige
     const payloads = channels.map((c) => c.renderDigest(view, alerting.templates));
     if (options.dryRun) return { dryRun: true, view, payloads, deliveries: [], tip: base };
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
-    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now);
+    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now, ws.config.alerts.outbox);
     const tip = (await writer.publish()) as string;
     return { dryRun: false, view, payloads: [], deliveries, tip };
   };

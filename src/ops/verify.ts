@@ -162,7 +162,7 @@ class LedgerWalk {
     return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts`);
   }
 
-  /** Records (under targets/<t>/records) present in `before` must be present and unchanged in `after`. */
+  /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
     const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
@@ -170,11 +170,12 @@ class LedgerWalk {
     for (const entry of a) {
       const path = prefix + entry.name;
       const depth = path.split('/').length;
-      // Descend only towards records: targets/ → <target>/ → records/ → …
-      if (depth === 1 && entry.name !== 'targets') continue;
-      if (depth === 3 && entry.name !== 'records') continue;
+      // Descend only towards records: targets/ → <target>/ → records/ → …, and dead/ → …
+      const top = path.split('/')[0];
+      if (depth === 1 && entry.name !== 'targets' && entry.name !== 'dead') continue;
+      if (top === 'targets' && depth === 3 && entry.name !== 'records') continue;
       const other = inB.get(entry.name);
-      const inRecords = depth >= 3;
+      const inRecords = top === 'dead' ? depth >= 2 : depth >= 3;
       if (!other) {
         if (inRecords) add(problems, `${path}${entry.type === 'tree' ? '/' : ''} deleted in commit ${commit.oid.slice(0, 12)}`);
         continue;
@@ -340,6 +341,7 @@ function isRecordSchema(schema: SchemaName): boolean {
 export function schemaForPath(path: string): SchemaName | undefined {
   if (path === 'ledger.json') return 'ledger';
   if (/^outbox\/[^/]+\.json$/.test(path)) return 'outbox';
+  if (/^dead\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.dead\.json$/.test(path)) return 'dead';
   const m = /^targets\/[^/]+\/(.+)$/.exec(path);
   if (!m) return undefined;
   const rest = m[1];

@@ -79,7 +79,7 @@ test(
     const checked = await run(repo, ['check'], 2, env(), at(2));
     assert.is(receiver.received.length, 1, '4xx is never retried');
     const original = receiver.received[0].body;
-    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run\): slack channel "slack": HTTP 404 \(no_service\), not retried/);
+    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run, attempt 1 of 10\): slack channel "slack": HTTP 404 \(no_service\), not retried/);
 
     // Visible on the ledger branch with plain git…
     const files = outboxFiles(repo);
@@ -426,6 +426,91 @@ test(
       assert.is(receiver.received.length, 2);
     },
   ),
+);
+
+test(
+  'outbox budget: an entry is abandoned after max_attempts failed deliveries, recorded whole as a dead record, and never posted again',
+  inRepo(alertProject(alertConfig(`${slack()}\noutbox: { max_attempts: 2, max_age: 7d }`)), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 404, body: 'no_service' });
+    const first = await run(repo, ['check'], 2, env(), at(2));
+    assert.match(first.stdout, /kept in the outbox for the next run, attempt 1 of 2/);
+    const [file] = outboxFiles(repo);
+    const entry = showJson(repo, file);
+    receiver.script({ status: 404, body: 'no_service' });
+    const second = await runJson(repo, ['alert'], 0, env(), at(3));
+    assert.equal(second.deliveries.map((d: any) => [d.status, d.reason, d.attempts]), [['abandoned', 'attempts', 2]]);
+    const human = await run(repo, ['alert'], 0, env(), at(3.5));
+    assert.not.match(human.stdout, /abandoned/, 'abandoned once');
+    assert.equal(outboxFiles(repo), []);
+    assert.match(commitsOfKind(repo, 'outbox')[0].subject, /^outbox: 0 delivered, 0 waiting, 1 abandoned$/);
+    const dead = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    assert.is(dead.length, 1);
+    assert.match(dead[0], /^dead\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.dead\.json$/);
+    const record = showJson(repo, dead[0]);
+    assert.equal([record.kind, record.reason, record.by, record.time], ['dead', 'attempts', 'driftctl', at(3)]);
+    assert.equal({ ...record.entry, attempts: 0, lastError: '' }, { ...entry, attempts: 0, lastError: '' }, 'the entry is kept whole');
+    assert.is(record.entry.attempts, 2);
+    // Never posted again, and the ledger still verifies (the dead record has a schema and is immutable).
+    await run(repo, ['alert'], 0, env(), at(4));
+    await run(repo, ['check'], 2, env(), at(5));
+    assert.is(receiver.received.length, 2);
+    await run(repo, ['verify'], 0, env(), at(6));
+  }),
+);
+
+test(
+  'outbox budget: an entry for a channel removed from the config is not attempted, and is abandoned once older than max_age',
+  inRepo(alertProject(alertConfig(slack())), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 503 }, { status: 503 }, { status: 503 });
+    await run(repo, ['check'], 2, env(), at(2));
+    assert.is(outboxFiles(repo).length, 1);
+    repo.write('driftctl.yml', alertConfig('channels:\n  - kind: console'));
+    const early = await runJson(repo, ['alert'], 0, env(), at(2 + 24 * 6));
+    assert.equal(early.deliveries.map((d: any) => [d.status, d.error]), [['kept', 'channel "slack" is no longer configured']]);
+    const late = await runJson(repo, ['alert'], 0, env(), at(2 + 24 * 7));
+    assert.equal(late.deliveries.map((d: any) => [d.status, d.reason]), [['abandoned', 'age']]);
+    assert.equal(outboxFiles(repo), []);
+    const [dead] = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    assert.is(showJson(repo, dead).reason, 'age');
+    assert.is(receiver.received.length, 3, 'never posted once the channel was gone');
+  }),
+);
+
+test(
+  'alerts outbox lists entries with their budget; --retry ID delivers one now; --drop ID abandons one, recorded as dropped by the actor; an unknown id is an error',
+  inRepo(alertProject(alertConfig(slack('timeout: 2s\nretries: 0'))), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 500 });
+    await run(repo, ['check'], 2, env(), at(2));
+    repo.write('config/models.yaml', 'models: {}\n');
+    receiver.script({ status: 500 }, { status: 500 });
+    await run(repo, ['check'], 2, env(), at(3));
+    const listed = await runJson(repo, ['alerts', 'outbox'], 0, env(), at(3.5));
+    assert.equal(listed.entries.map((e: any) => [e.channel, e.subject.split(' ')[0], e.attempts, e.maxAttempts, e.expires]), [
+      ['slack', 'opened', 2, 10, at(2 + 24 * 7)],
+      ['slack', 'updated', 1, 10, at(3 + 24 * 7)],
+    ]);
+    const [opened, updated] = listed.entries.map((e: any) => e.id);
+    const human = await run(repo, ['alerts', 'outbox'], 0, env(), at(3.5));
+    assert.match(human.stdout, new RegExp(`outbox \\(2 waiting\\):\\n {2}ID .*\\n {2}${opened} +slack +opened \\S+ +2/10 `));
+
+    const retried = await runJson(repo, ['alerts', 'outbox', '--retry', opened], 0, env(), at(4));
+    assert.equal([retried.outcome.status, retried.entries.map((e: any) => e.id)], ['delivered', [updated]]);
+    assert.is(receiver.received.length, 4);
+
+    const dropped = await runJson(repo, ['alerts', 'outbox', '--drop', updated], 0, env(), at(5));
+    assert.equal([dropped.outcome.status, dropped.outcome.reason, dropped.entries], ['abandoned', 'dropped', []]);
+    const [dead] = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    const record = showJson(repo, dead);
+    assert.equal([record.reason, record.by, record.entry.id], ['dropped', 'Test Author <author@example.test>', updated]);
+    await run(repo, ['alert'], 0, env(), at(6));
+    assert.is(receiver.received.length, 4, 'a dropped entry is never posted');
+
+    const unknown = await run(repo, ['alerts', 'outbox', '--drop', 'nope', '--json'], 1, env(), at(7));
+    assert.is(JSON.parse(unknown.stdout).error.code, 'OUTBOX_ENTRY_NOT_FOUND');
+  }),
 );
 
 test.run();
