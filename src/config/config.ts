@@ -180,7 +180,11 @@ export interface LedgerConfig {
   tokenEnv: string;
   /** Name of the environment variable holding the user name sent with the token (default x-access-token). */
   usernameEnv?: string;
+  /** How long one git HTTP request to `remote` may wait (connect, headers, each body chunk). */
+  timeoutMs: number;
 }
+
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
 export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';

@@ -10,6 +10,7 @@ import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-
 import type { RawSource } from './source-config.js';
 import {
   CONFIG_FILE_NAME,
+  DEFAULT_GIT_TIMEOUT_MS,
   DEFAULT_OUTBOX_MAX_AGE_MS,
   DEFAULT_OUTBOX_MAX_ATTEMPTS,
   DEFAULT_BRANCH,
@@ -36,7 +37,7 @@ import {
 interface RawConfig extends RawSchedule {
   version: 1;
   policies?: RawPolicy[];
-  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string };
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
   targets?: RawTarget[];
@@ -233,6 +234,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(raw.ledger?.remote ? { remote: raw.ledger.remote } : {}),
       tokenEnv: raw.ledger?.token_env ?? DEFAULT_GIT_TOKEN_ENV,
       ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
+      timeoutMs: raw.ledger?.timeout ? parseDuration(raw.ledger.timeout) : DEFAULT_GIT_TIMEOUT_MS,
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },

@@ -49,7 +49,7 @@ export async function acceptViaPullRequest(
     throw new DriftError('PR_NEEDS_REMOTE', 'accepting through a pull request needs ledger.remote (the GitHub repository holding the ledger branch) in the config; use --direct to accept locally', {});
   }
   const github = githubOptions(ws, deps.env, remoteUrl);
-  const remote: RemoteSpec = { url: remoteUrl, auth: { token: deps.env[ws.config.ledger.tokenEnv] || github.token } };
+  const remote: RemoteSpec = { url: remoteUrl, auth: { token: deps.env[ws.config.ledger.tokenEnv] || github.token }, timeoutMs: ws.config.ledger.timeoutMs };
   const { createGithubClient } = await import('../github/github-client.js');
   const pulls: PullRequests = createGithubClient(github);
 

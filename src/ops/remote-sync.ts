@@ -39,13 +39,13 @@ export interface RemoteLink {
 
 /** The remote of a workspace, or undefined when `ledger.remote` is not set. */
 export function remoteLink(ws: Workspace, env: Record<string, string | undefined>): RemoteLink | undefined {
-  const { remote, tokenEnv, usernameEnv } = ws.config.ledger;
+  const { remote, tokenEnv, usernameEnv, timeoutMs } = ws.config.ledger;
   if (!remote) return undefined;
   const token = env[tokenEnv] || undefined;
   const username = usernameEnv ? env[usernameEnv] || undefined : undefined;
   return {
     ledger: ws.ledger,
-    spec: { url: remote, auth: { ...(token ? { token } : {}), ...(username ? { username } : {}) } },
+    spec: { url: remote, auth: { ...(token ? { token } : {}), ...(username ? { username } : {}) }, timeoutMs },
     trackingRef: `refs/remotes/${REMOTE_NAME}/${ws.ledger.branch}`,
     tokenEnv,
     tokenSet: token !== undefined,
@@ -147,6 +147,11 @@ export interface PushResult {
   pushed: boolean;
   /** Push attempts made (0 when there was nothing to push). */
   attempts: number;
+  /**
+   * Set when the push itself failed ambiguously (timed out, connection lost) but re-reading the
+   * remote showed that it had landed: the failure, for a warning.
+   */
+  landedDespite?: string;
 }
 
 /**
@@ -170,6 +175,13 @@ export async function pushToRemote(link: RemoteLink, options: { refresh?: boolea
       await store.setRef(link.trackingRef, local);
       return { tip: local, pushed: true, attempts: attempt };
     } catch (error) {
+      if (isDriftError(error) && AMBIGUOUS.has(error.code)) {
+        // The request may have failed after the server updated the ref: ask the remote before
+        // declaring failure, so that a push that landed is not reported (and replayed) as lost.
+        const remote = await fetchRemote(link).catch(() => undefined);
+        if (remote === local) return { tip: local, pushed: true, attempts: attempt, landedDespite: error.message };
+        throw error;
+      }
       if (!isDriftError(error) || error.code !== 'REMOTE_REJECTED') throw withAuthHint(error, link);
       if (attempt >= PUSH_ATTEMPTS) {
         throw new DriftError(
@@ -183,6 +195,9 @@ export async function pushToRemote(link: RemoteLink, options: { refresh?: boolea
     await sleep(Math.round((250 + Math.random() * 250) * Math.min(attempt, 3)));
   }
 }
+
+/** Push failures after which the push may still have landed (the answer was lost, not refused). */
+const AMBIGUOUS = new Set(['REMOTE_TIMEOUT', 'REMOTE_UNREACHABLE']);
 
 function withAuthHint(error: unknown, link: RemoteLink): unknown {
   if (!isDriftError(error) || error.code !== 'REMOTE_AUTH') return error;
