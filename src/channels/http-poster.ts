@@ -41,7 +41,7 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
           lastProblem = `HTTP ${response.statusCode}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
           const retryable = response.statusCode === 429 || response.statusCode >= 500;
           if (!retryable) {
-            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, not retried`, { data: { status: response.statusCode, retryable: false } });
+            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, rejected (not retried in this run)`, { data: { status: response.statusCode, retryable: false } });
           }
           const retryAfter = parseRetryAfter(response.headers['retry-after']);
           if (retryAfter !== undefined) waitMs = Math.min(retryAfter, MAX_RETRY_AFTER_MS);

@@ -79,7 +79,7 @@ test(
     const checked = await run(repo, ['check'], 2, env(), at(2));
     assert.is(receiver.received.length, 1, '4xx is never retried');
     const original = receiver.received[0].body;
-    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run, attempt 1 of 10\): slack channel "slack": HTTP 404 \(no_service\), not retried/);
+    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run, attempt 1 of 10\): slack channel "slack": HTTP 404 \(no_service\), rejected \(not retried in this run\)/);
 
     // Visible on the ledger branch with plain git…
     const files = outboxFiles(repo);

@@ -70,7 +70,7 @@ test(
     const lastErrors = outboxFiles(repo).map((f) => showJson(repo, f).lastError as string).sort();
     assert.equal(lastErrors, [
       'slack channel "slack": HTTP 502 (<pre>Cannot POST [redacted]</pre>) (2 attempts)',
-      'webhook channel "hook": HTTP 404 (Cannot POST [redacted]?x=1 ([redacted])), not retried',
+      'webhook channel "hook": HTTP 404 (Cannot POST [redacted]?x=1 ([redacted])), rejected (not retried in this run)',
     ]);
     assert.is(outboxFiles(repo).length, 2);
     await go(['alerts'], 0, 2.2);
@@ -112,7 +112,7 @@ test(
     }
     const failures = outputs.map((o) => o.stdout + o.stderr).join('\n');
     assert.match(failures, /HTTP 503 \(2 attempts\)/, 'failures are still explained');
-    assert.match(failures, /HTTP 401 \(bad signature\), not retried/);
+    assert.match(failures, /HTTP 401 \(bad signature\), rejected \(not retried in this run\)/);
     assert.match(failures, /timed out after 500 ms/);
     assert.match(failures, /connection refused/);
     assert.match(failures, /webhook_env: the environment variable SLACK_URL \(channel "slack"\) is not an http\(s\) URL \(it starts with ftp:\)/);
