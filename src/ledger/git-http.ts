@@ -1,8 +1,8 @@
-import { Agent, request, type Dispatcher } from 'undici';
+import { httpStream } from '../http/http-client.js';
 
 /**
- * isomorphic-git's HTTP client plugin (`{ request }`), over undici: the adapter between git's smart
- * HTTP protocol and the network. Unlike isomorphic-git's own Node client (simple-get over Node's
+ * isomorphic-git's HTTP client plugin (`{ request }`), over the HTTP adapter (http/http-client.ts):
+ * the bridge between git's smart HTTP protocol and the network. Unlike isomorphic-git's own Node client (simple-get over Node's
  * default keep-alive agent, whose sockets time out after 5 s of silence), every request waits up to
  * `timeoutMs` to connect, for the response headers and between body chunks, so a slow git server
  * (a push that takes its time to update refs) is not cut off. A request that runs out of time
@@ -30,37 +30,28 @@ export interface GitHttpClient {
 }
 
 const MAX_REDIRECTS = 5;
-const agents = new Map<number, Agent>();
-
-/** One agent per timeout, shared by every request of the process (connections are reused). */
-function agentFor(timeoutMs: number): Agent {
-  let agent = agents.get(timeoutMs);
-  if (!agent) agents.set(timeoutMs, (agent = new Agent({ connect: { timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs })));
-  return agent;
-}
 
 export function createGitHttpClient(timeoutMs: number): GitHttpClient {
-  const dispatcher = agentFor(timeoutMs);
   return {
     async request({ url, method = 'GET', headers = {}, body }) {
       // git request bodies are small enough to hold (isomorphic-git builds them in memory anyway).
       const payload = body === undefined ? undefined : await collect(body);
       let target = url;
       for (let redirects = 0; ; redirects++) {
-        const response: Dispatcher.ResponseData = await request(target, { method: method as Dispatcher.HttpMethod, headers, body: payload, dispatcher });
+        const response = await httpStream(target, { method, headers, ...(payload !== undefined ? { body: payload } : {}), timeoutMs });
         const location = response.headers.location;
-        if (response.statusCode >= 300 && response.statusCode < 400 && typeof location === 'string' && redirects < MAX_REDIRECTS) {
-          await response.body.dump();
+        if (response.status >= 300 && response.status < 400 && typeof location === 'string' && redirects < MAX_REDIRECTS) {
+          await response.discard();
           target = new URL(location, target).toString();
           continue;
         }
         return {
           url: target,
           method,
-          statusCode: response.statusCode,
+          statusCode: response.status,
           statusMessage: '',
           headers: flatHeaders(response.headers),
-          body: response.body[Symbol.asyncIterator]() as AsyncIterableIterator<Uint8Array>,
+          body: response.body,
         };
       }
     },

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
-import { classifyRequestError } from '../request-errors.js';
+import { classifyRequestError } from '../http/request-errors.js';
 import { DriftError } from '../errors.js';
 import { createAtomicFs } from './atomic-fs.js';
 import { objectId, type GitObjectType } from './git-objects.js';
@@ -239,7 +239,7 @@ export class GitStore {
    * On success isomorphic-git updates `refs/remotes/<remoteName>/<branch>` (never `origin`'s refs,
    * which belong to the user).
    */
-  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force = false, remoteName = 'driftctl'): Promise<void> {
+  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force: boolean, remoteName: string): Promise<void> {
     try {
       const result = await git.push({
         fs: this.fs,

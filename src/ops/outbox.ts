@@ -1,10 +1,12 @@
-import { abandonEdits, outboxSubject, readOutbox, tryDeliver, type DeliveryOutcome, type OutboxEntry } from '../alerts/alert-engine.js';
+import { abandonEdits, outboxSubject, tryDeliver, type DeliveryOutcome } from '../alerts/delivery.js';
+import { loadAlerting } from '../alerts/notify.js';
 import { DriftError } from '../errors.js';
 import { outboxPath } from '../ledger/layout.js';
-import { encodeRecord } from '../ledger/records.js';
-import { loadAlerting } from './alerting.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { openWorkspace, resolveActor, signatureAt, withLock } from './workspace.js';
+import { readOutbox } from '../ledger/reader.js';
+import { encodeRecord, type OutboxEntry } from '../ledger/records.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { openWorkspace, withLock } from '../session/workspace.js';
 
 export interface OutboxOptions extends ConfigOption {
   /** Abandon this entry now: removed, and recorded under dead/ as dropped by the actor. */
@@ -57,7 +59,7 @@ export async function outbox(deps: OpDeps, options: OutboxOptions): Promise<Outb
     const tip = await ws.ledger.requireTip();
     return { action: 'list', entries: list(await readOutbox(ws.ledger, tip)), outcome: null, tip };
   }
-  const alerting = options.retry ? await loadAlerting(ws, deps) : undefined;
+  const alerting = options.retry ? await loadAlerting(ws.config, deps) : undefined;
   return withLock(ws, deps, 'outbox', async () => {
     const base = await ws.ledger.requireTip();
     const entries = await readOutbox(ws.ledger, base);
