@@ -77,8 +77,9 @@ export async function writeCiConfig(deps: OpDeps, options: CiOptions): Promise<C
 
 /**
  * What a CI job needs from the config: where the ledger lives, and every environment variable
- * driftctl reads a secret from (the ledger token, webhook URLs and signing secrets, HTTP header
- * values, the GitHub token of accept pull requests). A ledger kept only in ledger.path would live
+ * driftctl reads a secret from (the ledger token, webhook URLs and signing secrets, SMTP logins,
+ * SMS account SIDs and tokens, PagerDuty routing keys, HTTP header values, the GitHub token of
+ * accept pull requests). A ledger kept only in ledger.path would live
  * on the runner's disk and vanish after each run: CI_LEDGER_NOT_SHARED, naming the fix.
  */
 function ciNeeds(config: Config, cwd: string): Pick<CiTemplateOptions, 'ledger' | 'secrets' | 'passThrough' | 'pullRequests'> {
@@ -97,8 +98,16 @@ function ciNeeds(config: Config, cwd: string): Pick<CiTemplateOptions, 'ledger' 
     if (ledger.usernameEnv) secrets.add(ledger.usernameEnv);
   }
   for (const channel of config.alerts.channels) {
-    if (channel.urlEnv) secrets.add(channel.urlEnv);
-    if (channel.secretEnv) secrets.add(channel.secretEnv);
+    const named = [
+      channel.urlEnv,
+      channel.secretEnv,
+      channel.email?.userEnv,
+      channel.email?.passwordEnv,
+      channel.sms?.accountSidEnv,
+      channel.sms?.authTokenEnv,
+      channel.pagerduty?.routingKeyEnv,
+    ];
+    for (const name of named) if (name) secrets.add(name);
   }
   if (config.github) secrets.add(config.github.tokenEnv);
   for (const target of config.targets) {

@@ -105,6 +105,26 @@ test(
   }),
 );
 
+const PAGING = `${SEED_CONFIG}alerts:
+  channels:
+    - { name: mail, kind: email, host: smtp.example.test, user_env: SMTP_USER, password_env: SMTP_PASSWORD, from: "driftctl <drift@example.test>", to: [ops@example.test] }
+    - { name: text, kind: sms, account_sid_env: TWILIO_SID, auth_token_env: TWILIO_TOKEN, from: "+15550001111", to: ["+15550002222"] }
+    - { name: pager, kind: pagerduty, routing_key_env: PD_ROUTING_KEY }
+`;
+
+test(
+  'ci github/gitlab, email, sms and pagerduty channels: the SMTP login, the SMS account SID and token and the routing key are each mapped from secrets.<name>',
+  inRepo(() => makeRepo({ ...SEED_FILES, 'driftctl.yml': PAGING }), async (repo) => {
+    const { text, doc, result } = await generate(repo, 'github');
+    const expected = ['PD_ROUTING_KEY', 'SMTP_PASSWORD', 'SMTP_USER', 'TWILIO_SID', 'TWILIO_TOKEN'];
+    assert.equal([result.ledger, result.secrets], ['same-repo', expected]);
+    const steps = assertWorkflowBasics(text, doc);
+    assert.equal(secretsOf(steps.find((s) => s.name === 'driftctl check')), expected);
+    const gitlab = await generate(repo, 'gitlab', ['--force']);
+    assert.equal(gitlab.result.secrets, expected);
+  }),
+);
+
 test(
   'ci github/gitlab --config: the config path is passed to every driftctl command; a ledger kept only in ledger.path is refused (it would vanish with the runner)',
   inRepo(() => makeRepo({ ...SEED_FILES, 'ops/drift.yml': SEED_CONFIG, 'local.yml': SEED_CONFIG.replace('  branch: drift-ledger\n', '  branch: drift-ledger\n  path: ../audit.git\n') }), async (repo) => {
