@@ -63,6 +63,18 @@ export interface SourceNormalizeContext {
 const DEFAULT_TIMEOUT_MS = { command: 60_000, http: 30_000, terraform: 600_000, kubernetes: 120_000 } as const;
 const DEFAULT_KUBECTL = ['kubectl', 'get', 'all', '-A', '-o', 'json'];
 
+/**
+ * Watched keys never leave the root nor name git's data: a pattern with a `.`, `..` or `.git`
+ * path segment is refused (its keys would become tree entries that git refuses).
+ */
+function outsideRoot(glob: string): string | undefined {
+  const segment = glob.trim().replace(/^\.\//, '').split('/').find((part) => part === '.' || part === '..' || part.toLowerCase() === '.git');
+  if (segment === undefined) return undefined;
+  return segment.toLowerCase() === '.git'
+    ? `names git's own data (a ".git" segment), which is never watched: remove "${glob}"`
+    : `leaves the source's root (a "${segment}" segment in "${glob}"): watch files elsewhere with a source whose "root" is that directory`;
+}
+
 export function normalizeSource(source: RawSource, name: string, at: (string | number)[], ctx: SourceNormalizeContext): SourceConfig {
   const sub = ctx.substitute ?? ((text: string) => text);
   const ignoreFields = normalizeIgnoreFields(source.ignore_fields ?? [], [...at, 'ignore_fields'], ctx);
@@ -89,7 +101,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         const value = source[field];
         const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
         list.forEach((glob, i) => {
-          const problem = checkGlob(glob);
+          const problem = checkGlob(glob) ?? (field === 'watch' || field === 'group' ? outsideRoot(glob) : undefined);
           if (problem) ctx.issue([...at, field, ...(Array.isArray(value) ? [i] : [])], problem);
         });
         return [...list];

@@ -299,12 +299,40 @@ function encodeShardFast(entries: Map<string, ManifestEntry>): string | undefine
   return parts.join('');
 }
 
+/**
+ * The tree entry name of a key's directory component. A name starting with "@" gets one more "@".
+ * A name git would refuse (`git fsck --strict`: empty, `.`, `..`, anything a file system may take
+ * for `.git`, `.gitmodules` or `.gitattributes`) or could not store (a lone surrogate, see FORMAT.md) is written
+ * `@=` followed by its UTF-16 code units, each kept when it is [A-Za-z0-9_-] and written `%XXXX`
+ * (four hex digits) otherwise. No other name starts with "@=", so unescaping is unambiguous.
+ */
 export function escapeDirName(name: string): string {
+  if (needsEscape(name)) {
+    let out = '@=';
+    for (let i = 0; i < name.length; i++) {
+      const ch = name[i];
+      out += /[A-Za-z0-9_-]/.test(ch) ? ch : `%${name.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
+    }
+    return out;
+  }
   return name.startsWith('@') ? `@${name}` : name;
 }
 
 export function unescapeDirName(name: string): string {
+  if (name.startsWith('@=')) return name.slice(2).replace(/%([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return name.startsWith('@') ? name.slice(1) : name;
+}
+
+/** Code points HFS+ ignores in names (git's is_hfs_dotgit skips them too). */
+const HFS_IGNORED = /[\u200C-\u200F\u202A-\u202E\u206A-\u206F\uFEFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function needsEscape(name: string): boolean {
+  if (name === '' || name === '.' || name === '..' || LONE_SURROGATE.test(name)) return true;
+  const folded = name.replace(HFS_IGNORED, '').toLowerCase();
+  // ".git", ".gitmodules" and ".gitattributes" as HFS+ or NTFS may read them (trailing dots and
+  // spaces, alternate streams, 8.3 short names such as GIT~1 or GI7EBA~1) are refused by fsck.
+  return /^\.git(modules|attributes)?([ .:].*)?$/.test(folded) || /^gi[a-z0-9]{0,4}~\d/.test(folded);
 }
 
 export function isShardName(name: string): boolean {

@@ -9,6 +9,8 @@ import { createIgnorer } from '../drift/fields.js';
 import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
+import picomatch from 'picomatch';
+import { decodeFileName, encodeFileName, hasEscapedBytes } from './file-names.js';
 import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
@@ -18,6 +20,22 @@ import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, struc
 
 /** Never watched, whatever the patterns say: git's own data (the ledger lives there). */
 const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
+
+/**
+ * A directory holding HEAD, objects/ and refs/ is a git directory (a bare repository, or a `.git`
+ * under another name): never watched, bare or not.
+ */
+function isGitDirListing(names: ReadonlySet<string>): boolean {
+  return names.has('HEAD') && names.has('objects') && names.has('refs');
+}
+
+export function isGitDirectory(dir: string): boolean {
+  try {
+    return isGitDirListing(new Set(fs.readdirSync(dir))) && statSync(path.join(dir, 'objects')).isDirectory() && statSync(path.join(dir, 'refs')).isDirectory();
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Files matched by globs under a root. Key: the path relative to the root with "/" separators.
@@ -46,7 +64,7 @@ export function createFilesSource(config: FilesSourceConfig): Source {
 
 /** A file whose stat data missed the cache: hashed in the pool, then `settle` records the result. */
 interface HashJob {
-  path: string;
+  path: string | Buffer;
   size: number;
   record: StatRecord;
   settle(result: HashResult, record: StatRecord): void;
@@ -56,6 +74,11 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const scanStartMs = Date.now();
   if (!existsSync(config.root) || !statSync(config.root).isDirectory()) {
     throw new DriftError('SOURCE_FAILED', `source "${config.name}": root ${config.root} is not a directory`, { data: { source: config.name } });
+  }
+  if (isGitDirectory(config.root)) {
+    throw new DriftError('SOURCE_FAILED', `source "${config.name}": root ${config.root} is a git directory (HEAD, objects/, refs/), which is never watched: set "root" to a checkout of the files to watch`, {
+      data: { source: config.name },
+    });
   }
   const groups = listGroups(config);
   let paths = await listFiles(config);
@@ -77,12 +100,14 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const jobs: HashJob[] = [];
   const records: [string, StatRecord][] = [];
   const prefix = config.root.endsWith(path.sep) ? config.root : config.root + path.sep;
-  const absolute = path.sep === '/' ? (key: string) => prefix + key : (key: string) => path.join(config.root, key);
+  // Keys with escaped bytes (see file-names.ts) name files whose names are not UTF-8: use their bytes.
+  const absolute = (key: string): string | Buffer =>
+    hasEscapedBytes(key) ? Buffer.concat([Buffer.from(prefix), encodeFileName(key)]) : path.sep === '/' ? prefix + key : path.join(config.root, key);
   let reused = 0;
   let errors = 0;
 
   /** The bytes' sha256 from the stat cache now, or from the hash pool later. */
-  const hashRegular = (key: string, abs: string, st: Stats, settle: HashJob['settle']): void => {
+  const hashRegular = (key: string, abs: string | Buffer, st: Stats, settle: HashJob['settle']): void => {
     const cached = cache.lookup(key, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
     const record: StatRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode, cached ?? ''];
     records.push([key, record]);
@@ -95,7 +120,7 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   };
 
   /** The entry of a structured file whose raw bytes hash to `raw`: from the content cache, else parsed now. */
-  const structuredEntry = (key: string, abs: string, mode: string, raw: { sha256: string; size: number }, record: StatRecord): ManifestEntry => {
+  const structuredEntry = (key: string, abs: string | Buffer, mode: string, raw: { sha256: string; size: number }, record: StatRecord): ManifestEntry => {
     const contentCache = contents as ContentCache;
     let result: CachedContent | undefined = contentCache.lookup(key, raw.sha256);
     let { sha256: rawSha, size } = raw;
@@ -138,8 +163,8 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
     const mode = modeString(st.mode);
     if (st.isSymbolicLink()) {
       try {
-        const target = readlinkSync(abs);
-        entries.set(key, { type: 'symlink', target, sha256: sha256(target), size: Buffer.byteLength(target) });
+        const target = readlinkSync(abs, { encoding: 'buffer' });
+        entries.set(key, { type: 'symlink', target: decodeFileName(target), sha256: sha256(target), size: target.length });
       } catch (error) {
         entries.set(key, { type: 'symlink', error: describeFsError(error) });
         errors++;
@@ -239,8 +264,8 @@ interface ListedGroup {
  */
 function observeGroups(
   groups: ListedGroup[],
-  absolute: (key: string) => string,
-  hashRegular: (key: string, abs: string, st: Stats, settle: HashJob['settle']) => void,
+  absolute: (key: string) => string | Buffer,
+  hashRegular: (key: string, abs: string | Buffer, st: Stats, settle: HashJob['settle']) => void,
 ): () => [string, ManifestEntry][] {
   const states = groups.map((group) => {
     const state = { dir: group.dir, files: new Map<string, string>(), error: group.error };
@@ -260,7 +285,7 @@ function observeGroups(
       if (st === undefined || st.isDirectory()) continue; // vanished, or replaced by a directory since listing
       if (st.isSymbolicLink()) {
         try {
-          state.files.set(member, `symlink:${sha256(readlinkSync(abs))}`);
+          state.files.set(member, `symlink:${sha256(readlinkSync(abs, { encoding: 'buffer' }))}`);
         } catch (error) {
           fail(member, describeFsError(error));
         }
@@ -288,7 +313,7 @@ function observeGroups(
 export function listGroups(config: FilesSourceConfig): ListedGroup[] {
   if (config.groups.length === 0) return [];
   const { rules, prune, filter } = ignoreRules(config);
-  const unlistable: string[] = [];
+  const notes: WalkNotes = { unlistable: [], awkward: [] };
   // A trailing "/" only says "directory" here: every group glob names directories.
   const patterns = config.groups.map((glob) => normalizeGlob(glob.trim().replace(/\/+$/, '')));
   const found = fg.sync(patterns, {
@@ -299,9 +324,9 @@ export function listGroups(config: FilesSourceConfig): ListedGroup[] {
     unique: true,
     suppressErrors: true,
     ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+    fs: { readdirSync: guardedReaddir(config.root, notes) },
   });
-  throwIfUnlistable(config, unlistable);
+  throwIfUnlistable(config, notes.unlistable);
   const matched = (rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found).sort();
   const outermost: string[] = [];
   const inKept = insideOneOf(outermost);
@@ -313,16 +338,18 @@ function listGroupMembers(config: FilesSourceConfig, dir: string, filter: Ignore
   const members: string[] = [];
   let error: string | undefined;
   const walk = (sub: string): void => {
-    let dirents: fs.Dirent[];
+    let dirents: fs.Dirent<Buffer>[];
     try {
-      dirents = fs.readdirSync(path.join(config.root, dir, sub), { withFileTypes: true });
+      dirents = fs.readdirSync(Buffer.concat([Buffer.from(path.join(config.root, dir)), encodeFileName(sub === '' ? '' : `/${sub}`)]), { withFileTypes: true, encoding: 'buffer' });
     } catch (e) {
       error ??= `${sub || '.'}: cannot list directory: ${describeFsError(e)}`;
       return;
     }
+    if (isGitDirListing(new Set(dirents.map((d) => d.name.toString('latin1'))))) return;
     for (const dirent of dirents) {
-      if (dirent.name === '.git') continue;
-      const member = sub === '' ? dirent.name : `${sub}/${dirent.name}`;
+      const name = decodeFileName(dirent.name);
+      if (name === '.git') continue;
+      const member = sub === '' ? name : `${sub}/${name}`;
       if (dirent.isDirectory()) {
         if (!filter?.ignores(`${dir}/${member}/`)) walk(member);
       } else if (!filter?.ignores(`${dir}/${member}`)) {
@@ -361,17 +388,94 @@ function ignoreRules(config: FilesSourceConfig): { rules: string[]; prune: strin
   return { rules, prune, filter: ignore().add(rules) };
 }
 
-/** readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip them). */
-function guardedReaddir(root: string, unlistable: string[]): never {
+/** A directory entry the glob walker was not shown (see guardedReaddir). */
+interface AwkwardEntry {
+  /** Root-relative key of the entry. */
+  key: string;
+  isDirectory: boolean;
+}
+
+/** What guardedReaddir saw while fast-glob walked. */
+interface WalkNotes {
+  /** Directories that could not be listed (permission denied). */
+  unlistable: string[];
+  /** Entries whose names fast-glob cannot handle (see isAwkwardKey): listed by listAwkward. */
+  awkward: AwkwardEntry[];
+}
+
+/** Keys fast-glob cannot list: its `*` never matches line terminators, and it sees bytes that are not UTF-8 as U+FFFD. */
+function isAwkwardKey(key: string): boolean {
+  return /[\n\r\u2028\u2029]/.test(key) || hasEscapedBytes(key);
+}
+
+/**
+ * readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip
+ * them); hiding the contents of git directories; and taking out of its sight the entries whose
+ * names it cannot handle, noted in `notes.awkward` for listAwkward.
+ */
+function guardedReaddir(root: string, notes: WalkNotes): never {
   return ((dir: string, ...rest: unknown[]) => {
+    let listed: unknown;
     try {
-      return (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
+      listed = (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') unlistable.push(path.relative(root, dir) || '.');
+      if (code === 'EACCES' || code === 'EPERM') notes.unlistable.push(path.relative(root, dir) || '.');
       throw error;
     }
+    if (!Array.isArray(listed)) return listed;
+    const nameOf = (d: unknown): string => (typeof d === 'string' ? d : String((d as { name: unknown }).name));
+    const names = listed.map(nameOf);
+    if (isGitDirListing(new Set(names))) return [];
+    if (!names.some((n) => /[\n\r\u2028\u2029\uFFFD]/.test(n))) return listed;
+    // Some name is awkward, or was not UTF-8: list the bytes to tell which.
+    const relative = path.relative(root, dir).split(path.sep).join('/');
+    const raw = fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    const hidden = new Set<string>();
+    const awkward = raw.filter((d) => isAwkwardKey(decodeFileName(d.name)));
+    for (const d of awkward) hidden.add(d.name.toString('utf8'));
+    // A UTF-8 name equal to the lossy form of another name is hidden too, and listed by its bytes.
+    for (const d of raw) {
+      if (!hidden.has(d.name.toString('utf8'))) continue;
+      const name = decodeFileName(d.name);
+      notes.awkward.push({ key: relative ? `${relative}/${name}` : name, isDirectory: d.isDirectory() });
+    }
+    return listed.filter((d) => !hidden.has(nameOf(d)));
   }) as never;
+}
+
+/**
+ * The files of the awkward entries that the watch patterns select and no ignore rule drops: each
+ * entry, or every file below it when it is a directory (never a git directory), by escaped key.
+ * Patterns match them as they match any key, with `*` and `?` matching line terminators too.
+ */
+function listAwkward(config: FilesSourceConfig, awkward: AwkwardEntry[], filter: Ignore | undefined): string[] {
+  if (awkward.length === 0) return [];
+  const watch = config.watch.map((glob) => picomatch(normalizeGlob(glob), { dot: true, flags: 's' }));
+  const selected = (key: string): boolean => watch.some((match) => match(key)) && !key.split('/').includes('.git') && !filter?.ignores(key);
+  const out: string[] = [];
+  const walk = (key: string): void => {
+    let dirents: fs.Dirent<Buffer>[];
+    try {
+      dirents = fs.readdirSync(Buffer.concat([Buffer.from(config.root + path.sep), encodeFileName(key)]), { withFileTypes: true, encoding: 'buffer' });
+    } catch {
+      out.push(key); // recorded as an entry error when it is observed
+      return;
+    }
+    if (isGitDirListing(new Set(dirents.map((d) => d.name.toString('latin1'))))) return;
+    for (const d of dirents) {
+      const child = `${key}/${decodeFileName(d.name)}`;
+      if (d.isDirectory()) {
+        if (!filter?.ignores(`${child}/`)) walk(child);
+      } else if (selected(child)) out.push(child);
+    }
+  };
+  for (const entry of awkward) {
+    if (entry.isDirectory) {
+      if (!entry.key.split('/').includes('.git') && !filter?.ignores(`${entry.key}/`)) walk(entry.key);
+    } else if (selected(entry.key)) out.push(entry.key);
+  }
+  return out;
 }
 
 function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): void {
@@ -386,7 +490,7 @@ function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): voi
 /** Every path under the root that the watch patterns select and no ignore rule drops. */
 export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
   const { rules, prune, filter } = ignoreRules(config);
-  const unlistable: string[] = [];
+  const notes: WalkNotes = { unlistable: [], awkward: [] };
   // The synchronous walk: on a warm tree, asynchronous readdir only adds callback overhead (30% at 100,000 files).
   const found = fg.sync(config.watch.map(normalizeGlob), {
     cwd: config.root,
@@ -397,14 +501,20 @@ export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
     unique: false, // deduplicated below, much faster than fast-glob's own Set
     suppressErrors: true,
     ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+    fs: { readdirSync: guardedReaddir(config.root, notes) },
   });
-  throwIfUnlistable(config, unlistable);
+  throwIfUnlistable(config, notes.unlistable);
   let files = found.filter((p) => !p.endsWith('/'));
   if (rules.length > 0) files = files.filter((p) => !filter.ignores(p));
+  files.push(...listAwkward(config, notes.awkward, rules.length > 0 ? filter : undefined));
+  const outside = files.find((p) => p.split('/').some((part) => part === '..' || part === '.' || part === ''));
+  if (outside !== undefined) {
+    // The config refuses such patterns; this guards the ledger against any other way in.
+    throw new DriftError('SOURCE_FAILED', `source "${config.name}": the watch patterns selected "${outside}", which is not a path below the root`, { data: { source: config.name } });
+  }
   files.sort();
   // Overlapping watch patterns list a path more than once.
-  return config.watch.length > 1 ? files.filter((p, i) => i === 0 || p !== files[i - 1]) : files;
+  return files.filter((p, i) => i === 0 || p !== files[i - 1]);
 }
 
 const modeStrings = new Map<number, string>();

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -123,6 +123,119 @@ test(
     await assertVerifyPasses(repo, 'real accept');
     assertFsck(repo, 'real accept');
   }),
+);
+
+const FILES_ONLY = (watch: string, extra = ''): string => `version: 1\nsources:\n  - name: files\n    kind: files\n    watch: ${watch}\n${extra}`;
+
+test(
+  '2. a watch glob with "..", "." or ".git" is a config error naming it; keys a command source makes with such segments are stored as escaped tree names git accepts',
+  inRepo(seedProject, async (repo) => {
+    repo.write('driftctl.yml', FILES_ONLY('["src/**", "../S/*"]'));
+    let run = await cli(repo.dir, ['init']);
+    expectCode(run, 1, 'init with ..');
+    assert.match(run.stderr, /driftctl\.yml:5: sources\[0\]\.watch\[1\]: leaves the source's root \(a "\.\." segment in "\.\.\/S\/\*"\)/);
+    assert.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+    repo.write('driftctl.yml', FILES_ONLY('["src/**", "src/.git/*"]'));
+    run = await cli(repo.dir, ['check']);
+    expectCode(run, 1, 'check with .git');
+    assert.match(run.stderr, /watch\[1\]: names git's own data/);
+    // A command source may produce any key: dot segments and .git names must still make valid trees.
+    repo.write('keys.json', JSON.stringify({ keys: { '../S/x': 1, 'a/./b': 2, 'a/.git/config': 3, '.GIT./y': 4, 'gitmod~1/z': 5, '@x/y': 6, 'a//b': 7 } }));
+    repo.write('driftctl.yml', 'version: 1\nsources:\n  - name: keys\n    kind: command\n    argv: [cat, keys.json]\n    parse: json\n    items: keys\n');
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    repo.write('keys.json', JSON.stringify({ keys: { '../S/x': 10, 'a/./b': 2, 'a/.git/config': 3, '.GIT./y': 4, 'gitmod~1/z': 5, '@x/y': 6, 'a//b': 7 } }));
+    run = await cli(repo.dir, ['check', '--json']);
+    expectCode(run, 2, 'check');
+    assert.equal(oneJson(run).reports[0].changes.map((c: { key: string }) => c.key), ['%../S/x']);
+    assertFsck(repo, 'command keys with dot segments');
+    await assertVerifyPasses(repo, 'command keys with dot segments');
+  }),
+);
+
+/** The keys of the baseline's files source, read with plain git (directory names unescaped as FORMAT.md says). */
+function baselineKeys(repo: TempRepo): string[] {
+  const unescape = (name: string): string =>
+    name.startsWith('@=') ? name.slice(2).replace(/%([0-9A-F]{4})/g, (_, h: string) => String.fromCharCode(parseInt(h, 16))) : name.startsWith('@') ? name.slice(1) : name;
+  const keys: string[] = [];
+  for (const file of git(repo, ['ls-tree', '-r', '-z', '--name-only', `${LEDGER}:targets/default/baseline/files`]).split('\0').filter(Boolean)) {
+    const parts = file.split('/');
+    parts.pop();
+    const dir = parts.map(unescape).join('/');
+    for (const name of Object.keys(JSON.parse(git(repo, ['cat-file', 'blob', `${LEDGER}:targets/default/baseline/files/${file}`])).entries)) keys.push(dir ? `${dir}/${name}` : name);
+  }
+  return keys.sort();
+}
+
+/** Every kind of awkward name: not UTF-8 (file and directory), newlines, a lookalike of the lossy form. */
+function awkwardProject(): TempRepo {
+  const repo = seedProject(FILES_ONLY('["src/**"]'));
+  const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
+  const root = Buffer.from(repo.dir);
+  // Buffer paths reach the file system as raw bytes.
+  const put = (name: Buffer, content: string): void => {
+    const full = Buffer.concat([root, name]);
+    mkdirSync(full.subarray(0, full.lastIndexOf(0x2f)), { recursive: true });
+    writeFileSync(full, content);
+  };
+  put(bytes('/src/caf\xe9.txt'), 'latin-1 name');
+  put(bytes('/src/d\xff/in.txt'), 'inside a directory whose name is not UTF-8');
+  put(Buffer.from('/src/a\nb.py'), 'newline name');
+  put(Buffer.from('/src/sub/x\ny'), 'newline name below');
+  put(Buffer.from('/src/caf\uFFFD.txt'), 'a real U+FFFD');
+  return repo;
+}
+
+test(
+  '6. files with names that are not UTF-8 or hold newlines are recorded under escaped, reversible keys; their drift is seen',
+  inRepo(awkwardProject, async (repo) => {
+    let run = await cli(repo.dir, ['init', '--json']);
+    expectCode(run, 0, 'init');
+    assert.is(oneJson(run).targets[0].entries, 7, run.stdout);
+    const listed = baselineKeys(repo);
+    for (const key of ['src/caf\udce9.txt', 'src/d\udcff/in.txt', 'src/a\nb.py', 'src/sub/x\ny', 'src/caf\uFFFD.txt', 'src/main.py']) {
+      assert.ok(listed.includes(key), `baseline lists ${JSON.stringify(key)}: ${JSON.stringify(listed)}`);
+    }
+    assertFsck(repo, 'awkward names');
+    expectCode(await cli(repo.dir, ['check']), 0, 'clean check');
+    // Change each awkward file: every change is drift, under its key.
+    const src = Buffer.from(`${repo.dir}/src/`);
+    for (const name of ['caf\xe9.txt', 'caf\xef\xbf\xbd.txt', 'd\xff/in.txt', 'a\nb.py', 'sub/x\ny']) appendFileSync(Buffer.concat([src, Buffer.from(name, 'latin1')]), 'changed\n');
+    run = await cli(repo.dir, ['check', '--json']);
+    expectCode(run, 2, 'check after changes');
+    const changed = oneJson(run).reports[0].changes.map((c: { key: string }) => c.key).sort();
+    assert.equal(changed, ['src/a\nb.py', 'src/caf\udce9.txt', 'src/caf\uFFFD.txt', 'src/d\udcff/in.txt', 'src/sub/x\ny'].sort());
+    expectCode(await cli(repo.dir, ['accept', '--all', '--reason', 'ok']), 0, 'accept');
+    expectCode(await cli(repo.dir, ['check']), 0, 'clean after accept');
+    assertFsck(repo, 'awkward names after accept');
+    await assertVerifyPasses(repo, 'awkward names');
+  }),
+);
+
+test(
+  '12. a git directory is never watched: a bare repository as root is refused, a nested one is skipped',
+  async () => {
+    const bare = mkdtempSync(path.join(tmpdir(), 'driftctl-bare-'));
+    try {
+      execFileSync('git', ['init', '-q', '--bare', bare], { env: TEST_ENV });
+      execFileSync('sh', ['-c', `cat > driftctl.yml`], { cwd: bare, input: FILES_ONLY('["**"]') });
+      const run = await cli(bare, ['init']);
+      expectCode(run, 1, 'init in a bare repository');
+      assert.match(run.stdout + run.stderr, /root \S+ is a git directory \(HEAD, objects\/, refs\/\), which is never watched/);
+    } finally {
+      execFileSync('rm', ['-rf', bare]);
+    }
+    const repo = seedProject(FILES_ONLY('["**"]'));
+    try {
+      execFileSync('git', ['init', '-q', '--bare', path.join(repo.dir, 'backup.git')], { env: TEST_ENV });
+      const run = await cli(repo.dir, ['init', '--json']);
+      expectCode(run, 0, 'init');
+      const keys = baselineKeys(repo).join('\n');
+      assert.not.match(keys, /backup\.git/);
+      assert.match(keys, /src\/main\.py/);
+    } finally {
+      repo.cleanup();
+    }
+  },
 );
 
 test.run();
