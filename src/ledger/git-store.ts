@@ -104,7 +104,7 @@ export class GitStore {
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
-    const { commit } = await git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { commit } = await this.reading('commit', oid, () => git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return {
       oid,
       message: commit.message,
@@ -117,12 +117,12 @@ export class GitStore {
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
-    const { tree } = await git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
   }
 
   async readBlob(oid: string): Promise<Buffer> {
-    const { blob } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
@@ -138,6 +138,48 @@ export class GitStore {
       type = entry.type;
     }
     return { oid, type };
+  }
+
+  /**
+   * Runs an object read; a missing or unreadable object (the repository is damaged: a truncated
+   * or deleted object file, a corrupt pack) becomes a LEDGER_DAMAGED error naming the object and
+   * how to repair, instead of isomorphic-git's bare "Could not find" or zlib message.
+   */
+  private async reading<T>(what: string, oid: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof DriftError) throw error;
+      const e = error as { code?: string; message?: string; data?: { message?: unknown } };
+      const missing = e.code === 'NotFoundError' ? /Could not find ([0-9a-f]{40})/.exec(e.message ?? '')?.[1] ?? oid : oid;
+      const detail = typeof e.data?.message === 'string' ? e.data.message : String(e.message ?? error).split('\n')[0];
+      const reason = e.code === 'NotFoundError' ? 'missing' : `unreadable (${detail})`;
+      throw new DriftError(
+        'LEDGER_DAMAGED',
+        `the ledger in ${this.gitdir} is damaged: ${what} ${missing} is ${reason}; run "git fsck" there to see the extent, then restore the ledger branch from its remote ("driftctl pull", or git fetch) or a backup`,
+        { cause: error, data: { object: missing, what } },
+      );
+    }
+  }
+
+  /** Branches checked out in this repository's work tree and its linked work trees. */
+  checkedOutBranches(): string[] {
+    const heads: string[] = [];
+    const read = (file: string): void => {
+      try {
+        const m = /^ref:\s*refs\/heads\/(.+?)\s*$/m.exec(readFileSync(file, 'utf8'));
+        if (m) heads.push(m[1]);
+      } catch {
+        // No such work tree.
+      }
+    };
+    if (this.workdir) read(path.join(this.gitdir, 'HEAD'));
+    try {
+      for (const tree of fs.readdirSync(path.join(this.gitdir, 'worktrees'))) read(path.join(this.gitdir, 'worktrees', tree, 'HEAD'));
+    } catch {
+      // No linked work trees.
+    }
+    return heads;
   }
 
   hasLooseObject(oid: string): boolean {
@@ -172,7 +214,7 @@ export class GitStore {
 
   /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
   async log(ref: string, depth?: number): Promise<CommitInfo[]> {
-    const entries = await git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) });
+    const entries = await this.reading('history of', ref, () => git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) }));
     return entries.map((entry) => ({
       oid: entry.oid,
       message: entry.commit.message,

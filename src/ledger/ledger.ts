@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
@@ -25,8 +25,60 @@ export class Ledger {
     this.ref = `refs/heads/${branch}`;
   }
 
+  private readonly ledgerTips = new Set<string>();
+
+  /**
+   * The branch's tip, or undefined when there is no ledger yet. Refuses (LEDGER_BRANCH_CHECKED_OUT)
+   * a branch checked out in a work tree, whose files and index the user owns; (NOT_A_LEDGER) a tip
+   * whose tree has no `ledger.json`; and (LEDGER_REF_LOST) a missing or unreadable ref when this
+   * machine has seen the ledger (its ref file, reflog or checkpoints), so nothing starts over on
+   * top of a lost history.
+   */
   async tip(): Promise<string | undefined> {
-    return this.store.resolveRef(this.ref);
+    if (this.store.checkedOutBranches().includes(this.branch)) {
+      throw new DriftError(
+        'LEDGER_BRANCH_CHECKED_OUT',
+        `ledger.branch "${this.branch}" is checked out in ${this.store.workdir ?? 'a work tree'}: the ledger needs a branch of its own, never one with a work tree (the default is drift-ledger); change ledger.branch in the config`,
+        { data: { branch: this.branch } },
+      );
+    }
+    const tip = await this.store.resolveRef(this.ref);
+    if (tip === undefined) {
+      this.refuseLostRef();
+      return undefined;
+    }
+    if (!this.ledgerTips.has(tip)) {
+      if (!(await this.store.lookupPath(tip, LEDGER_META_PATH))) {
+        throw new DriftError(
+          'NOT_A_LEDGER',
+          `branch "${this.branch}" in ${this.store.gitdir} points at ${tip.slice(0, 12)}, which is not a driftctl ledger (no ${LEDGER_META_PATH}): set ledger.branch to a branch of its own, or put the ledger back (git reflog ${this.branch}; git update-ref ${this.ref} <ledger commit>)`,
+          { data: { branch: this.branch, tip } },
+        );
+      }
+      this.ledgerTips.add(tip);
+    }
+    return tip;
+  }
+
+  /** Throws LEDGER_REF_LOST when the branch is gone but this machine holds traces of it. */
+  private refuseLostRef(): void {
+    const traces: string[] = [];
+    const refFile = path.join(this.store.gitdir, ...this.ref.split('/'));
+    const broken = existsSync(refFile);
+    if (broken) traces.push(`the ref file ${refFile} exists but names no commit`);
+    const reflog = readLines(path.join(this.store.gitdir, 'logs', ...this.ref.split('/')))
+      .map((line) => line.split(' ')[1])
+      .filter((oid) => oid && /^[0-9a-f]{40}$/.test(oid) && !/^0+$/.test(oid));
+    const checkpoints = this.readCheckpoints();
+    if (reflog.length > 0) traces.push(`its reflog ends at ${reflog[reflog.length - 1].slice(0, 12)}`);
+    if (checkpoints.length > 0) traces.push(`this machine published ${checkpoints[checkpoints.length - 1].slice(0, 12)} (${this.checkpointFile})`);
+    if (traces.length === 0) return;
+    const last = reflog[reflog.length - 1] ?? checkpoints[checkpoints.length - 1];
+    throw new DriftError(
+      'LEDGER_REF_LOST',
+      `the ledger branch "${this.branch}" in ${this.store.gitdir} is missing or damaged although ${traces.join(', and ')}: nothing was written; restore it (${last ? `${broken ? `rm ${refFile} && ` : ''}git update-ref ${this.ref} ${last}, ` : ''}or "driftctl pull" from the ledger remote), then run "driftctl verify"; to start a new ledger on purpose, delete ${this.checkpointFile} and the branch first`,
+      { data: { branch: this.branch, last } },
+    );
   }
 
   /** Tip, or a NOT_INITIALIZED error telling the user to run init. */
@@ -275,6 +327,14 @@ export class LedgerWriter {
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
     this.ledger.recordCheckpoint(this.head as string);
     return this.head;
+  }
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
   }
 }
 

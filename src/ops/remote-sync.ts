@@ -91,7 +91,19 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const store = ledger.store;
   const seen = await store.resolveRef(link.trackingRef);
   const remote = await fetchRemote(link);
-  const local = await ledger.tip();
+  // A lost local ref is restored from the remote only when the remote holds the last local tip.
+  let local: string | undefined;
+  let lost: DriftError | undefined;
+  try {
+    local = await ledger.tip();
+  } catch (error) {
+    if (!isDriftError(error) || error.code !== 'LEDGER_REF_LOST') throw error;
+    lost = error;
+  }
+  if (lost) {
+    const last = lost.data.last as string | undefined;
+    if (!remote || !last || !(await store.isAncestor(last, remote))) throw lost;
+  }
   if (!remote) return { state: 'no-remote-branch', tip: local, remote, ahead: local ? (await store.log(local)).length : 0, behind: 0 };
   if (seen && seen !== remote && !(await store.isAncestor(seen, remote)) && !(await store.isAncestor(remote, seen))) {
     throw new DriftError(

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -236,6 +236,86 @@ test(
       repo.cleanup();
     }
   },
+);
+
+test(
+  '3. the checked-out branch as ledger.branch is refused and left alone; a ledger ref forced onto a non-ledger commit is refused',
+  inRepo(seedProject, async (repo) => {
+    repo.git('add', 'src');
+    repo.git('commit', '-q', '-m', 'user work');
+    const userTip = repo.git('rev-parse', 'main').trim();
+    const status = repo.git('status', '--porcelain');
+    const config = readFileSync(path.join(repo.dir, 'driftctl.yml'), 'utf8');
+    repo.write('driftctl.yml', config.replace('branch: drift-ledger', 'branch: main'));
+    for (const command of ['init', 'check']) {
+      const run = await cli(repo.dir, [command]);
+      expectCode(run, 1, `${command} with ledger.branch: main`);
+      assert.match(run.stderr, /ledger\.branch "main" is checked out in .*: the ledger needs a branch of its own/);
+    }
+    assert.is(repo.git('rev-parse', 'main').trim(), userTip, 'the user\'s branch did not move');
+    assert.is(repo.git('status', '--porcelain'), status, 'nothing staged in the user\'s index');
+
+    repo.write('driftctl.yml', config);
+    repo.git('branch', '-f', LEDGER, 'main');
+    for (const command of ['init', 'check', 'verify']) {
+      const run = await cli(repo.dir, [command]);
+      expectCode(run, 1, `${command} on a non-ledger tip`);
+      assert.match(run.stderr, /branch "drift-ledger" in \S+ points at [0-9a-f]{12}, which is not a driftctl ledger \(no ledger\.json\)/);
+    }
+    assert.is(repo.git('rev-parse', LEDGER).trim(), userTip, 'init built nothing on the user\'s history');
+    assertFsck(repo, 'non-ledger tip');
+  }),
+);
+
+test(
+  '8. an emptied ledger ref is detected: check and init refuse and say how to repair; nothing starts over',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    expectCode(await cli(repo.dir, ['check']), 0, 'check');
+    const tip = repo.git('rev-parse', LEDGER).trim();
+    const refFile = path.join(repo.dir, '.git', 'refs', 'heads', LEDGER);
+    writeFileSync(refFile, '');
+    for (const command of ['check', 'init']) {
+      const run = await cli(repo.dir, [command]);
+      expectCode(run, 1, `${command} over an emptied ref`);
+      assert.match(run.stderr, new RegExp(`the ledger branch "drift-ledger" in \\S+ is missing or damaged although the ref file \\S+ exists but names no commit, and this machine published ${tip.slice(0, 12)}`));
+      assert.ok(run.stderr.includes(`git update-ref refs/heads/drift-ledger ${tip}`), run.stderr);
+    }
+    assert.is(readFileSync(refFile, 'utf8'), '', 'init wrote no new ledger');
+    // The ref deleted outright: the checkpoints still remember the ledger.
+    rmSync(refFile);
+    expectCode(await cli(repo.dir, ['init']), 1, 'init over a deleted ref');
+    execFileSync('git', ['update-ref', `refs/heads/${LEDGER}`, tip], { cwd: repo.dir, env: TEST_ENV });
+    expectCode(await cli(repo.dir, ['check']), 0, 'check after the repair');
+    assertFsck(repo, 'after the ref repair');
+    await assertVerifyPasses(repo, 'after the ref repair');
+  }),
+);
+
+test(
+  '10. a damaged tip commit is named as ledger damage with the object and the repair, not an internal error',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const tip = repo.git('rev-parse', LEDGER).trim();
+    const object = path.join(repo.dir, '.git', 'objects', tip.slice(0, 2), tip.slice(2));
+    const bytes = readFileSync(object);
+    chmodSync(object, 0o644);
+    writeFileSync(object, bytes.subarray(0, 12));
+    let run = await cli(repo.dir, ['check']);
+    expectCode(run, 1, 'check over a truncated commit');
+    assert.match(run.stderr, new RegExp(`the ledger in \\S+ is damaged: commit ${tip} is unreadable \\(.+\\); run "git fsck" there`));
+    assert.not.match(run.stderr, /internal error/);
+    rmSync(object);
+    for (const command of ['check', 'verify', 'log']) {
+      run = await cli(repo.dir, [command]);
+      expectCode(run, 1, `${command} over a missing commit`);
+      assert.match(run.stderr, new RegExp(`the ledger in \\S+ is damaged: commit ${tip} is missing; run "git fsck" there to see the extent, then restore the ledger branch from its remote`));
+    }
+    writeFileSync(object, bytes);
+    expectCode(await cli(repo.dir, ['check']), 0, 'check after the repair');
+    assertFsck(repo, 'after the object repair');
+    await assertVerifyPasses(repo, 'after the object repair');
+  }),
 );
 
 test.run();
