@@ -187,11 +187,18 @@ export class GitStore {
   }
 
   /**
-   * Writes one object whose id the caller may already know. Skips the write when a loose copy
-   * exists; an object that exists only in a pack gets a harmless loose duplicate.
+   * Writes one object whose id the caller may already know (it is checked against the bytes).
+   * Skips the write when a loose copy exists; an object that exists only in a pack gets a
+   * harmless loose duplicate.
    */
   async writeObject(type: GitObjectType, content: Buffer, knownOid?: string): Promise<string> {
-    const oid = knownOid ?? objectId(type, content);
+    const oid = objectId(type, content);
+    // An id that came from a cache is never trusted to name bytes: git would call the object corrupt.
+    if (knownOid !== undefined && knownOid !== oid) {
+      throw new DriftError('OBJECT_ID_MISMATCH', `internal error: a ${type} was to be written as ${knownOid} but its bytes hash to ${oid}; nothing was written`, {
+        data: { expected: knownOid, actual: oid },
+      });
+    }
     if (this.hasLooseObject(oid)) return oid;
     // Small objects (records, trees, shards) compress best at level 9 for little CPU; big ones stay fast.
     const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: content.length < 262_144 ? 9 : 1 });

@@ -239,31 +239,28 @@ export class LedgerWriter {
   }
 
   /**
-   * Writes the objects of a manifest built in memory, skipping those known to exist. With `index`
-   * (a target's latest manifest), the objects of the manifest that target last wrote are known
-   * when that manifest is still reachable (`index.reachable`), and this one is remembered for the
-   * next write; without it, only loose objects are detected.
+   * Writes the objects of a manifest built in memory that the store lacks. With `previous` (the
+   * manifest tree the target's ledger already holds, for example its latest snapshot), subtrees
+   * whose ids equal the tree at the same path in `previous` are known to exist and are skipped
+   * without being read; only the trees on changed paths are compared. No local cache decides what
+   * exists, and every object written is checked against its id (OBJECT_ID_MISMATCH).
    */
-  async writeManifest(built: BuiltManifest, index?: { target: string; reachable: string | undefined }): Promise<number> {
+  async writeManifest(built: BuiltManifest, previous?: string): Promise<number> {
     const store = this.ledger.store;
-    const indexFile = index ? path.join(store.gitdir, 'driftctl', 'manifest-index', `${index.target}.txt`) : undefined;
-    let known = new Set<string>();
-    if (indexFile) {
-      try {
-        const lines = readFileSync(indexFile, 'utf8').split('\n');
-        if (index?.reachable && lines[0] === index.reachable) known = new Set(lines.slice(1));
-      } catch {
-        // No index yet: fall back to checking for loose objects one by one.
-      }
-    }
     let written = 0;
-    for (const [oid, object] of built.objects) {
-      if (known.has(oid)) continue;
-      if (store.hasLooseObject(oid)) continue;
+    const visit = async (oid: string, old: string | undefined): Promise<void> => {
+      if (oid === old) return;
+      const object = built.objects.get(oid);
+      if (!object) return; // an object the build reused from the store as it is
+      if (object.type === 'tree') {
+        const before = old ? new Map((await store.readTree(old)).map((e) => [e.name, e.oid])) : undefined;
+        for (const child of parseTreeObject(object.content)) await visit(child.oid, before?.get(child.name));
+      }
+      if (store.hasLooseObject(oid)) return;
       await store.writeObject(object.type, object.content, oid);
       written++;
-    }
-    if (indexFile) writeFileAtomic(indexFile, [built.oid, ...built.objects.keys()].join('\n'));
+    };
+    await visit(built.oid, previous);
     return written;
   }
 

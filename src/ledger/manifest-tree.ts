@@ -53,19 +53,30 @@ export class ShardMemo {
     this.known = known;
   }
 
-  /** Loads a memo file; a missing or damaged one is empty. */
-  static load(file: string): ShardMemo {
+  /**
+   * Loads a memo file; a missing or older one is empty, and so is a damaged one (failing its
+   * checksum: a wrong object id would name a shard by bytes it does not have), with a warning.
+   */
+  static load(file: string, warn?: (message: string) => void): ShardMemo {
     const known = new Map<string, string>();
+    let text: string | undefined;
     try {
-      const lines = readFileSync(file, 'utf8').split('\n');
-      if (lines[0] === MEMO_HEADER) {
-        for (let i = 1; i < lines.length; i++) {
-          const line = lines[i];
-          if (line.length === 81 && line[40] === ' ') known.set(line.slice(0, 40), line.slice(41));
-        }
-      }
+      text = readFileSync(file, 'utf8');
     } catch {
       // No memo yet: every shard is encoded.
+    }
+    if (text?.startsWith(`${MEMO_HEADER}\n`)) {
+      const body = checkedBody(text);
+      const lines = body?.split('\n') ?? [];
+      for (let i = 1; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.length === 81 && line[40] === ' ' && /^[0-9a-f]{40} [0-9a-f]{40}$/.test(line)) known.set(line.slice(0, 40), line.slice(41));
+        else if (line !== '') {
+          known.clear();
+          break;
+        }
+      }
+      if (body === undefined || (known.size === 0 && lines.length > 2)) warn?.(`shard memo ${file} is damaged (checksum mismatch): discarded, every shard is encoded again`);
     }
     return new ShardMemo(known);
   }
@@ -84,12 +95,27 @@ export class ShardMemo {
   save(file: string): void {
     const lines = [MEMO_HEADER];
     for (const [fingerprint, oid] of this.used) lines.push(`${fingerprint} ${oid}`);
-    writeFileAtomic(file, `${lines.join('\n')}\n`);
+    writeFileAtomic(file, withChecksum(`${lines.join('\n')}\n`));
   }
 }
 
 /** Changing how shards are encoded (or fingerprinted) must change this header, voiding old memos. */
-const MEMO_HEADER = 'driftctl-shard-memo 1';
+const MEMO_HEADER = 'driftctl-shard-memo 2';
+
+/**
+ * Local text caches end with a line `checksum <sha256 of everything before it>`: `withChecksum`
+ * appends it, `checkedBody` returns the text before it when it matches, else undefined.
+ */
+export function withChecksum(text: string): string {
+  return `${text}checksum ${createHash('sha256').update(text).digest('hex')}\n`;
+}
+
+export function checkedBody(text: string): string | undefined {
+  const at = text.lastIndexOf('checksum ', text.length - 2);
+  if (at < 0 || (at > 0 && text[at - 1] !== '\n')) return undefined;
+  const body = text.slice(0, at);
+  return text.slice(at) === `checksum ${createHash('sha256').update(body).digest('hex')}\n` ? body : undefined;
+}
 
 /** Builds every tree and shard object of a target manifest in memory (pure apart from `memo`; nothing is written). */
 export function buildManifest(manifest: TargetManifest, memo?: ShardMemo): BuiltManifest {

@@ -89,10 +89,10 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const listed = groups.reduce((n, group) => n + group.members.length, paths.length);
   context.onProgress?.({ phase: 'scan', source: config.name, done: listed, total: listed });
 
-  const cache = StatCache.load(path.join(context.cacheDir, `${config.name}.statcache`), config.root);
+  const cache = StatCache.load(path.join(context.cacheDir, `${config.name}.statcache`), config.root, context.warn);
   const structured = createKeyMatcher(config.structured);
   const contentCacheFile = path.join(context.cacheDir, `${config.name}.contentcache`);
-  const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config)) : undefined;
+  const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config), context.warn) : undefined;
   if (contents === undefined) rmSync(contentCacheFile, { force: true }); // left by an earlier config
   const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
   // `paths` is sorted, so entries (and the cache records) are built in key order; groups are sorted in at the end.

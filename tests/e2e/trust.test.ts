@@ -1,16 +1,23 @@
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { cli, seedProject, TEST_ENV, type TempRepo } from '../helpers/repo.js';
+import { cli, makeRepo, REPO_ROOT, seedProject, TEST_ENV, type TempRepo } from '../helpers/repo.js';
 import { expectCode, inRepo, LEDGER, oneJson, sha256, tryGit } from '../helpers/e2e.js';
 
 /**
  * Trust under attack (issue 15): nothing forges a baseline, corrupts the ledger through a cache,
  * or hides a file. Every corruption case ends with `git fsck --strict` and `verify`.
  */
+
+/** TRUST_ONLY=<item number> runs one item while developing; the suite runs them all. */
+function item(name: string, body: () => Promise<void>): void {
+  const only = process.env.TRUST_ONLY;
+  if (only && !name.startsWith(`${only}.`)) test.skip(name, body);
+  else test(name, body);
+}
 
 function git(repo: TempRepo, args: string[], input?: string | Buffer, env: Record<string, string> = {}): string {
   return execFileSync('git', args, { cwd: repo.dir, env: { ...TEST_ENV, ...env }, encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] }).trim();
@@ -84,7 +91,7 @@ function forgeBaseline(repo: TempRepo, extra?: (put: (file: string, content: str
   );
 }
 
-test(
+item(
   '1. a baseline forged with plain git (accept trailer only) fails verify; an accept record naming other changes fails too',
   inRepo(seedProject, async (repo) => {
     expectCode(await cli(repo.dir, ['init']), 0, 'init');
@@ -127,7 +134,7 @@ test(
 
 const FILES_ONLY = (watch: string, extra = ''): string => `version: 1\nsources:\n  - name: files\n    kind: files\n    watch: ${watch}\n${extra}`;
 
-test(
+item(
   '2. a watch glob with "..", "." or ".git" is a config error naming it; keys a command source makes with such segments are stored as escaped tree names git accepts',
   inRepo(seedProject, async (repo) => {
     repo.write('driftctl.yml', FILES_ONLY('["src/**", "../S/*"]'));
@@ -185,7 +192,7 @@ function awkwardProject(): TempRepo {
   return repo;
 }
 
-test(
+item(
   '6. files with names that are not UTF-8 or hold newlines are recorded under escaped, reversible keys; their drift is seen',
   inRepo(awkwardProject, async (repo) => {
     let run = await cli(repo.dir, ['init', '--json']);
@@ -211,7 +218,7 @@ test(
   }),
 );
 
-test(
+item(
   '12. a git directory is never watched: a bare repository as root is refused, a nested one is skipped',
   async () => {
     const bare = mkdtempSync(path.join(tmpdir(), 'driftctl-bare-'));
@@ -238,7 +245,7 @@ test(
   },
 );
 
-test(
+item(
   '3. the checked-out branch as ledger.branch is refused and left alone; a ledger ref forced onto a non-ledger commit is refused',
   inRepo(seedProject, async (repo) => {
     repo.git('add', 'src');
@@ -267,7 +274,7 @@ test(
   }),
 );
 
-test(
+item(
   '8. an emptied ledger ref is detected: check and init refuse and say how to repair; nothing starts over',
   inRepo(seedProject, async (repo) => {
     expectCode(await cli(repo.dir, ['init']), 0, 'init');
@@ -292,7 +299,7 @@ test(
   }),
 );
 
-test(
+item(
   '10. a damaged tip commit is named as ledger damage with the object and the repair, not an internal error',
   inRepo(seedProject, async (repo) => {
     expectCode(await cli(repo.dir, ['init']), 0, 'init');
@@ -316,6 +323,124 @@ test(
     assertFsck(repo, 'after the object repair');
     await assertVerifyPasses(repo, 'after the object repair');
   }),
+);
+
+/** Rewrites a local cache file under .git/driftctl (a damaged disk or a stray edit). */
+function damage(repo: TempRepo, file: string, edit: (bytes: Buffer) => Buffer): void {
+  const full = path.join(repo.dir, '.git', 'driftctl', file);
+  writeFileSync(full, edit(readFileSync(full)));
+}
+
+/** Text with a valid `checksum` last line again (a damage that keeps the file self-consistent). */
+function rechecksummed(text: string): string {
+  const body = text.slice(0, text.lastIndexOf('checksum '));
+  return `${body}checksum ${sha256(body)}\n`;
+}
+
+item(
+  '4. shard memo entries naming wrong object ids never put objects under wrong names; a damaged memo is discarded with a warning',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const memo = 'cache/default/shards.memo';
+    // Every object id in the memo changed, with the checksum line made to match.
+    damage(repo, memo, (b) => Buffer.from(rechecksummed(b.toString('utf8').replace(/ ([0-9a-f]{39})[0-9a-f]$/gm, (_, head: string) => ` ${head}${head.endsWith('0') ? '1' : '0'}`))));
+    repo.write('src/main.py', 'print("changed")\n');
+    let run = await cli(repo.dir, ['check']);
+    expectCode(run, 2, 'check with lying memo');
+    assert.match(run.stderr, /warning: shard memo \S+ names objects that do not match their shards: discarded/);
+    assertFsck(repo, 'lying memo');
+    git(repo, ['gc', '-q']);
+    assertFsck(repo, 'lying memo, after gc');
+    await assertVerifyPasses(repo, 'lying memo');
+    // One flipped character: the checksum fails.
+    damage(repo, memo, (b) => {
+      const text = b.toString('utf8');
+      const at = text.indexOf('\n') + 45;
+      return Buffer.from(text.slice(0, at) + (text[at] === 'a' ? 'b' : 'a') + text.slice(at + 1));
+    });
+    repo.write('src/main.py', 'print("changed again")\n');
+    run = await cli(repo.dir, ['check']);
+    expectCode(run, 2, 'check with damaged memo');
+    assert.match(run.stderr, /warning: shard memo \S+ is damaged \(checksum mismatch\): discarded/);
+    assertFsck(repo, 'damaged memo');
+    await assertVerifyPasses(repo, 'damaged memo');
+  }),
+);
+
+item(
+  '5. one flipped bit in the stat cache is discarded with a warning, never false drift',
+  inRepo(seedProject, async (repo) => {
+    // Only records safely older than the scan are trusted (the racy-file rule): let the files age.
+    await new Promise((resolve) => setTimeout(resolve, 2100));
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const cacheFile = 'cache/default/files.statcache';
+    damage(repo, cacheFile, (b) => {
+      const out = Buffer.from(b);
+      // Layout: magic line, u32 header length, header JSON, padding to 8, count x 5 float64, count x 32-byte sha256.
+      const magic = out.indexOf(0x0a) + 1;
+      const headerLength = out.readUInt32LE(magic);
+      const { count } = JSON.parse(out.toString('utf8', magic + 4, magic + 4 + headerLength));
+      const shas = ((magic + 4 + headerLength + 7) & ~7) + count * 5 * 8;
+      out[shas] ^= 0x01;
+      return out;
+    });
+    const run = await cli(repo.dir, ['check', '--json']);
+    expectCode(run, 0, 'check after the flipped bit');
+    assert.match(run.stderr, /warning: stat cache \S+ is damaged \(checksum mismatch\): discarded, every file is hashed again/);
+    assertFsck(repo, 'flipped stat cache bit');
+    await assertVerifyPasses(repo, 'flipped stat cache bit');
+  }),
+);
+
+item(
+  '9. a changed character in the commit index does not hide a report from log; the index is rebuilt',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    expectCode(await cli(repo.dir, ['check']), 0, 'check 1');
+    repo.write('src/main.py', 'print("changed")\n');
+    expectCode(await cli(repo.dir, ['check']), 2, 'check 2');
+    const reports = (await cli(repo.dir, ['log', '--kind', 'report', '--json'])).json().entries.map((e: { record: string }) => e.record);
+    assert.is(reports.length, 2);
+    const index = `commit-index/${LEDGER}.json`;
+    damage(repo, index, (b) => Buffer.from(b.toString('utf8').replace('"Drift-Kind":"report"', '"Drift-Kind":"rePort"')));
+    const run = await cli(repo.dir, ['log', '--kind', 'report', '--json']);
+    expectCode(run, 0, 'log');
+    assert.equal(oneJson(run).entries.map((e: { record: string }) => e.record), reports);
+    assert.match(run.stderr, /warning: commit index \S+ is damaged \(checksum mismatch\): discarded, and rebuilt/);
+    assert.not.match(readFileSync(path.join(repo.dir, '.git', 'driftctl', index), 'utf8'), /rePort/);
+    assertFsck(repo, 'damaged commit index');
+    await assertVerifyPasses(repo, 'damaged commit index');
+  }),
+);
+
+item(
+  '7. an inventory address that reads as an option is refused; ssh gets "--" before the host',
+  inRepo(
+    () => makeRepo({}),
+    async (repo) => {
+      const bin = path.join(repo.dir, 'bin');
+      const argvLog = path.join(repo.dir, 'ssh-argv.log');
+      mkdirSync(bin);
+      // "ssh" that logs its argv, then behaves like ssh in tests/fixtures/command/fake-ssh.sh.
+      writeFileSync(path.join(bin, 'ssh'), `#!/bin/sh\nprintf '%s\\n' "$*" >> '${argvLog}'\nexec '${path.join(REPO_ROOT, 'tests/fixtures/command/fake-ssh.sh')}' "$@"\n`, { mode: 0o755 });
+      const config = `version: 1\ninventory:\n  file: hosts.yml\n  exec: [${bin}/ssh, -o, BatchMode=yes, "{address}", --]\npacks:\n  - name: id\n    sources:\n      - kind: command\n        argv: [echo, hello]\n        parse: lines\n`;
+      repo.write('driftctl.yml', config);
+      repo.write('hosts.yml', 'hosts:\n  - name: web1\n    address: "-oProxyCommand=touch PWNED"\n    packs: [id]\n  - name: web2\n    address: "10.0.0.2 -oX"\n    packs: [id]\n');
+      const run = await cli(repo.dir, ['init']);
+      expectCode(run, 1, 'init with an option as address');
+      assert.match(run.stderr, /hosts\.yml: hosts\[0\]\.address: "-oProxyCommand=touch PWNED" must not start with "-" or contain whitespace or control characters/);
+      assert.match(run.stderr, /hosts\.yml: hosts\[1\]\.address: "10\.0\.0\.2 -oX" must not start with "-"/);
+      assert.not.ok(existsSync(path.join(repo.dir, 'PWNED')), 'no local command ran');
+      assert.not.ok(existsSync(argvLog), 'ssh never ran');
+
+      repo.write('hosts.yml', 'hosts:\n  - name: web1\n    packs: [id]\n');
+      expectCode(await cli(repo.dir, ['init']), 0, 'init with a plain host');
+      assert.equal(readFileSync(argvLog, 'utf8').trim().split('\n'), ['-o BatchMode=yes -- web1 echo hello']);
+      assertFsck(repo, 'fleet init');
+      await assertVerifyPasses(repo, 'fleet init');
+    },
+  ),
 );
 
 test.run();
