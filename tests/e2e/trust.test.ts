@@ -443,4 +443,72 @@ item(
   ),
 );
 
+item(
+  '11. source errors (command not found, refused connection, bad plan) are on stderr, and in --json',
+  inRepo(
+    () =>
+      makeRepo({
+        'plan.json': '{"format_version": "1.2", "terraform_version": "1.9.0"}\n',
+        'driftctl.yml': `version: 1
+targets:
+  - name: cmd
+    sources:
+      - { kind: command, argv: [no-such-command-driftctl-test], parse: lines }
+  - name: web
+    sources:
+      - { kind: http, url: "http://127.0.0.1:1/state", parse: json }
+  - name: plan
+    sources:
+      - { kind: terraform, plan: plan.json }
+`,
+      }),
+    async (repo) => {
+      for (const args of [['init'], ['snapshot', '--json']]) {
+        const run = await cli(repo.dir, args);
+        expectCode(run, 1, args.join(' '));
+        const lines = run.stderr.trim().split('\n');
+        assert.ok(lines.some((l) => /^driftctl: error: target cmd: .*no-such-command-driftctl-test/.test(l)), run.stderr);
+        assert.ok(lines.some((l) => /^driftctl: error: target web: .*(refused|ECONNREFUSED)/i.test(l)), run.stderr);
+        assert.ok(lines.some((l) => /^driftctl: error: target plan: .*plan\.json/.test(l)), run.stderr);
+        if (args[0] === 'snapshot') assert.equal(oneJson(run).failures.map((f: { target: string }) => f.target).sort(), ['cmd', 'plan', 'web']);
+      }
+      assertFsck(repo, 'failed sources');
+    },
+  ),
+);
+
+const WATCH13 = '["src/**", "build7/**", "Build9/**", "keep/**"]';
+
+item(
+  '13. 50,000 ignore patterns: the check completes with the same decisions as a short list; too many unindexable patterns are a clear error',
+  inRepo(
+    () =>
+      makeRepo({
+        'src/a.py': 'a\n',
+        'src/b.tmp3': 'ignored by a wildcard rule\n',
+        'build7/x.py': 'ignored by an indexed rule\n',
+        'src/build123/y.py': 'kept: build123/** is anchored at the root\n',
+        'Build9/z.py': 'ignored: rules ignore case\n',
+        'keep/build7.py': 'kept\n',
+      }),
+    async (repo) => {
+      const rules = [...Array.from({ length: 50_000 }, (_, i) => `build${i}/**`), ...Array.from({ length: 20 }, (_, i) => `*.tmp${i}`), '!keep/**'];
+      repo.write('driftctl.yml', FILES_ONLY(WATCH13, `    ignore:\n${rules.map((r) => `      - "${r}"\n`).join('')}`) + 'ledger:\n  branch: drift-ledger\n');
+      const run = await cli(repo.dir, ['init']);
+      expectCode(run, 0, 'init with 50,000 ignore patterns');
+      const keys = baselineKeys(repo);
+      assert.equal(keys, ['keep/build7.py', 'src/a.py', 'src/build123/y.py']);
+      // The same decisions with a short list (the unindexed path).
+      repo.write('driftctl.yml', FILES_ONLY(WATCH13, '    ignore: ["build7/**", "build9/**", "*.tmp3", "!keep/**"]\n'));
+      expectCode(await cli(repo.dir, ['check']), 0, 'check with a short list: no drift');
+      repo.write('driftctl.yml', FILES_ONLY(WATCH13, `    ignore:\n${Array.from({ length: 3000 }, (_, i) => `      - "*.x${i}"\n`).join('')}`));
+      const tooMany = await cli(repo.dir, ['check']);
+      expectCode(tooMany, 1, 'check with 3,000 wildcard rules');
+      assert.match(tooMany.stderr, /3000 ignore rules have no literal path segment \(like "\*\.log"\), at most 2000 are supported/);
+      assertFsck(repo, 'many ignore rules');
+      await assertVerifyPasses(repo, 'many ignore rules');
+    },
+  ),
+);
+
 test.run();

@@ -45,6 +45,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
         ? await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000, outcome }).then(() => null, (error: unknown) => error)
         : null;
       ctx.exitCode = result.status === 'error' ? ExitCode.Error : result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const out: string[] = [];
@@ -93,6 +95,7 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
       const { snapshot } = await import('../../ops/check.js');
       const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label });
       if (result.failures.length > 0) ctx.exitCode = ExitCode.Error;
+      for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       ctx.emit(argv, result, () =>
         [
           ...result.snapshots.map((s) => `${s.id}  target ${s.target}: ${s.entries} entries${s.errors ? `, ${s.errors} unreadable` : ''}`),

@@ -12,6 +12,8 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
       const { init } = await import('../../ops/init.js');
       const result = await init(ctx.deps(argv), { config: argv.config });
       if (result.targets.some((t) => t.status === 'failed')) ctx.exitCode = ExitCode.Error;
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const t of result.targets) if (t.status === 'failed') ctx.note(`driftctl: error: target ${t.target}: ${t.message}`);
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
         if (result.configWritten) lines.push(`wrote starter config ${result.configFile} (edit it to choose what to watch)`);
