@@ -1,4 +1,7 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../drift/report.js';
 import { isRecordId, recordPath } from '../ledger/layout.js';
@@ -49,6 +52,15 @@ export interface VerifyResult {
 const MAX_PROBLEMS = 50;
 
 export async function verify(deps: OpDeps, options: VerifyOptions): Promise<VerifyResult> {
+  if (options.allowedSigners !== undefined) {
+    const file = path.resolve(deps.cwd, options.allowedSigners);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new DriftError('ALLOWED_SIGNERS_NOT_FOUND', `--allowed-signers ${options.allowedSigners}: no such file (give the SSH allowed-signers file that signed commits are checked against)`, {
+        data: { file },
+      });
+    }
+    options = { ...options, allowedSigners: file };
+  }
   const ws = openWorkspace(deps, options);
   const ledger = ws.ledger;
   const tip = await ledger.requireTip();

@@ -511,4 +511,33 @@ item(
   ),
 );
 
+item(
+  '14. bad option values, a missing allowed-signers file, a directory as --config, a YAML alias bomb and a bad JSON Pointer escape are one clear error each',
+  inRepo(seedProject, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const fails = async (args: string[], pattern: RegExp): Promise<void> => {
+      const run = await cli(repo.dir, args);
+      expectCode(run, 1, args.join(' '));
+      assert.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+      assert.match(run.stderr, pattern);
+      assert.not.match(run.stderr, /internal error/);
+    };
+    await fails(['log', '--limit', 'abc'], /--limit: expected a whole number, 1 or more/);
+    await fails(['log', '--page', '0'], /--page: expected a whole number, 1 or more/);
+    await fails(['verify', '--allowed-signers', 'no-such-file'], /--allowed-signers no-such-file: no such file/);
+    await fails(['check', '--config', 'src'], /src: is a directory, not a config file/);
+    const levels = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (const [i, name] of ['b', 'c', 'd', 'e', 'f', 'g', 'h'].entries()) levels.push(`${name}: &${name} [${Array(9).fill(`*${levels[i].slice(0, 1)}`).join(',')}]`);
+    repo.write('bomb.yml', `version: 1\n${levels.join('\n')}\nsources: *h\n`);
+    await fails(['check', '--config', 'bomb.yml'], /bomb\.yml: YAML: Excessive alias count/);
+    const config = readFileSync(path.join(repo.dir, 'driftctl.yml'), 'utf8');
+    repo.write('driftctl.yml', config.replace('    - match: "config/**"', '    - match: "config/models.yaml#/models/a~2b"'));
+    await fails(['check'], /driftctl\.yml:\d+: severity\.rules\[0\]\.match: has a field part after "#" that has the invalid escape "~2" in JSON Pointer/);
+    repo.write('driftctl.yml', config);
+    expectCode(await cli(repo.dir, ['check']), 0, 'check');
+    assertFsck(repo, 'bad options');
+    await assertVerifyPasses(repo, 'bad options');
+  }),
+);
+
 test.run();

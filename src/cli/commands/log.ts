@@ -1,5 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { Severity } from '../../config/config.js';
+import { DriftError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
@@ -33,6 +34,10 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
         .option('page', { type: 'number', default: 1, describe: 'Page number (1 = newest)' }) as Argv<LogArgs>,
     handler: async (argv) => {
       const { log } = await import('../../ops/log.js');
+      for (const name of ['limit', 'page'] as const) {
+        const value = argv[name];
+        if (!Number.isInteger(value) || value < 1) throw new DriftError('BAD_OPTION', `--${name}: expected a whole number, 1 or more (for example --${name} 20)`, { data: { option: name } });
+      }
       const result = await log(ctx.deps(argv), {
         config: argv.config,
         target: argv.target,
