@@ -170,7 +170,7 @@ class LedgerWalk {
       const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.ledger.store.readCommit(p)).tree));
       for (const target of await this.targetNames(commit.tree, ...parentTrees)) {
         await this.baselineChange(commit, kind, parentTrees, target, problems);
-        await this.headConsistency(commit, target, problems);
+        await this.headConsistency(commit, parentTrees[0], target, problems);
       }
       if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
     }
@@ -256,7 +256,10 @@ class LedgerWalk {
    * `head.json` is what check and status read: where it names a baseline or a snapshot, that must
    * be the tree the commit holds at `baseline`/`latest`, and the baseline's accept record must exist.
    */
-  private async headConsistency(commit: CommitInfo, target: string, problems: string[]): Promise<void> {
+  private async headConsistency(commit: CommitInfo, parentTree: string | undefined, target: string, problems: string[]): Promise<void> {
+    // Unchanged since the parent (head, baseline and latest alike): already checked there.
+    const ids = (tree: string): Promise<(string | undefined)[]> => Promise.all(['head.json', 'baseline', 'latest'].map((p) => this.pathOid(tree, `targets/${target}/${p}`)));
+    if (parentTree !== undefined && (await ids(parentTree)).join() === (await ids(commit.tree)).join()) return;
     const blob = await this.blobAtPath(commit.tree, `targets/${target}/head.json`);
     const head = blob ? (safeParse(blob.toString('utf8')) as TargetHead | undefined) : undefined;
     if (!head) return;

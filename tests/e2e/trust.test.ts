@@ -122,6 +122,14 @@ item(
     const found = problems(result, 'append-only');
     assert.match(found, /does not name exactly the changed entries \("files:src\/main\.py" changed but is not named\)/);
     assert.match(found, /is not the next link of the target's hash chain/);
+    // Third forgery: only head.json (what check reads) points at another tree; the baseline is untouched.
+    git(repo, ['update-ref', `refs/heads/${LEDGER}`, `${LEDGER}~1`]);
+    const head = show(repo, 'targets/default/head.json');
+    head.baseline.tree = git(repo, ['rev-parse', `${LEDGER}:targets/default/latest/files`]);
+    plainCommit(repo, (put) => put('targets/default/head.json', canonical(head)), 'tidy\n\nDrift-Kind: other');
+    assertFsck(repo, 'forged head.json');
+    result = await verifyJson(repo);
+    assert.match(problems(result, 'append-only'), /targets\/default\/head\.json in commit [0-9a-f]{12} names baseline [0-9a-f]{12} but the baseline tree is [0-9a-f]{12}/);
     // A real accept of the same change passes.
     git(repo, ['update-ref', `refs/heads/${LEDGER}`, `${LEDGER}~1`]);
     repo.write('.git/driftctl/checkpoints', '');
