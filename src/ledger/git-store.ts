@@ -221,7 +221,7 @@ export class GitStore {
 
   /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
   async log(ref: string, depth?: number): Promise<CommitInfo[]> {
-    const entries = await this.reading('history of', ref, () => git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) }));
+    const entries = await this.reading('commit', ref, () => git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) }));
     return entries.map((entry) => ({
       oid: entry.oid,
       message: entry.commit.message,

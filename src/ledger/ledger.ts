@@ -29,26 +29,21 @@ export class Ledger {
 
   /**
    * The branch's tip, or undefined when there is no ledger yet. Refuses (LEDGER_BRANCH_CHECKED_OUT)
-   * a branch checked out in a work tree, whose files and index the user owns; (NOT_A_LEDGER) a tip
-   * whose tree has no `ledger.json`; and (LEDGER_REF_LOST) a missing or unreadable ref when this
+   * a user's branch checked out in a work tree (absent, or not a ledger; see assertNotCheckedOut);
+   * (NOT_A_LEDGER) a tip whose tree has no `ledger.json`; and (LEDGER_REF_LOST) a missing or unreadable ref when this
    * machine has seen the ledger (its ref file, reflog or checkpoints), so nothing starts over on
    * top of a lost history.
    */
   async tip(): Promise<string | undefined> {
-    if (this.store.checkedOutBranches().includes(this.branch)) {
-      throw new DriftError(
-        'LEDGER_BRANCH_CHECKED_OUT',
-        `ledger.branch "${this.branch}" is checked out in ${this.store.workdir ?? 'a work tree'}: the ledger needs a branch of its own, never one with a work tree (the default is drift-ledger); change ledger.branch in the config`,
-        { data: { branch: this.branch } },
-      );
-    }
     const tip = await this.store.resolveRef(this.ref);
     if (tip === undefined) {
+      this.assertNotCheckedOut();
       this.refuseLostRef();
       return undefined;
     }
     if (!this.ledgerTips.has(tip)) {
       if (!(await this.store.lookupPath(tip, LEDGER_META_PATH))) {
+        this.assertNotCheckedOut();
         throw new DriftError(
           'NOT_A_LEDGER',
           `branch "${this.branch}" in ${this.store.gitdir} points at ${tip.slice(0, 12)}, which is not a driftctl ledger (no ${LEDGER_META_PATH}): set ledger.branch to a branch of its own, or put the ledger back (git reflog ${this.branch}; git update-ref ${this.ref} <ledger commit>)`,
@@ -58,6 +53,20 @@ export class Ledger {
       this.ledgerTips.add(tip);
     }
     return tip;
+  }
+
+  /**
+   * Throws LEDGER_BRANCH_CHECKED_OUT when the branch is checked out in a work tree: moving it would
+   * move the user's branch under their files and index. Reading a checked-out ledger (a clone of a
+   * ledger repository, for an audit) is fine; every ref move asks this first.
+   */
+  assertNotCheckedOut(): void {
+    if (!this.store.checkedOutBranches().includes(this.branch)) return;
+    throw new DriftError(
+      'LEDGER_BRANCH_CHECKED_OUT',
+      `ledger.branch "${this.branch}" is checked out in ${this.store.workdir ?? 'a work tree'}: the ledger needs a branch of its own, never one with a work tree (the default is drift-ledger); change ledger.branch in the config`,
+      { data: { branch: this.branch } },
+    );
   }
 
   /** Throws LEDGER_REF_LOST when the branch is gone but this machine holds traces of it. */
@@ -321,6 +330,7 @@ export class LedgerWriter {
         data: { expected: this.base, actual: current },
       });
     }
+    this.ledger.assertNotCheckedOut();
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
     this.ledger.recordCheckpoint(this.head as string);
     return this.head;

@@ -113,6 +113,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
     );
   }
   if (!local) {
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'created', tip: remote, remote, ahead: 0, behind: (await store.log(remote)).length };
@@ -121,6 +122,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const d = await divergence(store, local, remote);
   if (d.localOnly.length === 0) {
     const behind = await countBetween(link, d.base, remote);
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'fast-forwarded', tip: remote, remote, ahead: 0, behind };
@@ -142,6 +144,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
 async function replayLocal(link: RemoteLink, localOnly: string[], onto: string): Promise<string> {
   const { ledger } = link;
   const result = await replayCommits(ledger, localOnly, onto);
+  ledger.assertNotCheckedOut();
   await ledger.store.setRef(ledger.ref, result.tip);
   ledger.replaceCheckpoints(new Set(localOnly), result.tip);
   return result.tip;

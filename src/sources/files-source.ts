@@ -25,13 +25,18 @@ const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
  * A directory holding HEAD, objects/ and refs/ is a git directory (a bare repository, or a `.git`
  * under another name): never watched, bare or not.
  */
-function isGitDirListing(names: ReadonlySet<string>): boolean {
-  return names.has('HEAD') && names.has('objects') && names.has('refs');
+function isGitDirListing(entries: readonly { name: string | Buffer; isDirectory(): boolean }[]): boolean {
+  let found = 0;
+  for (const entry of entries) {
+    const name = entry.name.toString();
+    if (name === 'HEAD' ? !entry.isDirectory() : (name === 'objects' || name === 'refs') && entry.isDirectory()) found++;
+  }
+  return found === 3;
 }
 
 export function isGitDirectory(dir: string): boolean {
   try {
-    return isGitDirListing(new Set(fs.readdirSync(dir))) && statSync(path.join(dir, 'objects')).isDirectory() && statSync(path.join(dir, 'refs')).isDirectory();
+    return isGitDirListing(fs.readdirSync(dir, { withFileTypes: true }));
   } catch {
     return false;
   }
@@ -345,7 +350,7 @@ function listGroupMembers(config: FilesSourceConfig, dir: string, filter: PathFi
       error ??= `${sub || '.'}: cannot list directory: ${describeFsError(e)}`;
       return;
     }
-    if (isGitDirListing(new Set(dirents.map((d) => d.name.toString('latin1'))))) return;
+    if (isGitDirListing(dirents)) return;
     for (const dirent of dirents) {
       const name = decodeFileName(dirent.name);
       if (name === '.git') continue;
@@ -498,7 +503,7 @@ function guardedReaddir(root: string, notes: WalkNotes): never {
     let list: unknown[] = listed;
     const nameOf = (d: unknown): string => (typeof d === 'string' ? d : String((d as { name: unknown }).name));
     const names = list.map(nameOf);
-    if (isGitDirListing(new Set(names))) return [];
+    if (names.includes('HEAD') && isGitDirListing(list.filter((d): d is fs.Dirent => typeof d === 'object' && d !== null && 'isDirectory' in d))) return [];
     if (notes.prune) {
       const base = path.relative(root, dir).split(path.sep).join('/');
       const prune = notes.prune;
@@ -540,7 +545,7 @@ function listAwkward(config: FilesSourceConfig, awkward: AwkwardEntry[], filter:
       out.push(key); // recorded as an entry error when it is observed
       return;
     }
-    if (isGitDirListing(new Set(dirents.map((d) => d.name.toString('latin1'))))) return;
+    if (isGitDirListing(dirents)) return;
     for (const d of dirents) {
       const child = `${key}/${decodeFileName(d.name)}`;
       if (d.isDirectory()) {
@@ -565,6 +570,9 @@ function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): voi
   );
 }
 
+/** A path with an empty, "." or ".." segment. */
+const NOT_BELOW_ROOT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /** Every path under the root that the watch patterns select and no ignore rule drops. */
 export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
   const { rules, prune, filter, pruneWhileListing } = ignoreRules(config);
@@ -585,7 +593,7 @@ export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
   let files = found.filter((p) => !p.endsWith('/'));
   if (rules.length > 0) files = files.filter((p) => !filter.ignores(p));
   files.push(...listAwkward(config, notes.awkward, rules.length > 0 ? filter : undefined));
-  const outside = files.find((p) => p.split('/').some((part) => part === '..' || part === '.' || part === ''));
+  const outside = files.find((p) => NOT_BELOW_ROOT.test(p));
   if (outside !== undefined) {
     // The config refuses such patterns; this guards the ledger against any other way in.
     throw new DriftError('SOURCE_FAILED', `source "${config.name}": the watch patterns selected "${outside}", which is not a path below the root`, { data: { source: config.name } });

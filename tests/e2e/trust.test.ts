@@ -279,6 +279,22 @@ item(
     }
     assert.is(repo.git('rev-parse', LEDGER).trim(), userTip, 'init built nothing on the user\'s history');
     assertFsck(repo, 'non-ledger tip');
+
+    // A real ledger checked out in a linked work tree can be read (an audit of a clone), never moved.
+    repo.git('branch', '-D', LEDGER);
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const worktree = mkdtempSync(path.join(tmpdir(), 'driftctl-wt-'));
+    repo.git('worktree', 'add', '-q', path.join(worktree, 'ledger'), LEDGER);
+    const tip = repo.git('rev-parse', LEDGER).trim();
+    repo.write('src/main.py', 'print("changed")\n');
+    const run = await cli(repo.dir, ['check']);
+    expectCode(run, 1, 'check with the ledger checked out');
+    assert.match(run.stderr, /ledger\.branch "drift-ledger" is checked out in /);
+    assert.is(repo.git('rev-parse', LEDGER).trim(), tip, 'the checked-out ledger did not move');
+    await assertVerifyPasses(repo, 'ledger checked out elsewhere');
+    repo.git('worktree', 'remove', '--force', path.join(worktree, 'ledger'));
+    rmSync(worktree, { recursive: true, force: true });
+    assertFsck(repo, 'after the work tree');
   }),
 );
 
