@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from '../config/config.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import type { Severity } from './severity-levels.js';
+import { canonicalJson } from './canonical-json.js';
 
 /** A JSON value, as structured entries store their normalised content. */
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };

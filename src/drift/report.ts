@@ -1,5 +1,6 @@
-import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from '../config/config.js';
-import { diffFields, displayPath, showValue, type FieldChange } from './fields.js';
+import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from './severity-levels.js';
+import { displayPath } from '../match/field-pattern.js';
+import { diffFields, showValue, type FieldChange } from './fields.js';
 import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
 

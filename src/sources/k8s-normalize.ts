@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
-import { type FieldMatcher, normalizeContent } from '../drift/fields.js';
+import { parseYamlStream } from '../yaml/yaml.js';
+import { type FieldMatcher } from '../match/field-pattern.js';
+import { normalizeContent } from '../drift/fields.js';
 import type { Json } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { safeKey } from './keys.js';
@@ -75,9 +76,9 @@ export function parseObjects(text: string, what: string): KubeObject[] {
       fail(`is not valid JSON (${(error as Error).message})`);
     }
   } else {
-    parseAllDocuments(body).forEach((doc, i) => {
-      if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].message.split('\n')[0]}`);
-      const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+    parseYamlStream(body, { maxAliasCount: 1000 }).documents.forEach((doc, i) => {
+      if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].split('\n')[0]}`);
+      const value = doc.value();
       if (value !== null && value !== undefined) documents.push(value);
     });
   }

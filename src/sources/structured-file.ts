@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
-import type { FieldMatcher } from '../drift/fields.js';
+import { parseYamlStream } from '../yaml/yaml.js';
+import type { FieldMatcher } from '../match/field-pattern.js';
 import { normalizeContent } from '../drift/fields.js';
 import { contentHash, type Json } from '../drift/manifest.js';
 
@@ -26,15 +26,6 @@ export const MAX_STRUCTURED_BYTES = 16 * 1024 * 1024;
 /** Alias expansions allowed per document ("billion laughs" guard). */
 const MAX_ALIAS_COUNT = 1000;
 
-const YAML_OPTIONS = {
-  version: '1.2',
-  schema: 'core',
-  merge: true,
-  uniqueKeys: true,
-  prettyErrors: true,
-  // Collection keys are stringified; without this the library writes a warning to stderr.
-  logLevel: 'silent',
-} as const;
 
 /** Part of the content cache's fingerprint: bump it when parsing or normalising changes its output. */
 export const STRUCTURED_PARSER_VERSION = 'json+yaml-1.2-core-merge/1';
@@ -81,20 +72,17 @@ export function parseStructured(bytes: Uint8Array, format: StructuredFormat, ign
 
 function parseYaml(text: string): { value: unknown } | { unparsable: string } {
   try {
-    const documents = parseAllDocuments(text, YAML_OPTIONS);
+    // YAML 1.2 core schema with merge keys; `!!binary` as base64 text.
+    const { documents, streamErrors } = parseYamlStream(text, { strictCore: true, maxAliasCount: MAX_ALIAS_COUNT, binaryAsBase64: true });
     // A stream without documents (empty, only comments or directives) carries its own errors.
-    const errors = 'empty' in documents ? documents.errors : documents.flatMap((document) => document.errors);
-    if (errors.length > 0) return { unparsable: `invalid YAML: ${firstLine(errors[0].message)}` };
-    const values = documents.map((document) => document.toJS({ maxAliasCount: MAX_ALIAS_COUNT, reviver: binaryAsBase64 }));
+    const errors = [...streamErrors, ...documents.flatMap((document) => document.errors)];
+    if (errors.length > 0) return { unparsable: `invalid YAML: ${firstLine(errors[0])}` };
+    const values = documents.map((document) => document.value());
     return { value: values.length === 0 ? null : values.length === 1 ? values[0] : values };
   } catch (error) {
     // toJS throws on excessive aliasing and on aliases to undefined anchors.
     return { unparsable: `invalid YAML: ${firstLine((error as Error).message)}` };
   }
-}
-
-function binaryAsBase64(_key: unknown, value: unknown): unknown {
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
 }
 
 function firstLine(message: string): string {

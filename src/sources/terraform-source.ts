@@ -2,14 +2,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProcessSpec, TerraformSourceConfig } from '../config/config.js';
-import { createIgnorer, type FieldMatcher, normalizeContent } from '../drift/fields.js';
-import { type Json, type SourceManifest, valueEntry } from '../drift/manifest.js';
+import { normalizeContent, type Ignorer } from '../drift/fields.js';
+import { valueEntry, type Json, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
-import { createKeyMatcher } from '../match/glob.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 import { safeKey } from './keys.js';
 import { runProcess, shellQuote } from './run-process.js';
-import { observeWhole, type Source, type SourceContext, type SourceObservation } from './source.js';
+import { wholeSource, type Source, type SourceContext, type SourceObservation } from './source.js';
 
 /** Shown in place of a value Terraform marks sensitive; the value itself is never stored. */
 export const SENSITIVE = '(sensitive)';
@@ -51,16 +50,10 @@ const HOW_TO = 'run `terraform plan -refresh-only -out=drift.tfplan` then `terra
  * plan that errored) is SOURCE_FAILED with what to run instead.
  */
 export function createTerraformSource(config: TerraformSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
-  return {
-    name: config.name,
-    kind: 'terraform',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const { text, origin } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
-        return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer);
-      }),
-  };
+  return wholeSource(config, 'terraform', async (context, ignorer) => {
+    const { text, origin } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
+    return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer);
+  });
 }
 
 /** The part of a plan's JSON this source reads. */
@@ -134,7 +127,7 @@ export function parsePlan(text: string, what: string): TerraformPlan {
 }
 
 /** Entries from a checked plan (see createTerraformSource for the rules). */
-export function planObservation(plan: TerraformPlan, ignorer: (key: string) => FieldMatcher | undefined): SourceObservation {
+export function planObservation(plan: TerraformPlan, ignorer: Ignorer): SourceObservation {
   const byKey = new Map<string, { drift?: ResourceChange; planned?: ResourceChange }>();
   const note = (record: ResourceChange, role: 'drift' | 'planned'): void => {
     if (record.mode === 'data' || isNoOp(record.change.actions)) return;
