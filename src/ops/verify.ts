@@ -161,7 +161,7 @@ class LedgerWalk {
   async appendOnly(commits: CommitInfo[]): Promise<VerifyCheck> {
     const problems: string[] = [];
     for (const commit of commits) {
-      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'] ?? 'other';
+      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
         const parentTree = (await this.ledger.store.readCommit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
@@ -173,7 +173,7 @@ class LedgerWalk {
         await this.baselineChange(commit, kind, parentTrees, target, problems);
         await this.headConsistency(commit, parentTrees[0], target, problems);
       }
-      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
+      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is ${describeKind(kind)}, not the ledger's creation`);
     }
     return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts that name exactly those changes`);
   }
@@ -185,7 +185,7 @@ class LedgerWalk {
    * `before`, names none), and which is the next link of the target's hash chain (`chain.json`
    * of the commit names it). A merge commit may only take the baseline of one of its parents.
    */
-  private async baselineChange(commit: CommitInfo, kind: string, parentTrees: string[], target: string, problems: string[]): Promise<void> {
+  private async baselineChange(commit: CommitInfo, kind: string | undefined, parentTrees: string[], target: string, problems: string[]): Promise<void> {
     const where = `baseline of target "${target}" changed in commit ${commit.oid.slice(0, 12)}`;
     const baselineOf = (tree: string): Promise<string | undefined> => this.pathOid(tree, `targets/${target}/baseline`);
     const after = await baselineOf(commit.tree);
@@ -200,7 +200,7 @@ class LedgerWalk {
       return;
     }
     if (kind !== 'accept') {
-      add(problems, `baseline of target "${target}" changed in a ${kind} commit ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
+      add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
       return;
     }
     const before = befores[0];
@@ -308,7 +308,7 @@ class LedgerWalk {
     return out;
   }
 
-  /** Records (under targets/<t>/records) present in `before` must be present and unchanged in `after`. */
+  /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
     const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
@@ -316,11 +316,12 @@ class LedgerWalk {
     for (const entry of a) {
       const path = prefix + entry.name;
       const depth = path.split('/').length;
-      // Descend only towards records: targets/ → <target>/ → records/ → …
-      if (depth === 1 && entry.name !== 'targets') continue;
-      if (depth === 3 && entry.name !== 'records') continue;
+      // Descend only towards records: targets/ → <target>/ → records/ → …, and dead/ → …
+      const top = path.split('/')[0];
+      if (depth === 1 && entry.name !== 'targets' && entry.name !== 'dead') continue;
+      if (top === 'targets' && depth === 3 && entry.name !== 'records') continue;
       const other = inB.get(entry.name);
-      const inRecords = depth >= 3;
+      const inRecords = top === 'dead' ? depth >= 2 : depth >= 3;
       if (!other) {
         if (inRecords) add(problems, `${path}${entry.type === 'tree' ? '/' : ''} deleted in commit ${commit.oid.slice(0, 12)}`);
         continue;
@@ -494,4 +495,10 @@ function safeParse(text: string): unknown {
 const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
+}
+
+/** "an accept commit", "a report commit", or, without a Drift-Kind trailer, "a commit without a Drift-Kind trailer". */
+function describeKind(kind: string | undefined): string {
+  if (!kind) return 'a commit without a Drift-Kind trailer';
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} commit`;
 }

@@ -9,7 +9,6 @@ import { createIgnorer } from '../drift/fields.js';
 import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
-import picomatch from 'picomatch';
 import { decodeFileName, encodeFileName, hasEscapedBytes } from './file-names.js';
 import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
@@ -332,7 +331,9 @@ export function listGroups(config: FilesSourceConfig): ListedGroup[] {
     fs: { readdirSync: guardedReaddir(config.root, notes) },
   });
   throwIfUnlistable(config, notes.unlistable);
-  const matched = (rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found).sort();
+  const listed = rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found;
+  const awkward = listAwkward(config, notes.awkward, rules.length > 0 ? filter : undefined, config.groups.map((glob) => glob.trim().replace(/\/+$/, '')), 'directories');
+  const matched = [...new Set([...listed, ...awkward])].sort();
   const outermost: string[] = [];
   const inKept = insideOneOf(outermost);
   for (const dir of matched) if (!inKept(dir)) outermost.push(dir);
@@ -528,35 +529,37 @@ function guardedReaddir(root: string, notes: WalkNotes): never {
 }
 
 /**
- * The files of the awkward entries that the watch patterns select and no ignore rule drops: each
- * entry, or every file below it when it is a directory (never a git directory), by escaped key.
- * Patterns match them as they match any key, with `*` and `?` matching line terminators too.
+ * The files (or, for group patterns, the directories) among and below the awkward entries that the
+ * patterns select and no ignore rule drops, by escaped key; never inside a git directory. Patterns
+ * match them with the matchers every glob uses (match/glob.ts), where every character of a name
+ * counts, line terminators included.
  */
-function listAwkward(config: FilesSourceConfig, awkward: AwkwardEntry[], filter: PathFilter | undefined): string[] {
+function listAwkward(config: FilesSourceConfig, awkward: AwkwardEntry[], filter: PathFilter | undefined, patterns: readonly string[] = config.watch, kind: 'files' | 'directories' = 'files'): string[] {
   if (awkward.length === 0) return [];
-  const watch = config.watch.map((glob) => picomatch(normalizeGlob(glob), { dot: true, flags: 's' }));
-  const selected = (key: string): boolean => watch.some((match) => match(key)) && !key.split('/').includes('.git') && !filter?.ignores(key);
+  const matches = createKeyMatcher(patterns);
+  const wantDirectories = kind === 'directories';
+  const selected = (key: string): boolean => matches(key) && !key.split('/').includes('.git') && !filter?.ignores(wantDirectories ? `${key}/` : key);
   const out: string[] = [];
-  const walk = (key: string): void => {
+  const enter = (key: string): void => {
+    if (key.split('/').includes('.git') || filter?.ignores(`${key}/`)) return;
+    if (wantDirectories && selected(key)) out.push(key);
     let dirents: fs.Dirent<Buffer>[];
     try {
       dirents = fs.readdirSync(Buffer.concat([Buffer.from(config.root + path.sep), encodeFileName(key)]), { withFileTypes: true, encoding: 'buffer' });
     } catch {
-      out.push(key); // recorded as an entry error when it is observed
+      if (!wantDirectories) out.push(key); // recorded as an entry error when it is observed
       return;
     }
     if (isGitDirListing(dirents)) return;
     for (const d of dirents) {
       const child = `${key}/${decodeFileName(d.name)}`;
-      if (d.isDirectory()) {
-        if (!filter?.ignores(`${child}/`)) walk(child);
-      } else if (selected(child)) out.push(child);
+      if (d.isDirectory()) enter(child);
+      else if (!wantDirectories && selected(child)) out.push(child);
     }
   };
   for (const entry of awkward) {
-    if (entry.isDirectory) {
-      if (!entry.key.split('/').includes('.git') && !filter?.ignores(`${entry.key}/`)) walk(entry.key);
-    } else if (selected(entry.key)) out.push(entry.key);
+    if (entry.isDirectory) enter(entry.key);
+    else if (!wantDirectories && selected(entry.key)) out.push(entry.key);
   }
   return out;
 }
