@@ -79,7 +79,14 @@ export function loadConfig(file: string, cwd?: string): Config {
   if (!existsSync(file)) {
     throw new ConfigError([{ file, path: '', message: `not found (run "driftctl init" to write a starter config, or pass --config PATH)` }]);
   }
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'is a directory, not a config file (pass --config PATH/driftctl.yml)' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new ConfigError([{ file, path: '', message: why }]);
+  }
   return parseConfig(text, file, cwd);
 }
 
@@ -94,7 +101,13 @@ export function parseConfig(text: string, file: string, cwd?: string): Config {
       }),
     );
   }
-  const raw = doc.value();
+  let raw: unknown;
+  try {
+    raw = doc.value();
+  } catch (error) {
+    // The yaml library refuses documents whose aliases expand beyond its limit (an alias bomb).
+    throw new ConfigError([{ file: display, path: '', message: `YAML: ${(error as Error).message.split('\n')[0]}` }]);
+  }
   const located = (segments: (string | number)[]): string => {
     // For a missing field, this is the line of its parent.
     const line = doc.lineOf(segments);

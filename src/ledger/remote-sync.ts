@@ -102,7 +102,19 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const store = ledger.store;
   const seen = await store.resolveRef(link.trackingRef);
   const remote = await fetchRemote(link);
-  const local = await ledger.tip();
+  // A lost local ref is restored from the remote only when the remote holds the last local tip.
+  let local: string | undefined;
+  let lost: DriftError | undefined;
+  try {
+    local = await ledger.tip();
+  } catch (error) {
+    if (!isDriftError(error) || error.code !== 'LEDGER_REF_LOST') throw error;
+    lost = error;
+  }
+  if (lost) {
+    const last = lost.data.last as string | undefined;
+    if (!remote || !last || !(await store.isAncestor(last, remote))) throw lost;
+  }
   if (!remote) return { state: 'no-remote-branch', tip: local, remote, ahead: local ? (await store.log(local)).length : 0, behind: 0 };
   if (seen && seen !== remote && !(await store.isAncestor(seen, remote)) && !(await store.isAncestor(remote, seen))) {
     throw new DriftError(
@@ -112,6 +124,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
     );
   }
   if (!local) {
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'created', tip: remote, remote, ahead: 0, behind: (await store.log(remote)).length };
@@ -120,6 +133,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const d = await divergence(store, local, remote);
   if (d.localOnly.length === 0) {
     const behind = await countBetween(link, d.base, remote);
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'fast-forwarded', tip: remote, remote, ahead: 0, behind };
@@ -141,6 +155,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
 async function replayLocal(link: RemoteLink, localOnly: string[], onto: string): Promise<string> {
   const { ledger } = link;
   const result = await replayCommits(ledger, localOnly, onto);
+  ledger.assertNotCheckedOut();
   await ledger.store.setRef(ledger.ref, result.tip);
   ledger.replaceCheckpoints(new Set(localOnly), result.tip);
   return result.tip;

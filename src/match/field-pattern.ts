@@ -18,6 +18,8 @@ export function toPointer(path: readonly string[]): string {
 export function fromPointer(pointer: string): FieldPath {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new Error(`not a JSON Pointer: ${pointer} (it must start with "/")`);
+  const bad = /~(?![01])/.exec(pointer);
+  if (bad) throw new Error(`has the invalid escape "${pointer.slice(bad.index, bad.index + 2)}" in JSON Pointer ${pointer} (only ~0 for "~" and ~1 for "/" exist)`);
   return pointer
     .slice(1)
     .split('/')

@@ -103,7 +103,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let observation: Observation;
       try {
         observation = await observed;
-        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
+        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head, deps.warn);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });

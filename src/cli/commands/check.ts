@@ -22,6 +22,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
     handler: async (argv) => {
       const { checkWithMetrics } = await import('../../ops/metrics.js');
       const { result, metricsError } = await checkWithMetrics(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert, metricsFile: argv['metrics-file'] });
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const out: string[] = [];
