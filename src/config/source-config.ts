@@ -42,7 +42,7 @@ export type RawSource = {
   plan?: string;
   // kubernetes
   file?: string;
-  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string };
+  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string; include_hooks?: boolean; extra?: boolean; extra_ignore_kinds?: string[]; field_manager?: string };
   // metrics
   thresholds?: (string | { when: string; severity?: Severity })[];
   disk?: string;
@@ -161,6 +161,10 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
               desired: {
                 ...(desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec }),
                 ...(desired.namespace ? { namespace: sub(desired.namespace) } : {}),
+                ...(desired.include_hooks !== undefined ? { includeHooks: desired.include_hooks } : {}),
+                ...(desired.extra !== undefined ? { extra: desired.extra } : {}),
+                ...(desired.extra_ignore_kinds ? { extraIgnoreKinds: desired.extra_ignore_kinds } : {}),
+                ...(desired.field_manager ? { fieldManager: desired.field_manager } : {}),
               },
             }
           : {}),

@@ -1,3 +1,4 @@
+import { isKeyedSegment } from './list-keys.js';
 import type { Json } from './manifest.js';
 
 /**
@@ -9,6 +10,8 @@ import type { Json } from './manifest.js';
  * - a JSON Pointer whose segments may be "*" (any one segment) or "**" (any number of segments),
  *   and may hold globs ("/metadata/annotations/kubectl.kubernetes.io~1*");
  * - a dotted path ("metadata.annotations.*", "spec.containers[*].image", "**.timestamp").
+ * Items of Kubernetes lists merged by key have the segment `[field=value]` (see list-keys.ts),
+ * written so in patterns too: "spec.template.spec.containers[name=web].image".
  * A pattern matches a field and everything below it.
  */
 export type FieldPath = string[];
@@ -43,6 +46,7 @@ export function displayPath(pointer: string): string {
   let out = '';
   for (const segment of path) {
     if (/^(0|[1-9][0-9]*)$/.test(segment)) out += `[${segment}]`;
+    else if (isKeyedSegment(segment)) out += segment;
     else if (PLAIN_SEGMENT.test(segment)) out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(segment)}]`;
   }
@@ -72,6 +76,7 @@ export function parseFieldPattern(pattern: string): string[] {
       if (end < 0) throw new Error(`unclosed "[" in field pattern ${pattern}`);
       let inner = p.slice(i + 1, end);
       if (/^".*"$/.test(inner)) inner = JSON.parse(inner) as string;
+      else if (inner.includes('=')) inner = `[${inner}]`;
       segments.push(inner);
       i = end + 1;
     } else {
@@ -179,17 +184,26 @@ function normalizeAt(value: unknown, path: string[], ignore: FieldMatcher | unde
  * arrays index by index (a shorter array reports its missing tail as removed, a longer one the
  * extra items as added), anything else by value. Identical values give [].
  */
-export function diffFields(before: Json | undefined, after: Json | undefined): FieldChange[] {
+export function diffFields(before: Json | undefined, after: Json | undefined, options: DiffOptions = {}): FieldChange[] {
   const out: FieldChange[] = [];
-  diffAt(before, after, [], out);
+  diffAt(before, after, [], out, options.listItems);
   return out;
+}
+
+export interface DiffOptions {
+  /**
+   * Lists matched by key rather than position: the items of the list at `path` by their path
+   * segment (such as `[name=web]`), or undefined to compare that list by position. Both sides
+   * must be keyed for the list to be matched by key.
+   */
+  listItems?: (path: readonly string[], items: readonly Json[]) => Map<string, Json> | undefined;
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[]): void {
+function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[], listItems?: DiffOptions['listItems']): void {
   if (before === undefined && after === undefined) return;
   if (before === undefined) {
     out.push({ path: toPointer(path), change: 'added', after });
@@ -203,16 +217,26 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     for (const key of keys) {
       path.push(key);
-      diffAt(Object.hasOwn(before, key) ? before[key] : undefined, Object.hasOwn(after, key) ? after[key] : undefined, path, out);
+      diffAt(Object.hasOwn(before, key) ? before[key] : undefined, Object.hasOwn(after, key) ? after[key] : undefined, path, out, listItems);
       path.pop();
     }
     return;
   }
   if (Array.isArray(before) && Array.isArray(after)) {
+    const keyedBefore = listItems?.(path, before);
+    const keyedAfter = keyedBefore && listItems?.(path, after);
+    if (keyedBefore && keyedAfter) {
+      for (const segment of new Set([...keyedBefore.keys(), ...keyedAfter.keys()])) {
+        path.push(segment);
+        diffAt(keyedBefore.get(segment), keyedAfter.get(segment), path, out, listItems);
+        path.pop();
+      }
+      return;
+    }
     const n = Math.max(before.length, after.length);
     for (let i = 0; i < n; i++) {
       path.push(String(i));
-      diffAt(i < before.length ? before[i] : undefined, i < after.length ? after[i] : undefined, path, out);
+      diffAt(i < before.length ? before[i] : undefined, i < after.length ? after[i] : undefined, path, out, listItems);
       path.pop();
     }
     return;

@@ -1,5 +1,6 @@
 import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from '../config/config.js';
-import { diffFields, displayPath, showValue, type FieldChange } from './fields.js';
+import { type DiffOptions, diffFields, displayPath, showValue, type FieldChange } from './fields.js';
+import { isKubernetesObject, kubernetesListItems } from './list-keys.js';
 import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
 
@@ -126,6 +127,9 @@ export function stripEntry(entry: ManifestEntry): ManifestEntry {
   return rest;
 }
 
+/** Kubernetes objects: lists merged by key are compared by key (see list-keys.ts). */
+const KUBERNETES_DIFF: DiffOptions = { listItems: kubernetesListItems };
+
 interface DeltaDetail {
   /** The entry is structured (has content) on the side that matters, so field rules apply. */
   structured: boolean;
@@ -150,11 +154,13 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
     const pair = after.content as { before?: Json; after?: Json };
     // A whole object created or deleted: the action says it, a field list would only repeat the object.
     if (!before && (pair.before == null || pair.after == null)) return { structured: true, ...(actions ? { actions } : {}) };
-    const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null) : diffFields(pair.before ?? null, pair.after ?? null);
+    const options = isKubernetesObject(pair.before ?? pair.after) ? KUBERNETES_DIFF : {};
+    const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null, options) : diffFields(pair.before ?? null, pair.after ?? null, options);
     return { structured: true, fields: fields.map(capValues), ...(actions ? { actions } : {}) };
   }
   if (before && after && before.content !== undefined && after.content !== undefined) {
-    return { structured: true, fields: diffFields(before.content, after.content).map(capValues), ...(actions ? { actions } : {}) };
+    const options = isKubernetesObject(after.content) ? KUBERNETES_DIFF : {};
+    return { structured: true, fields: diffFields(before.content, after.content, options).map(capValues), ...(actions ? { actions } : {}) };
   }
   return { structured: current?.content !== undefined, ...(actions ? { actions } : {}) };
 }
