@@ -1,3 +1,4 @@
+import { ExactInteger, fromBigInt } from './exact-json.js';
 import { isKeyedSegment } from './list-keys.js';
 import type { Json } from './manifest.js';
 
@@ -134,8 +135,8 @@ export function checkFieldPattern(pattern: string): string | undefined {
 
 /**
  * A JSON value with the matched fields removed, object keys in sorted order and values that JSON
- * cannot hold dropped (undefined) or made null (non-finite numbers): the normalised content that
- * structured entries store and hash.
+ * cannot hold dropped (undefined) or made null (non-finite numbers); a bigint becomes a number
+ * when safe, else an ExactInteger: the normalised content that structured entries store and hash.
  */
 export function normalizeContent(value: unknown, ignore?: FieldMatcher): Json {
   return normalizeAt(value, [], ignore) ?? null;
@@ -150,8 +151,9 @@ function normalizeAt(value: unknown, path: string[], ignore: FieldMatcher | unde
     case 'number':
       return Number.isFinite(value) ? value : null;
     case 'bigint':
-      return value.toString();
+      return fromBigInt(value);
     case 'object':
+      if (value instanceof ExactInteger) return value;
       break;
     default:
       return undefined;
@@ -200,7 +202,7 @@ export interface DiffOptions {
 }
 
 function isObject(value: Json | undefined): value is { [key: string]: Json } {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
+  return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof ExactInteger);
 }
 
 function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[], listItems?: DiffOptions['listItems']): void {
@@ -242,13 +244,14 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
     return;
   }
   // Two objects or two arrays were compared above; anything else is equal only as the same scalar.
-  if (before !== after) out.push({ path: toPointer(path), change: 'changed', before, after });
+  const same = before instanceof ExactInteger && after instanceof ExactInteger ? before.digits === after.digits : before === after;
+  if (!same) out.push({ path: toPointer(path), change: 'changed', before, after });
 }
 
 /** A short one-line rendering of a value for reports: strings quoted, long values cut. */
 export function showValue(value: Json | undefined, max = 80): string {
   if (value === undefined) return '(absent)';
-  const text = JSON.stringify(value);
+  const text = value instanceof ExactInteger ? value.digits : JSON.stringify(value);
   return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }
 

@@ -1,4 +1,5 @@
 import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from '../config/config.js';
+import { ExactInteger } from './exact-json.js';
 import { type DiffOptions, diffFields, displayPath, showValue, type FieldChange } from './fields.js';
 import { isKubernetesObject, kubernetesListItems } from './list-keys.js';
 import type { Json, ManifestEntry } from './manifest.js';
@@ -171,11 +172,11 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
  */
 export function resourceType(entry: ManifestEntry | undefined): string | undefined {
   const content = entry?.content;
-  if (content === null || typeof content !== 'object' || Array.isArray(content)) return undefined;
+  if (content === null || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger) return undefined;
   if (typeof content.type === 'string' && entry?.pair) return content.type;
   if (typeof content.kind === 'string') return content.kind;
   const side = (entry?.pair ? (content.before ?? content.after) : undefined) as Json | undefined;
-  return side !== null && typeof side === 'object' && !Array.isArray(side) && typeof side.kind === 'string' ? side.kind : undefined;
+  return side !== null && typeof side === 'object' && !Array.isArray(side) && !(side instanceof ExactInteger) && typeof side.kind === 'string' ? side.kind : undefined;
 }
 
 function pairActions(entry: ManifestEntry | undefined): string[] | undefined {

@@ -1,4 +1,5 @@
-import { parseAllDocuments } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments } from 'yaml';
+import { ExactJsonError, fromBigInt, parseExactJson } from '../drift/exact-json.js';
 import type { FieldMatcher } from '../drift/fields.js';
 import { normalizeContent } from '../drift/fields.js';
 import { contentHash, type Json } from '../drift/manifest.js';
@@ -8,13 +9,16 @@ import { contentHash, type Json } from '../drift/manifest.js';
  * the entry's sha256, so formatting, comments, key order and ignored fields are not drift.
  *
  * - `.json` (any case) is parsed as JSON; everything else as YAML 1.2 with the core schema: no
- *   timestamp type (dates stay strings), `yes`/`no` stay strings, large integers become (possibly
- *   rounded) numbers, anchors and aliases are resolved, `<<` merge keys are applied (compose files
- *   use them), `!!binary` becomes its base64 text, unknown tags keep their plain value.
+ *   timestamp type (dates stay strings), `yes`/`no` stay strings, anchors and aliases are
+ *   resolved, `<<` merge keys are applied (compose files use them), `!!binary` becomes its base64
+ *   text, unknown tags keep their plain value. In both, integers beyond 2^53 keep every digit
+ *   (ExactInteger).
  * - A YAML stream of several documents becomes the array of its documents; one document is its
  *   value; an empty stream (or only comments) is null.
- * - Not parsable means: not UTF-8, contains a NUL byte (binary), a syntax error, a duplicate key,
- *   more alias expansion than MAX_ALIAS_COUNT, or larger than MAX_STRUCTURED_BYTES. Such a file is
+ * - Not parsable means: not UTF-8, contains a NUL byte (binary), a syntax error, a duplicate key
+ *   (JSON and YAML alike), an expansion of aliases to more than MAX_EXPANDED_NODES nodes per
+ *   document (an "alias bomb"; the number of aliases does not matter), or larger than
+ *   MAX_STRUCTURED_BYTES. Such a file is
  *   recorded by the hash of its bytes like a plain file; `reason` says why (for callers and tests).
  */
 export type StructuredFormat = 'json' | 'yaml';
@@ -23,21 +27,26 @@ export type StructuredResult = { content: Json; sha256: string } | { unparsable:
 
 /** Files above this size are byte-hashed, never parsed: parsing holds several copies in memory. */
 export const MAX_STRUCTURED_BYTES = 16 * 1024 * 1024;
-/** Alias expansions allowed per document ("billion laughs" guard). */
-const MAX_ALIAS_COUNT = 1000;
+/**
+ * Nodes a document may hold once its aliases are expanded ("billion laughs" guard): generous for
+ * real files (a 34 KB compose file with 145 aliases expands to a few thousand nodes), while an
+ * alias bomb reaches billions.
+ */
+export const MAX_EXPANDED_NODES = 1_000_000;
 
 const YAML_OPTIONS = {
   version: '1.2',
   schema: 'core',
   merge: true,
   uniqueKeys: true,
+  intAsBigInt: true,
   prettyErrors: true,
   // Collection keys are stringified; without this the library writes a warning to stderr.
   logLevel: 'silent',
 } as const;
 
 /** Part of the content cache's fingerprint: bump it when parsing or normalising changes its output. */
-export const STRUCTURED_PARSER_VERSION = 'json+yaml-1.2-core-merge/1';
+export const STRUCTURED_PARSER_VERSION = 'json+yaml-1.2-core-merge/2';
 
 let parses = 0;
 
@@ -66,8 +75,9 @@ export function parseStructured(bytes: Uint8Array, format: StructuredFormat, ign
   let value: unknown;
   if (format === 'json') {
     try {
-      value = JSON.parse(text);
+      value = parseExactJson(text);
     } catch (error) {
+      if (error instanceof ExactJsonError && error.message.startsWith('duplicate key')) return { unparsable: `invalid JSON: ${error.message} at ${error.pointer}` };
       return { unparsable: `invalid JSON: ${(error as Error).message}` };
     }
   } else {
@@ -85,7 +95,11 @@ function parseYaml(text: string): { value: unknown } | { unparsable: string } {
     // A stream without documents (empty, only comments or directives) carries its own errors.
     const errors = 'empty' in documents ? documents.errors : documents.flatMap((document) => document.errors);
     if (errors.length > 0) return { unparsable: `invalid YAML: ${firstLine(errors[0].message)}` };
-    const values = documents.map((document) => document.toJS({ maxAliasCount: MAX_ALIAS_COUNT, reviver: binaryAsBase64 }));
+    for (const document of documents) {
+      const nodes = expandedNodes(document);
+      if (nodes > MAX_EXPANDED_NODES) return { unparsable: `invalid YAML: aliases expand to more than ${MAX_EXPANDED_NODES} nodes` };
+    }
+    const values = documents.map((document) => document.toJS({ maxAliasCount: -1, reviver: binaryAsBase64 }));
     return { value: values.length === 0 ? null : values.length === 1 ? values[0] : values };
   } catch (error) {
     // toJS throws on excessive aliasing and on aliases to undefined anchors.
@@ -93,7 +107,37 @@ function parseYaml(text: string): { value: unknown } | { unparsable: string } {
   }
 }
 
+/**
+ * How many nodes the document holds with every alias expanded, counted without expanding (each
+ * anchored node's size is computed once), stopping early past MAX_EXPANDED_NODES. An alias to an
+ * unknown anchor counts 1 (toJS reports it).
+ */
+function expandedNodes(document: Document.Parsed): number {
+  const sizes = new Map<unknown, number>();
+  const visiting = new Set<unknown>();
+  const size = (node: unknown): number => {
+    if (node === null || node === undefined) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (visiting.has(node)) return MAX_EXPANDED_NODES + 1; // an alias inside its own anchor
+    visiting.add(node);
+    let total = 1;
+    if (isAlias(node)) total = size(node.resolve(document));
+    else if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        total += isPair(item) ? size(item.key) + size(item.value) : size(item);
+        if (total > MAX_EXPANDED_NODES) break;
+      }
+    } else if (!isScalar(node)) total = 1;
+    visiting.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  return size(document.contents as Node | null);
+}
+
 function binaryAsBase64(_key: unknown, value: unknown): unknown {
+  if (typeof value === 'bigint') return fromBigInt(value);
   return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
 }
 
