@@ -154,3 +154,24 @@ export function parseJsonKeepingIntegers(text: string): unknown {
     return JSON.parse(text);
   }
 }
+
+const EXACT_MARK = '\u0000driftctl-exact-integer:';
+const EXACT_MARKED = /"\\u0000driftctl-exact-integer:(-?\d+)"/g;
+
+/**
+ * JSON.stringify (compact) that writes an ExactInteger as a JSON number with all its digits, for
+ * files driftctl reads back with parseJsonKeepingIntegers (caches). A string equal to the internal
+ * marker (a NUL, then "driftctl-exact-integer:" and digits) would be read back as that number.
+ */
+export function stringifyKeepingIntegers(value: unknown): string {
+  let marked = false;
+  const text = JSON.stringify(value, function (this: Record<string, unknown>, key: string, item: unknown) {
+    const raw = this[key];
+    if (raw instanceof ExactInteger) {
+      marked = true;
+      return `${EXACT_MARK}${raw.digits}`;
+    }
+    return item;
+  });
+  return marked ? text.replace(EXACT_MARKED, '$1') : text;
+}

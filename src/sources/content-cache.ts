@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Json } from '../drift/manifest.js';
+import { parseJsonKeepingIntegers, stringifyKeepingIntegers } from '../drift/exact-json.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 /**
@@ -37,7 +38,7 @@ export class ContentCache {
   static load(file: string, fingerprint: string): ContentCache {
     const loaded = new Map<string, CacheRecord>();
     try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; fingerprint?: unknown; records?: unknown };
+      const data = parseJsonKeepingIntegers(readFileSync(file, 'utf8')) as { format?: unknown; fingerprint?: unknown; records?: unknown };
       if (data.format === FORMAT && data.fingerprint === fingerprint && Array.isArray(data.records)) {
         for (const record of data.records as unknown[]) {
           if (!Array.isArray(record) || typeof record[0] !== 'string' || typeof record[1] !== 'string') continue;
@@ -75,6 +76,6 @@ export class ContentCache {
   save(): void {
     if (!this.dirty && this.next.size === this.loaded.size) return;
     const records = [...this.next].map(([key, record]) => [key, ...record]);
-    writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, fingerprint: this.fingerprint, records })}\n`);
+    writeFileAtomic(this.file, `${stringifyKeepingIntegers({ format: FORMAT, fingerprint: this.fingerprint, records })}\n`);
   }
 }
