@@ -85,6 +85,8 @@ export interface TerraformSourceConfig extends SourceCommon {
   plan?: string;
   /** Or run Terraform: `terraform plan -refresh-only -out=<tmp>` then `terraform show -json <tmp>` in process.cwd. */
   process?: ProcessSpec;
+  /** Absolute path of `terraform providers schema -json` output (with process and no schema, it is run). */
+  schema?: string;
 }
 
 export interface KubernetesSourceConfig extends SourceCommon {

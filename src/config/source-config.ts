@@ -40,6 +40,7 @@ export type RawSource = {
   ca?: string;
   // terraform
   plan?: string;
+  schema?: string;
   // kubernetes
   file?: string;
   desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string; include_hooks?: boolean; extra?: boolean; extra_ignore_kinds?: string[]; field_manager?: string };
@@ -143,6 +144,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         kind: 'terraform',
         ignoreFields,
         ...(source.plan ? { plan: resolve(source.plan) } : {}),
+        ...(source.schema ? { schema: resolve(source.schema) } : {}),
         ...(source.dir ? { process: { ...(processSpec({ argv: source.argv }, at, ['terraform']) as ProcessSpec), cwd: resolve(source.dir) } } : {}),
       };
     case 'kubernetes': {

@@ -188,11 +188,17 @@ function normalizeAt(value: unknown, path: string[], ignore: FieldMatcher | unde
  */
 export function diffFields(before: Json | undefined, after: Json | undefined, options: DiffOptions = {}): FieldChange[] {
   const out: FieldChange[] = [];
-  diffAt(before, after, [], out, options.listItems);
+  diffAt(before, after, [], out, options.listItems, options.pairUnmatched);
   return out;
 }
 
 export interface DiffOptions {
+  /**
+   * With listItems: items matched by key that are equal give nothing, and the unmatched ones are
+   * paired in order and compared as changed, shown at their index (Terraform sets: a replaced
+   * element is one changed element, not a removal and an addition).
+   */
+  pairUnmatched?: boolean;
   /**
    * Lists matched by key rather than position: the items of the list at `path` by their path
    * segment (such as `[name=web]`), or undefined to compare that list by position. Both sides
@@ -205,7 +211,7 @@ function isObject(value: Json | undefined): value is { [key: string]: Json } {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof ExactInteger);
 }
 
-function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[], listItems?: DiffOptions['listItems']): void {
+function diffAt(before: Json | undefined, after: Json | undefined, path: string[], out: FieldChange[], listItems?: DiffOptions['listItems'], pair = false): void {
   if (before === undefined && after === undefined) return;
   if (before === undefined) {
     out.push({ path: toPointer(path), change: 'added', after });
@@ -219,7 +225,7 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
     const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
     for (const key of keys) {
       path.push(key);
-      diffAt(Object.hasOwn(before, key) ? before[key] : undefined, Object.hasOwn(after, key) ? after[key] : undefined, path, out, listItems);
+      diffAt(Object.hasOwn(before, key) ? before[key] : undefined, Object.hasOwn(after, key) ? after[key] : undefined, path, out, listItems, pair);
       path.pop();
     }
     return;
@@ -227,10 +233,22 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
   if (Array.isArray(before) && Array.isArray(after)) {
     const keyedBefore = listItems?.(path, before);
     const keyedAfter = keyedBefore && listItems?.(path, after);
+    if (keyedBefore && keyedAfter && pair) {
+      // Keys are in item order (a keyed list has no repeated key).
+      const gone = [...keyedBefore.keys()].flatMap((key, i) => (keyedAfter.has(key) ? [] : [[before[i], i] as const]));
+      const added = [...keyedAfter.keys()].flatMap((key, i) => (keyedBefore.has(key) ? [] : [[after[i], i] as const]));
+      const n = Math.max(gone.length, added.length);
+      for (let k = 0; k < n; k++) {
+        path.push(String(k < added.length ? added[k][1] : gone[k][1]));
+        diffAt(k < gone.length ? gone[k][0] : undefined, k < added.length ? added[k][0] : undefined, path, out, listItems, pair);
+        path.pop();
+      }
+      return;
+    }
     if (keyedBefore && keyedAfter) {
       for (const segment of new Set([...keyedBefore.keys(), ...keyedAfter.keys()])) {
         path.push(segment);
-        diffAt(keyedBefore.get(segment), keyedAfter.get(segment), path, out, listItems);
+        diffAt(keyedBefore.get(segment), keyedAfter.get(segment), path, out, listItems, pair);
         path.pop();
       }
       return;
@@ -238,7 +256,7 @@ function diffAt(before: Json | undefined, after: Json | undefined, path: string[
     const n = Math.max(before.length, after.length);
     for (let i = 0; i < n; i++) {
       path.push(String(i));
-      diffAt(i < before.length ? before[i] : undefined, i < after.length ? after[i] : undefined, path, out, listItems);
+      diffAt(i < before.length ? before[i] : undefined, i < after.length ? after[i] : undefined, path, out, listItems, pair);
       path.pop();
     }
     return;

@@ -2,6 +2,8 @@ import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, t
 import { ExactInteger } from './exact-json.js';
 import { type DiffOptions, diffFields, displayPath, showValue, type FieldChange } from './fields.js';
 import { isKubernetesObject, kubernetesListItems } from './list-keys.js';
+import { terraformListItems } from './terraform-sets.js';
+import { canonicalJson } from '../ledger/canonical-json.js';
 import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
 
@@ -28,6 +30,8 @@ export interface Change {
   files?: { path: string; change: ChangeKind }[];
   /** Pairs (Terraform, Kubernetes desired vs live): the actions the source reports. */
   actions?: string[];
+  /** Terraform: the address the resource had before a move (its key is the new address). */
+  movedFrom?: string;
 }
 
 /** At most this many field changes are listed per change (the rest are counted). */
@@ -114,6 +118,7 @@ export function classifyDeltas(
       ...(fields && listed && fields.length > listed.length ? { fieldsOmitted: fields.length - listed.length } : {}),
       ...(detail.files && detail.files.length > 0 ? { files: detail.files } : {}),
       ...(detail.actions ? { actions: detail.actions } : {}),
+      ...(detail.movedFrom ? { movedFrom: detail.movedFrom } : {}),
     });
   }
   changes.sort(compareChanges);
@@ -128,6 +133,16 @@ export function stripEntry(entry: ManifestEntry): ManifestEntry {
   return rest;
 }
 
+/**
+ * A Terraform pair (content with `type`): set elements matched by value (terraform-sets.ts), every
+ * list when the source had no provider schema (no `sets` in the content).
+ */
+function terraformDiff(content: Json): DiffOptions {
+  if (content === null || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger || typeof content.type !== 'string') return {};
+  const sets = Array.isArray(content.sets) ? content.sets.filter((s): s is string => typeof s === 'string').map((s) => s.split('.')) : undefined;
+  return { listItems: terraformListItems(sets, canonicalJson), pairUnmatched: true };
+}
+
 /** Kubernetes objects: lists merged by key are compared by key (see list-keys.ts). */
 const KUBERNETES_DIFF: DiffOptions = { listItems: kubernetesListItems };
 
@@ -137,6 +152,7 @@ interface DeltaDetail {
   fields?: FieldChange[];
   files?: { path: string; change: ChangeKind }[];
   actions?: string[];
+  movedFrom?: string;
 }
 
 /**
@@ -146,8 +162,21 @@ interface DeltaDetail {
  */
 export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestEntry }): DeltaDetail {
   const { before, after } = delta;
-  const current = after ?? before;
   const actions = pairActions(after) ?? pairActions(before);
+  const moved = previousAddress(after);
+  if (moved) return { ...describePair(before, after, actions), movedFrom: moved };
+  return describePair(before, after, actions);
+}
+
+/** A Terraform pair's `previous_address` (the resource was moved), if any. */
+function previousAddress(entry: ManifestEntry | undefined): string | undefined {
+  const content = entry?.pair ? entry.content : undefined;
+  if (content === null || content === undefined || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger) return undefined;
+  return typeof content.previous_address === 'string' ? content.previous_address : undefined;
+}
+
+function describePair(before: ManifestEntry | undefined, after: ManifestEntry | undefined, actions: string[] | undefined): DeltaDetail {
+  const current = after ?? before;
   if (current?.type === 'dir') {
     return { structured: false, files: diffFileMaps(before?.files, after?.files) };
   }
@@ -155,7 +184,7 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
     const pair = after.content as { before?: Json; after?: Json };
     // A whole object created or deleted: the action says it, a field list would only repeat the object.
     if (!before && (pair.before == null || pair.after == null)) return { structured: true, ...(actions ? { actions } : {}) };
-    const options = isKubernetesObject(pair.before ?? pair.after) ? KUBERNETES_DIFF : {};
+    const options = isKubernetesObject(pair.before ?? pair.after) ? KUBERNETES_DIFF : terraformDiff(after.content);
     const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null, options) : diffFields(pair.before ?? null, pair.after ?? null, options);
     return { structured: true, fields: fields.map(capValues), ...(actions ? { actions } : {}) };
   }
@@ -238,6 +267,7 @@ export function changeDetails(change: Change, max = 10): string[] {
   const reading = change.after?.reading;
   if (reading !== undefined) lines.push(`observed ${reading} (${change.rule})`);
   if (change.actions && change.actions.length > 0 && !(change.actions.length === 1 && change.actions[0] === 'update')) lines.push(`action: ${change.actions.join(', ')}`);
+  if (change.movedFrom) lines.push(`moved from ${change.movedFrom}`);
   for (const field of change.fields ?? []) {
     const where = field.path === '' ? '' : `${displayPath(field.path)}: `;
     if (field.change === 'changed') lines.push(`${where}${showValue(field.before)} → ${showValue(field.after)}`);
