@@ -97,30 +97,36 @@ export function isKeyedSegment(segment: string): boolean {
 }
 
 /**
- * `value` with every keyed list sorted by its key (except lists whose order matters), so that a
- * reordered list has the same content and hash. Returns a new value; the input is not modified.
+ * Sorts every keyed list inside `value` by its key, in place (except lists whose order matters),
+ * so that a reordered list has the same content and hash; returns `value`. Only for values the
+ * caller owns (fresh normalised content).
  */
 export function sortKeyedLists(value: Json, path: string[] = []): Json {
   if (Array.isArray(value)) {
-    const items = value.map((item, i) => {
-      path.push(String(i));
-      const out = sortKeyedLists(item, path);
-      path.pop();
-      return out;
-    });
-    if (ORDERED.has(path[path.length - 1] ?? '')) return items;
-    const keyed = kubernetesListItems(path, items);
-    if (!keyed) return items;
-    return [...keyed.keys()].sort().map((segment) => keyed.get(segment) as Json);
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i];
+      if (item !== null && typeof item === 'object') {
+        path.push(String(i));
+        sortKeyedLists(item, path);
+        path.pop();
+      }
+    }
+    if (ORDERED.has(path[path.length - 1] ?? '')) return value;
+    const keyed = kubernetesListItems(path, value);
+    if (!keyed) return value;
+    const sorted = [...keyed.keys()].sort().map((segment) => keyed.get(segment) as Json);
+    for (let i = 0; i < sorted.length; i++) value[i] = sorted[i];
+    return value;
   }
   if (isRecord(value)) {
-    const out: { [key: string]: Json } = {};
-    for (const [key, item] of Object.entries(value)) {
-      path.push(key);
-      Object.defineProperty(out, key, { value: sortKeyedLists(item, path), enumerable: true, writable: true, configurable: true });
-      path.pop();
+    for (const key of Object.keys(value)) {
+      const item = value[key];
+      if (item !== null && typeof item === 'object') {
+        path.push(key);
+        sortKeyedLists(item, path);
+        path.pop();
+      }
     }
-    return out;
   }
   return value;
 }
