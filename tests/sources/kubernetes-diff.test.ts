@@ -186,6 +186,34 @@ test('a JSON object followed by --- and YAML documents is a valid multi-document
     assert.match(broken.message, /broken\.json: is not valid JSON/);
   }));
 
+test('false positives users reported to Argo CD and Flux: quantities, defaulted protocol, reordered Service ports, null vs absent', () =>
+  withTempDir('k8s-diff', async (dir) => {
+    const desired = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'app', annotations: null },
+      spec: { ports: [{ port: 80, targetPort: 8080 }, { port: 443, targetPort: 8443, name: 'https' }], selector: { app: 'web' } },
+    };
+    const live = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'web', namespace: 'app', uid: 'u' },
+      spec: { clusterIP: '10.0.0.1', ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: 8443 }, { port: 80, protocol: 'TCP', targetPort: 8080 }], selector: { app: 'web' }, type: 'ClusterIP' },
+    };
+    const pod = (cpu: string | number, order: 'ab' | 'ba') => {
+      const a = { name: 'a', image: 'a:1', resources: { requests: { cpu, memory: '1Gi' } } };
+      const b = { name: 'b', image: 'b:1' };
+      return { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'app' }, spec: { containers: order === 'ab' ? [a, b] : [b, a] } };
+    };
+    const liveFile = write(dir, 'live.json', { kind: 'List', items: [live, pod('500m', 'ba')] });
+    const desiredFile = write(dir, 'desired.json', [desired, { ...pod(0.5, 'ab'), spec: { containers: [{ ...pod(0.5, 'ab').spec.containers[0], resources: { requests: { cpu: 0.5, memory: '1024Mi' } } }, pod(0.5, 'ab').spec.containers[1]] } }]);
+    assert.equal([...(await observe(liveFile, { file: desiredFile })).keys()], []);
+    // A real change of a reordered Service port is named by its key.
+    live.spec.ports[0].targetPort = 9443;
+    const changed = await observe(write(dir, 'live.json', { kind: 'List', items: [live, pod('500m', 'ba')] }), { file: desiredFile });
+    assert.equal(shownFields(changed.get('Service/app/web')), [{ path: 'spec.ports[port=443,protocol=TCP].targetPort', change: 'changed', before: 8443, after: 9443 }]);
+  }));
+
 test('field patterns name keyed items the way reports show them', () => {
   const path = fromPointer(toPointer(['spec', 'template', 'spec', 'containers', '[name=web]', 'env', '[name=VAR1]', 'value']));
   assert.is(displayPath(toPointer(path)), 'spec.template.spec.containers[name=web].env[name=VAR1].value');
