@@ -40,7 +40,7 @@ function isRecord(value: Json | undefined): value is { [key: string]: Json } {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** The list field's name: the last path segment that is neither an index nor a keyed segment. */
+/** The list field's name: the last segment of the list's own path. */
 function fieldName(path: readonly string[]): string | undefined {
   return path[path.length - 1];
 }

@@ -57,7 +57,7 @@ export function setPathsFromSchema(doc: unknown): SetPaths {
   return out;
 }
 
-/** A set element's path segment: `[=<value>]` for a short value, else `[=#<digest>]` of its canonical JSON. */
+/** A set element's identity for matching: `[=<value>]` for a short value, else `[=#<digest>]` of its canonical JSON. */
 export function elementSegment(value: Json, canonical: string): string {
   const text = canonical.replace(/\n\s*/g, '');
   if (text.length <= 40) return `[=${typeof value === 'string' ? value : text}]`;
