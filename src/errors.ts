@@ -1,18 +1,94 @@
 /**
- * Every error driftctl raises on purpose is a DriftError: a stable `code` (tests and callers
- * match on it, never on message text), the process exit code it maps to, structured `data`, and
- * the foreign error it wraps, if any. Messages are one line and name the file, field and fix.
+ * The error catalogue: every code driftctl reports, by family, with what it means. README.md
+ * ("Error codes") lists the same codes (tests/errors-catalogue.test.ts keeps the two in step).
+ * Every DriftError exits 1; codes are stable (tests and scripts match on them, never on text).
+ */
+export const ERROR_CODES = {
+  // usage and config
+  USAGE: 'bad command-line arguments',
+  CONFIG_INVALID: 'the config (or a file it names: inventory, templates) has problems; each is listed with file, line and field',
+  BAD_LABEL: '--label is not KEY=VALUE',
+  UNKNOWN_TARGET: 'a --target names no configured target or fleet host',
+  NO_TARGET_MATCHES: 'a --label selects no target',
+  TARGET_REQUIRED: 'several targets are configured (or the host has several packs): name one with --target',
+  TARGET_DISABLED: 'the named target has enabled: false',
+  UNKNOWN_SOURCE_KIND: 'a source kind driftctl does not know (the message lists the known ones)',
+  UNKNOWN_CHANNEL_KIND: 'an alert channel kind driftctl does not know (the message lists the known ones)',
+  // the ledger
+  NOT_A_GIT_REPOSITORY: 'the ledger repository is not a git repository',
+  LEDGER_REPO_MISSING: 'ledger.path does not exist (run init)',
+  NOT_INITIALIZED: 'the ledger branch does not exist yet (run init)',
+  LEDGER_LOCKED: 'another driftctl holds the ledger lock longer than --lock-timeout',
+  LEDGER_MOVED: 'the ledger branch moved during the run; nothing was written',
+  RECORD_INVALID: 'a record about to be written does not match its schema (a bug; nothing was written)',
+  NO_BASELINE: 'the target has no baseline yet (run init)',
+  UNKNOWN_POINT: 'a ledger point (diff, show) that does not resolve',
+  AMBIGUOUS_ID: 'a commit id prefix that matches several ledger objects',
+  // remote ledgers
+  REMOTE_NOT_CONFIGURED: 'pull or push without ledger.remote',
+  REMOTE_AUTH: 'the remote refused the token (the message names the token variable, never its value)',
+  REMOTE_UNREACHABLE: 'the remote could not be reached',
+  REMOTE_FAILED: 'the remote answered with an error',
+  REMOTE_REJECTED: 'every push attempt lost the race to other writers; the commits wait on the local branch',
+  REMOTE_DIVERGED: 'pull: local and remote both have commits the other lacks (run push)',
+  REMOTE_REWRITTEN: 'the remote ledger branch was rewritten; driftctl does not write on top of it',
+  REMOTE_CONFLICT: 'a local commit cannot be replayed on the remote tip (two machines wrote one target)',
+  REMOTE_NO_LEDGER: 'accept --pr: the remote has no ledger branch yet',
+  // observing
+  SOURCE_FAILED: 'a source could not be observed (command failed, HTTP error, unreadable input)',
+  FILE_UNREADABLE: 'hash: the file cannot be read',
+  // accepting
+  REASON_REQUIRED: 'accept without --reason',
+  KEYS_REQUIRED: 'accept without keys and without --all',
+  KEYS_AND_ALL: 'accept with both keys and --all',
+  KEY_NOT_DRIFTED: 'accept names a key that has no drift',
+  PR_AND_DIRECT: 'accept with both --pr and --direct',
+  PR_NEEDS_REMOTE: 'accept --pr without ledger.remote',
+  PR_NEEDS_REPO: 'accept --pr without github.owner/repo and a remote URL to derive them from',
+  // GitHub
+  GITHUB_TOKEN_MISSING: 'accept --pr: the GitHub token variable is not set',
+  GITHUB_AUTH: 'GitHub refused the token',
+  GITHUB_NOT_FOUND: 'GitHub does not know the repository (or the token cannot see it)',
+  PULL_EXISTS: 'GitHub: a pull request for the branch already exists',
+  GITHUB_FAILED: 'GitHub answered with another error',
+  GITHUB_UNREACHABLE: 'GitHub could not be reached',
+  // alerts
+  NO_CHANNELS: 'digest: no alert channel to send to',
+  UNKNOWN_CHANNEL: 'digest --channel names no configured channel',
+  DIGEST_UNSUPPORTED: 'digest --channel names a channel whose kind takes no digests (sms, pagerduty)',
+  CHANNEL_MISCONFIGURED: 'a channel cannot send: its URL variable is unset or not an http(s) URL',
+  DELIVERY_REJECTED: 'a receiver refused a notification (4xx other than 429); not retried',
+  DELIVERY_FAILED: 'a notification could not be delivered after its retries; it stays in the outbox',
+  // schedules, CI, metrics, serve
+  NO_SCHEDULE: 'daemon: no enabled target has a schedule',
+  BAD_SCHEDULE: 'ci --schedule is not a valid cron expression',
+  OUTPUT_EXISTS: 'ci: the output file exists (use --force)',
+  METRICS_WRITE_FAILED: 'the metrics file cannot be written',
+  METRICS_FAILED: 'daemon: writing the metrics file failed unexpectedly',
+  LISTEN_FAILED: 'serve cannot listen on the address',
+  // serve's HTTP API answers (never thrown)
+  NOT_FOUND: 'HTTP API: no such path',
+  BAD_REQUEST: 'HTTP API: a bad query parameter',
+  METHOD_NOT_ALLOWED: 'HTTP API: a method other than GET or HEAD',
+  // anything else
+  INTERNAL: 'an unexpected error (a bug); --debug shows the stack',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Every error driftctl raises on purpose is a DriftError: a stable `code` from ERROR_CODES
+ * (tests and callers match on it, never on message text), structured `data`, and the foreign
+ * error it wraps, if any. Messages are one line and name the file, field and fix.
  */
 export class DriftError extends Error {
-  readonly code: string;
-  readonly exitCode: number;
+  readonly code: ErrorCode;
   readonly data: Record<string, unknown>;
 
-  constructor(code: string, message: string, options: { data?: Record<string, unknown>; cause?: unknown; exitCode?: number } = {}) {
+  constructor(code: ErrorCode, message: string, options: { data?: Record<string, unknown>; cause?: unknown } = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'DriftError';
     this.code = code;
-    this.exitCode = options.exitCode ?? 1;
     this.data = options.data ?? {};
   }
 }

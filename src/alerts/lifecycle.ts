@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from '../config/config.js';
-import { mostSevere } from '../config/config.js';
+import { mostSevere, type Severity } from '../drift/severity-levels.js';
 import type { Change } from '../drift/report.js';
+import type { AlertEventName } from '../config/config.js';
+import type { OpenAlert } from '../ledger/records.js';
 
 /**
  * The alert state machine (pure). One drift condition (target, source, drift class) is one alert
@@ -13,25 +14,9 @@ import type { Change } from '../drift/report.js';
  */
 export const DEFAULT_ALERT_CLASS = 'drift';
 
-export interface OpenAlert {
-  id: string;
-  fingerprint: string;
-  target: string;
-  source: string;
-  class: string;
-  severity: Severity;
-  openedAt: string;
-  updatedAt: string;
-  /** Hash of the changes as a notification would describe them. */
-  contentHash: string;
-  changes: number;
-  lastNotifiedAt: string;
-  lastNotifiedHash: string;
-  reportId: string | null;
-}
 
 /** `reminded`: nothing changed, but the repeat interval elapsed and channels heard about it again. */
-export type AlertEventKind = 'opened' | 'updated' | 'reminded' | 'resolved';
+export type AlertEventKind = AlertEventName;
 
 export interface AlertTransition {
   event: AlertEventKind;

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ChannelConfig } from '../config/config.js';
 import { DriftError, messageOf } from '../errors.js';
 import { alertView } from '../render/views.js';
-import type { Channel } from './channel.js';
+import { payloadFor, type Channel } from './channel.js';
 
 /** An append-only JSON-lines log (one event per line), plus an optional rendered text log. */
 export function createFileChannel(config: ChannelConfig): Channel {
@@ -26,16 +26,11 @@ export function createFileChannel(config: ChannelConfig): Channel {
         summary: view.summary,
         changes: notice.changes.map((c) => ({ key: c.key, change: c.change, severity: c.severity, rule: c.rule })),
       };
-      return { channel: config.name, kind: 'file', subject: `${notice.event} ${notice.alertId}`, body: JSON.stringify(line), text: templates.render('file', view) };
+      return payloadFor(config, notice, JSON.stringify(line), templates.render('file', view));
     },
     renderDigest(view, templates) {
-      return {
-        channel: config.name,
-        kind: 'file',
-        subject: 'digest',
-        body: JSON.stringify({ type: 'driftctl.digest', time: view.now, since: view.since, counts: view.counts, open: view.open, resolved: view.resolved }),
-        text: templates.render('digest-console', view),
-      };
+      const body = JSON.stringify({ type: 'driftctl.digest', time: view.now, since: view.since, counts: view.counts, open: view.open, resolved: view.resolved });
+      return payloadFor(config, 'digest', body, templates.render('digest-console', view));
     },
     async deliver(payload) {
       try {

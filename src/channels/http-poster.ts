@@ -1,9 +1,9 @@
-import { request } from 'undici';
 import { DriftError } from '../errors.js';
-import { classifyRequestError } from '../request-errors.js';
+import { httpRequest } from '../http/http-client.js';
+import { classifyRequestError } from '../http/request-errors.js';
 
 /**
- * POSTs with timeouts and retries, through undici (the only HTTP client in driftctl).
+ * POSTs with timeouts and retries, through the HTTP adapter (http/http-client.ts).
  * Retries network errors, timeouts, 429 and 5xx with growing, jittered backoff, honouring
  * Retry-After (capped); never retries other 4xx. Errors never contain the URL: webhook URLs are
  * secrets.
@@ -27,21 +27,19 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
       for (let attempt = 1; attempt <= attempts; attempt++) {
         let waitMs = 250 * attempt + Math.floor(Math.random() * 250);
         try {
-          const response = await request(url, {
+          const response = await httpRequest(url, {
             method: 'POST',
             body,
             headers: { 'content-type': 'application/json; charset=utf-8', 'user-agent': 'driftctl', ...headers },
-            headersTimeout: options.timeoutMs,
-            bodyTimeout: options.timeoutMs,
-            signal: AbortSignal.timeout(options.timeoutMs),
+            timeoutMs: options.timeoutMs,
           });
           // Receivers may echo the request path ("Cannot POST /services/T0/B0/token"): redact it.
-          const text = redactUrl(await response.body.text(), url).slice(0, 200);
-          if (response.statusCode >= 200 && response.statusCode < 300) return { status: response.statusCode, attempts: attempt };
-          lastProblem = `HTTP ${response.statusCode}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
-          const retryable = response.statusCode === 429 || response.statusCode >= 500;
+          const text = redactUrl(response.body.toString('utf8'), url).slice(0, 200);
+          if (response.status >= 200 && response.status < 300) return { status: response.status, attempts: attempt };
+          lastProblem = `HTTP ${response.status}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
+          const retryable = response.status === 429 || response.status >= 500;
           if (!retryable) {
-            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, not retried`, { data: { status: response.statusCode, retryable: false } });
+            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, not retried`, { data: { status: response.status, retryable: false } });
           }
           const retryAfter = parseRetryAfter(response.headers['retry-after']);
           if (retryAfter !== undefined) waitMs = Math.min(retryAfter, MAX_RETRY_AFTER_MS);

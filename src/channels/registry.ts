@@ -2,8 +2,11 @@ import type { ChannelConfig } from '../config/config.js';
 import { DriftError } from '../errors.js';
 import type { Channel } from './channel.js';
 import { createConsoleChannel } from './console-channel.js';
+import { createEmailChannel } from './email-channel.js';
 import { createFileChannel } from './file-channel.js';
+import { createPagerDutyChannel } from './pagerduty-channel.js';
 import { createSlackChannel } from './slack-channel.js';
+import { createSmsChannel } from './sms-channel.js';
 import { createWebhookChannel } from './webhook-channel.js';
 
 /** Channel kinds by name. The config schema lists the same kinds. */
@@ -12,6 +15,9 @@ const factories: Record<string, (config: ChannelConfig) => Channel> = {
   file: createFileChannel,
   slack: createSlackChannel,
   webhook: createWebhookChannel,
+  email: createEmailChannel,
+  sms: createSmsChannel,
+  pagerduty: createPagerDutyChannel,
 };
 
 export const CHANNEL_KINDS = Object.keys(factories);

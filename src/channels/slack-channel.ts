@@ -2,7 +2,7 @@ import type { ChannelConfig } from '../config/config.js';
 import { ConfigError, DriftError } from '../errors.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import { alertView } from '../render/views.js';
-import type { Channel } from './channel.js';
+import { payloadFor, type Channel } from './channel.js';
 
 /**
  * Slack incoming webhooks, Block Kit payloads rendered from `slack.hbs` / `digest-slack.hbs`.
@@ -19,7 +19,7 @@ export function createSlackChannel(config: ChannelConfig): Channel {
     renderAlert(notice, templates, now) {
       for (const shown of TIERS) {
         const body = renderJson(templates, 'slack', alertView(notice, now, shown));
-        if (slackProblem(body) === undefined) return { channel: config.name, kind: 'slack', subject: `${notice.event} ${notice.alertId}`, body };
+        if (slackProblem(body) === undefined) return payloadFor(config, notice, body);
       }
       const body = renderJson(templates, 'slack', alertView(notice, now, 0));
       throw new ConfigError([{ file: templates.sources.slack, path: '', message: `renders a payload over Slack's limits even with no changes listed (${slackProblem(body)})` }]);
@@ -28,7 +28,7 @@ export function createSlackChannel(config: ChannelConfig): Channel {
       for (const shown of TIERS) {
         const limited = { ...view, topChanges: view.topChanges.slice(0, shown), more: view.more + Math.max(0, view.topChanges.length - shown) };
         const body = renderJson(templates, 'digest-slack', limited);
-        if (slackProblem(body) === undefined) return { channel: config.name, kind: 'slack', subject: 'digest', body };
+        if (slackProblem(body) === undefined) return payloadFor(config, 'digest', body);
       }
       throw new ConfigError([{ file: templates.sources['digest-slack'], path: '', message: "renders a payload over Slack's limits" }]);
     },

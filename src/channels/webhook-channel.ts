@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { ChannelConfig } from '../config/config.js';
 import { DriftError } from '../errors.js';
 import { alertView } from '../render/views.js';
-import type { Channel } from './channel.js';
+import { payloadFor, type Channel } from './channel.js';
 import { renderJson } from './slack-channel.js';
 
 /**
@@ -20,13 +20,8 @@ export function signBody(secret: string, timestamp: string, body: string): strin
 export function createWebhookChannel(config: ChannelConfig): Channel {
   return {
     config,
-    renderAlert: (notice, templates, now) => ({
-      channel: config.name,
-      kind: 'webhook',
-      subject: `${notice.event} ${notice.alertId}`,
-      body: renderJson(templates, 'webhook', alertView(notice, now)),
-    }),
-    renderDigest: (view) => ({ channel: config.name, kind: 'webhook', subject: 'digest', body: JSON.stringify({ type: 'driftctl.digest', ...view }) }),
+    renderAlert: (notice, templates, now) => payloadFor(config, notice, renderJson(templates, 'webhook', alertView(notice, now))),
+    renderDigest: (view) => payloadFor(config, 'digest', JSON.stringify({ type: 'driftctl.digest', ...view })),
     async deliver(payload, context) {
       const url = config.urlEnv ? context.env[config.urlEnv] : undefined;
       if (!url || !/^https?:\/\//.test(url)) {

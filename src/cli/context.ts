@@ -1,15 +1,16 @@
-import type { OpDeps } from '../ops/deps.js';
+import type { OpDeps } from '../session/deps.js';
 import type { ProgressEvent } from '../progress.js';
-import { ExitCode } from './exit-codes.js';
+import { worseVerdict, type Verdict } from './exit-codes.js';
 import type { Style } from './format.js';
 import type { CliIo, GlobalArgs } from './io.js';
 
 /**
  * What a command needs from the CLI: dependencies for its op, a way to emit its result (one JSON
- * document with --json, else human text), and a way to set the exit code.
+ * document with --json, else human text) with the command's verdict.
  */
 export class CommandContext {
-  exitCode: number = ExitCode.Ok;
+  /** The worst verdict emitted so far; the CLI entry point maps it to the exit code. */
+  verdict: Verdict = 'ok';
   private progressShown = false;
 
   constructor(readonly io: CliIo) {}
@@ -36,8 +37,9 @@ export class CommandContext {
     };
   }
 
-  /** Writes the result: the JSON document, or the human rendering. */
-  emit(argv: GlobalArgs, data: unknown, human: () => string): void {
+  /** Writes the result (the JSON document, or the human rendering) and records its verdict. */
+  emit(argv: GlobalArgs, data: unknown, human: () => string, verdict: Verdict = 'ok'): void {
+    this.verdict = worseVerdict(this.verdict, verdict);
     this.clearProgress();
     if (argv.json) this.io.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else {

@@ -1,6 +1,8 @@
-import type { Severity } from '../config/config.js';
+import type { Severity } from '../drift/severity-levels.js';
 import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
 import type { ManifestEntry } from '../drift/manifest.js';
+import type { DeliveryOutcome } from '../alerts/delivery.js';
+import type { PreviewedPayload } from '../channels/channel.js';
 
 /** Plain-text rendering helpers for human output (tables, sizes, ages, colour on a TTY). */
 export interface Style {
@@ -68,4 +70,29 @@ export function summaryLine(style: Style, summary: DriftSummary): string {
   const parts = (Object.entries(summary.bySeverity) as [Severity, number][]).filter(([, n]) => n > 0).map(([s, n]) => `${n} ${severityText(style, s)}`);
   const kinds = [`${summary.added} added`, `${summary.removed} removed`, `${summary.changed} changed`];
   return `${summary.total} change${summary.total === 1 ? '' : 's'} (${parts.join(', ')}; ${kinds.join(', ')})`;
+}
+
+/** Rendered payloads as `--dry-run` shows them. */
+export function payloadText(payloads: PreviewedPayload[]): string {
+  if (payloads.length === 0) return 'nothing to send';
+  return payloads
+    .map((p) => {
+      const body = p.preview !== undefined ? p.preview.trimEnd() : p.kind === 'slack' || p.kind === 'webhook' ? JSON.stringify(JSON.parse(p.body), null, 2) : p.body.trimEnd();
+      return `--- ${p.kind} channel "${p.channel}": ${p.subject}\n${body}`;
+    })
+    .join('\n');
+}
+
+/** One line per delivery outcome. */
+export function deliveryLines(deliveries: DeliveryOutcome[]): string[] {
+  return deliveries.map((d) =>
+    d.status === 'delivered'
+      ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}`
+      : `not delivered, ${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}: ${d.error}`,
+  );
+}
+
+/** The first 12 digits of a commit id, or `none`. */
+export function shortOid(oid: string | null): string {
+  return oid ? oid.slice(0, 12) : 'none';
 }

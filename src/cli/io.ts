@@ -12,3 +12,20 @@ export interface GlobalArgs {
   debug: boolean;
   'lock-timeout': number;
 }
+
+/**
+ * Runs `fn` with a signal that aborts on SIGINT or SIGTERM (the long-running commands, daemon
+ * and serve, stop cleanly on it); the handlers are removed when `fn` settles.
+ */
+export async function untilStopped<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  const stop = (): void => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  try {
+    return await fn(controller.signal);
+  } finally {
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
+  }
+}

@@ -1,9 +1,12 @@
 import yargs from 'yargs';
-import { ConfigError, DriftError, isDriftError, messageOf } from '../errors.js';
+import { ConfigError, DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { acceptCommand } from './commands/accept.js';
-import { alertCommand, alertsCommand, digestCommand } from './commands/alert.js';
-import { checkCommand, snapshotCommand } from './commands/check.js';
+import { alertCommand } from './commands/alert.js';
+import { alertsCommand } from './commands/alerts.js';
+import { digestCommand } from './commands/digest.js';
+import { checkCommand } from './commands/check.js';
+import { snapshotCommand } from './commands/snapshot.js';
 import { ciCommand } from './commands/ci.js';
 import { daemonCommand } from './commands/daemon.js';
 import { diffCommand } from './commands/diff.js';
@@ -11,13 +14,15 @@ import { hashCommand } from './commands/hash.js';
 import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { reportCommand } from './commands/report.js';
-import { pullCommand, pushCommand } from './commands/remote.js';
+import { pullCommand } from './commands/pull.js';
+import { pushCommand } from './commands/push.js';
 import { serveCommand } from './commands/serve.js';
-import { blameCommand, showCommand } from './commands/show.js';
+import { blameCommand } from './commands/blame.js';
+import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { CommandContext } from './context.js';
-import { ExitCode } from './exit-codes.js';
+import { exitCodeFor } from './exit-codes.js';
 import type { CliIo, GlobalArgs } from './io.js';
 
 /** Parses `args`, runs one command, and returns the exit code. Never calls process.exit. */
@@ -68,29 +73,29 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
   const usage = (): number => {
     report(io, wantsJson, { code: 'USAGE', message: usageError as string, data: {} });
     io.stderr.write('run "driftctl --help" for usage\n');
-    return ExitCode.Error;
+    return exitCodeFor('error');
   };
   try {
     await parser.parseAsync(args, {}, (_err, _argv, output) => {
       if (output && !usageError) io.stdout.write(`${output}\n`);
     });
     if (usageError) return usage();
-    return ctx.exitCode;
+    return exitCodeFor(ctx.verdict);
   } catch (error) {
     ctx.clearProgress();
     if (usageError !== undefined) return usage();
     if (isDriftError(error)) {
       report(io, wantsJson, { code: error.code, message: error.message, data: error instanceof ConfigError ? { issues: error.issues } : error.data });
       if (debug && error.stack) io.stderr.write(`${error.stack}\n`);
-      return error.exitCode;
+      return exitCodeFor('error');
     }
     report(io, wantsJson, { code: 'INTERNAL', message: `internal error: ${messageOf(error)}${debug ? '' : ' (run with --debug for details)'}`, data: {} });
     if (debug && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
-    return ExitCode.Error;
+    return exitCodeFor('error');
   }
 }
 
-function report(io: CliIo, json: boolean, error: { code: string; message: string; data: unknown }): void {
+function report(io: CliIo, json: boolean, error: { code: ErrorCode; message: string; data: unknown }): void {
   for (const line of error.message.split('\n')) io.stderr.write(`driftctl: error: ${line}\n`);
   if (json) io.stdout.write(`${JSON.stringify({ error }, null, 2)}\n`);
 }

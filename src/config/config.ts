@@ -1,13 +1,8 @@
-/** The validated, defaulted configuration that every operation works from. */
-export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
-export type Severity = (typeof SEVERITIES)[number];
-
-export const CHANGE_KINDS = ['added', 'removed', 'changed'] as const;
-export type ChangeKind = (typeof CHANGE_KINDS)[number];
+import type { Severity, SeverityConfig } from '../drift/severity-levels.js';
 
 /**
  * Fields to leave out of structured content before it is hashed and compared (`ignore_fields`):
- * JSON Pointers or dotted paths with wildcards (see drift/fields.ts), for every key of the source
+ * JSON Pointers or dotted paths with wildcards (see match/field-pattern.ts), for every key of the source
  * (`keys` undefined) or only for keys matching the globs.
  */
 export interface IgnoreFieldsRule {
@@ -166,25 +161,6 @@ export interface PolicyConfig {
   includeProduction: boolean;
 }
 
-export interface SeverityRule {
-  /** What reports name as the deciding rule: the rule's `name`, else its globs joined by ", ". */
-  id: string;
-  match: string[];
-  change?: ChangeKind[];
-  source?: string;
-  target?: string;
-  /** Only entries of these resource types (globs): a Terraform resource type or a Kubernetes kind. */
-  type?: string[];
-  severity: Severity;
-  /** Drift class for alert grouping; absent means the default class "drift". */
-  alert?: string;
-}
-
-export interface SeverityConfig {
-  default: Severity;
-  rules: SeverityRule[];
-}
-
 export interface LedgerConfig {
   branch: string;
   /** Absolute path of the repository that holds the ledger, when it is not the watched one. */
@@ -197,7 +173,7 @@ export interface LedgerConfig {
   usernameEnv?: string;
 }
 
-export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook';
+export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook' | 'email' | 'sms' | 'pagerduty';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';
 
 export interface ChannelConfig {
@@ -215,9 +191,49 @@ export interface ChannelConfig {
   /** slack: env var with the webhook URL; webhook: env var with the URL and the signing secret. */
   urlEnv?: string;
   secretEnv?: string;
+  email?: EmailSettings;
+  sms?: SmsSettings;
+  pagerduty?: PagerDutySettings;
   timeoutMs: number;
   retries: number;
 }
+
+/** How an `email` channel reaches its SMTP server; credentials are named, never held. */
+export type SmtpTls = 'starttls' | 'implicit' | 'none';
+
+export interface EmailSettings {
+  host: string;
+  port: number;
+  /** starttls: plain connect, then STARTTLS is required; implicit: TLS from the first byte (port 465); none: never TLS (local relays). */
+  tls: SmtpTls;
+  /** Environment variables holding the SMTP user and password (both or neither). */
+  userEnv?: string;
+  passwordEnv?: string;
+  /** Absolute path of a PEM CA bundle to trust in addition to the system's. */
+  ca?: string;
+  from: string;
+  to: string[];
+  cc: string[];
+}
+
+/** A Twilio-compatible Messages API: POST {apiUrl}/2010-04-01/Accounts/{sid}/Messages.json. */
+export interface SmsSettings {
+  apiUrl: string;
+  accountSidEnv: string;
+  authTokenEnv: string;
+  from: string;
+  to: string[];
+  maxSegments: number;
+}
+
+/** PagerDuty Events API v2. */
+export interface PagerDutySettings {
+  apiUrl: string;
+  routingKeyEnv: string;
+}
+
+export const DEFAULT_TWILIO_API_URL = 'https://api.twilio.com';
+export const DEFAULT_PAGERDUTY_API_URL = 'https://events.pagerduty.com/v2/enqueue';
 
 export interface AlertsConfig {
   /** Absolute folder of user templates overriding built-ins. */
@@ -237,6 +253,7 @@ export interface GithubConfig {
   tokenEnv: string;
 }
 
+/** The validated, defaulted configuration that every operation works from. */
 export interface Config {
   /** Absolute path of the config file; undefined for the built-in defaults. */
   file: string;
@@ -273,16 +290,6 @@ export function githubRepoFromRemote(url: string | undefined): { owner: string; 
 }
 export const CONFIG_FILE_NAME = 'driftctl.yml';
 export const DRIFTIGNORE_FILE_NAME = '.driftignore';
-
-/** Rank for comparisons: 0 is the most severe. */
-export function severityRank(severity: Severity): number {
-  return SEVERITIES.indexOf(severity);
-}
-
-export function mostSevere(a: Severity | undefined, b: Severity): Severity {
-  if (a === undefined) return b;
-  return severityRank(a) <= severityRank(b) ? a : b;
-}
 
 /** Parses durations like 500ms, 30s, 15m, 24h, 7d, 2w into milliseconds. */
 export function parseDuration(text: string): number {

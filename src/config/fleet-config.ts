@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { parseYaml } from '../yaml/yaml.js';
 import type { ConfigIssue } from '../errors.js';
 import { validateAgainst } from '../schemas.js';
 import type { SourceConfig, TargetConfig } from './config.js';
@@ -165,7 +165,7 @@ function readInventory(file: string, display: string, fileIssue: (issue: ConfigI
   }
   let raw: unknown;
   try {
-    raw = parseYaml(readFileSync(file, 'utf8'), { uniqueKeys: true });
+    raw = parseYaml(readFileSync(file, 'utf8'));
   } catch (error) {
     fileIssue({ file: display, path: '', message: `not valid YAML/JSON: ${(error as Error).message.split('\n')[0]}` });
     return undefined;

@@ -1,34 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { LineCounter, parseDocument, isNode } from 'yaml';
 import { ConfigError, type ConfigIssue } from '../errors.js';
-import { checkFieldPattern, fieldSeparator } from '../drift/fields.js';
+import { checkFieldPattern, fieldSeparator } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
+import { parseLocatedYaml } from '../yaml/yaml.js';
 import { validateAgainst } from '../schemas.js';
 import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
-import {
-  CONFIG_FILE_NAME,
-  DEFAULT_BRANCH,
-  DEFAULT_GIT_TOKEN_ENV,
-  DEFAULT_GITHUB_API_URL,
-  DEFAULT_GITHUB_TOKEN_ENV,
-  githubRepoFromRemote,
-  type GithubConfig,
-  DEFAULT_TARGET,
-  DRIFTIGNORE_FILE_NAME,
-  parseDuration,
-  type AlertEventName,
-  type AlertsConfig,
-  type ChangeKind,
-  type ChannelConfig,
-  type ChannelKind,
-  type Config,
-  type Severity,
-  type SeverityRule,
-  type TargetConfig,
-} from './config.js';
+import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
@@ -66,6 +47,20 @@ interface RawChannel {
   secret_env?: string;
   timeout?: string;
   retries?: number;
+  host?: string;
+  port?: number;
+  tls?: SmtpTls;
+  user_env?: string;
+  password_env?: string;
+  ca?: string;
+  from?: string;
+  to?: string | string[];
+  cc?: string | string[];
+  api_url?: string;
+  account_sid_env?: string;
+  auth_token_env?: string;
+  max_segments?: number;
+  routing_key_env?: string;
 }
 
 /** Where the config is: `--config PATH` if given, else `driftctl.yml` in `cwd`. */
@@ -88,25 +83,21 @@ export function loadConfig(file: string, cwd?: string): Config {
 }
 
 export function parseConfig(text: string, file: string, cwd?: string): Config {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
+  const doc = parseLocatedYaml(text);
   const relative = cwd ? path.relative(cwd, file) : '';
   const display = relative && !relative.startsWith('..') ? relative : file;
   if (doc.errors.length > 0) {
     throw new ConfigError(
       doc.errors.map((error) => {
-        const pos = error.linePos?.[0];
-        return { file: pos ? `${display}:${pos.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
+        return { file: error.line ? `${display}:${error.line}` : display, path: '', message: `YAML syntax: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}` };
       }),
     );
   }
-  const raw = doc.toJS() as unknown;
+  const raw = doc.value();
   const located = (segments: (string | number)[]): string => {
-    let node: unknown = doc.getIn(segments, true);
-    // For a missing field, point at its parent.
-    for (let cut = segments.length - 1; (!isNode(node) || !node.range) && cut >= 0; cut--) node = doc.getIn(segments.slice(0, cut), true);
-    if (isNode(node) && node.range) return `${display}:${lineCounter.linePos(node.range[0]).line}`;
-    return display;
+    // For a missing field, this is the line of its parent.
+    const line = doc.lineOf(segments);
+    return line ? `${display}:${line}` : display;
   };
   if (raw === null || raw === undefined) {
     throw new ConfigError([{ file: display, path: '', message: 'is empty (it needs at least "version: 1" and sources)' }]);
@@ -184,7 +175,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     return {
       name,
       kind: channel.kind,
-      minSeverity: channel.min_severity ?? 'info',
+      minSeverity: channel.min_severity ?? (channel.kind === 'sms' ? 'high' : 'info'),
       ...(channel.targets ? { targets: channel.targets } : {}),
       ...(channel.labels ? { labels: channel.labels } : {}),
       events: channel.events ?? ['opened', 'updated', 'reminded', 'resolved'],
@@ -192,12 +183,15 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(channel.text_path ? { textPath: path.resolve(dir, channel.text_path) } : {}),
       ...(channel.webhook_env ?? channel.url_env ? { urlEnv: channel.webhook_env ?? channel.url_env } : {}),
       ...(channel.secret_env ? { secretEnv: channel.secret_env } : {}),
+      ...kindSettings(channel, dir, (field, message) => issue(['alerts', 'channels', index, ...field], message)),
       timeoutMs: channel.timeout ? parseDuration(channel.timeout) : 10_000,
       retries: channel.retries ?? 3,
     };
   });
   for (const [i, name] of (raw.alerts?.digest?.channels ?? []).entries()) {
     if (!channelNames.has(name)) issue(['alerts', 'digest', 'channels', i], `unknown channel "${name}" (known: ${[...channelNames].join(', ') || 'none configured'})`);
+    const kind = channels.find((c) => c.name === name)?.kind;
+    if (kind && NO_DIGEST_KINDS.has(kind)) issue(['alerts', 'digest', 'channels', i], `channel "${name}" is of kind ${kind}, which takes alerts but no digests (list console, file, slack, webhook or email channels)`);
   }
   const alerts: AlertsConfig = {
     ...(raw.alerts?.templates ? { templates: path.resolve(dir, raw.alerts.templates) } : {}),
@@ -238,6 +232,68 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     policies: normalizePolicies(raw.policies, targets, issue),
     ...(github ? { github } : {}),
   };
+}
+
+/** Channel kinds that page or text people: they take alerts, never the digest. */
+const NO_DIGEST_KINDS: ReadonlySet<ChannelKind> = new Set(['sms', 'pagerduty']);
+
+/** The kind-specific block of an email, sms or pagerduty channel (the schema checked types and required fields). */
+function kindSettings(channel: RawChannel, dir: string, issue: (field: (string | number)[], message: string) => void): Pick<ChannelConfig, 'email' | 'sms' | 'pagerduty'> {
+  const list = (value: string | string[] | undefined): string[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
+  if (channel.kind === 'email') {
+    const tls = channel.tls ?? (channel.port === 465 ? 'implicit' : 'starttls');
+    const checkAddress = (field: (string | number)[], text: string): void => {
+      if (!isMailAddress(text)) issue(field, `"${text}" is not an email address (write name@example.com or "Name <name@example.com>")`);
+    };
+    checkAddress(['from'], channel.from as string);
+    for (const key of ['to', 'cc'] as const) list(channel[key]).forEach((a, i) => checkAddress(Array.isArray(channel[key]) ? [key, i] : [key], a));
+    if ((channel.user_env === undefined) !== (channel.password_env === undefined)) {
+      issue([channel.user_env === undefined ? 'password_env' : 'user_env'], 'SMTP authentication needs both user_env and password_env (or neither, for a server without authentication)');
+    }
+    if (tls === 'none' && channel.user_env && !/^(localhost|127\.\d+\.\d+\.\d+|::1|\[::1\])$/i.test(channel.host ?? '')) {
+      issue(['tls'], 'none would send the SMTP password unencrypted over the network (use starttls or implicit; tls: none with a login is for a relay on this machine only)');
+    }
+    const ca = channel.ca ? path.resolve(dir, channel.ca) : undefined;
+    if (ca && !existsSync(ca)) issue(['ca'], `file ${ca} does not exist (give the PEM file of the CA that signed the SMTP server's certificate)`);
+    return {
+      email: {
+        host: channel.host as string,
+        port: channel.port ?? (tls === 'implicit' ? 465 : tls === 'starttls' ? 587 : 25),
+        tls,
+        ...(channel.user_env ? { userEnv: channel.user_env } : {}),
+        ...(channel.password_env ? { passwordEnv: channel.password_env } : {}),
+        ...(ca ? { ca } : {}),
+        from: channel.from as string,
+        to: list(channel.to),
+        cc: list(channel.cc),
+      },
+    };
+  }
+  if (channel.kind === 'sms') {
+    list(channel.to).forEach((number, i) => {
+      if (!/^\+[1-9][0-9]{6,14}$/.test(number)) issue(Array.isArray(channel.to) ? ['to', i] : ['to'], `"${number}" is not a phone number in E.164 form (write a plus, the country code and the number, e.g. +15551234567)`);
+    });
+    return {
+      sms: {
+        apiUrl: (channel.api_url ?? DEFAULT_TWILIO_API_URL).replace(/\/+$/, ''),
+        accountSidEnv: channel.account_sid_env as string,
+        authTokenEnv: channel.auth_token_env as string,
+        from: channel.from as string,
+        to: list(channel.to),
+        maxSegments: channel.max_segments ?? 2,
+      },
+    };
+  }
+  if (channel.kind === 'pagerduty') {
+    return { pagerduty: { apiUrl: channel.api_url ?? DEFAULT_PAGERDUTY_API_URL, routingKeyEnv: channel.routing_key_env as string } };
+  }
+  return {};
+}
+
+/** `local@domain` or `Display Name <local@domain>`. */
+export function isMailAddress(text: string): boolean {
+  const inner = /^[^<>]*<([^<>]+)>\s*$/.exec(text)?.[1] ?? text;
+  return /^[^\s@<>(),;:"]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/.test(inner.trim());
 }
 
 /**

@@ -1,5 +1,6 @@
 import { cronProblem, timezoneProblem } from '../schedule/cron-scheduler.js';
-import type { PolicyConfig, Severity, TargetConfig } from './config.js';
+import type { Severity } from '../drift/severity-levels.js';
+import type { PolicyConfig, TargetConfig } from './config.js';
 
 /** The `schedule`/`timezone` and `policies` parts of driftctl.yml, as written (after the schema). */
 export interface RawSchedule {

@@ -1,7 +1,8 @@
 import path from 'node:path';
-import { checkFieldPattern } from '../drift/fields.js';
+import { checkFieldPattern } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
-import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type Severity, type SourceConfig } from './config.js';
+import { type Severity } from '../drift/severity-levels.js';
+import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type SourceConfig } from './config.js';
 import { parseThreshold } from './thresholds.js';
 
 /**

@@ -37,4 +37,5 @@ severity:
 #     - kind: slack
 #       webhook_env: SLACK_WEBHOOK_URL
 #       min_severity: high
+#     # more kinds: file, webhook, email (SMTP), sms (Twilio-compatible API), pagerduty (Events API v2)
 `;

@@ -1,4 +1,5 @@
-import { METRIC_NAMES, type MetricName, type MetricThreshold, parseDuration, SEVERITIES, type Severity } from './config.js';
+import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { METRIC_NAMES, type MetricName, type MetricThreshold, parseDuration } from './config.js';
 
 const OPERATORS = ['>=', '<=', '>', '<'] as const;
 

@@ -91,11 +91,6 @@ export function listItemSegment(path: readonly string[], item: Json): string | u
   return fields ? itemSegment(item, fields) : undefined;
 }
 
-/** True when `segment` is a keyed list item's segment (`[name=web]`). */
-export function isKeyedSegment(segment: string): boolean {
-  return segment.length > 2 && segment.startsWith('[') && segment.endsWith(']') && segment.includes('=');
-}
-
 /**
  * Sorts every keyed list inside `value` by its key, in place (except lists whose order matters),
  * so that a reordered list has the same content and hash; returns `value`. Only for values the

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { Severity } from '../config/config.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import type { Severity } from './severity-levels.js';
+import { canonicalJson } from './canonical-json.js';
 import type { ExactInteger } from './exact-json.js';
 
 /**

@@ -1,9 +1,10 @@
-import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from '../config/config.js';
+import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from './severity-levels.js';
+import { displayPath } from '../match/field-pattern.js';
 import { ExactInteger } from './exact-json.js';
-import { type DiffOptions, diffFields, displayPath, showValue, type FieldChange } from './fields.js';
+import { type DiffOptions, diffFields, showValue, type FieldChange } from './fields.js';
 import { isKubernetesObject, kubernetesListItems } from './list-keys.js';
 import { terraformListItems } from './terraform-sets.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson } from './canonical-json.js';
 import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
 

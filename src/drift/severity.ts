@@ -1,6 +1,6 @@
-import type { ChangeKind, Severity, SeverityConfig } from '../config/config.js';
+import type { ChangeKind, Severity, SeverityConfig } from './severity-levels.js';
 import { createKeyMatcher } from '../match/glob.js';
-import { fieldSeparator, fromPointer, parseFieldPattern, segmentGlob } from './fields.js';
+import { fieldSeparator, fromPointer, parseFieldPattern, segmentGlob } from '../match/field-pattern.js';
 
 export interface Classification {
   severity: Severity;

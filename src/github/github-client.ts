@@ -1,13 +1,13 @@
 import { Octokit } from '@octokit/rest';
-import { fetch as undiciFetch } from 'undici';
+import { httpFetch } from '../http/http-client.js';
 import { DriftError } from '../errors.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { GithubClientOptions, NewPullRequest, PullRequest, PullRequests } from './pull-requests.js';
 
 /**
- * The GitHub adapter: the only file that imports @octokit/rest. Requests go through undici's
- * fetch; octokit's logger is silenced (it would print failed requests); every octokit error is
- * wrapped here into a DriftError that names the host and status but never the token.
+ * The GitHub adapter: the only file that imports @octokit/rest. Requests go through the HTTP
+ * adapter's fetch (http/http-client.ts); octokit's logger is silenced (it would print failed
+ * requests); every octokit error is wrapped here into a DriftError that names the host and status but never the token.
  */
 export function createGithubClient(options: GithubClientOptions): PullRequests {
   const silent = (): void => undefined;
@@ -16,7 +16,7 @@ export function createGithubClient(options: GithubClientOptions): PullRequests {
     auth: options.token,
     userAgent: options.userAgent ?? `${TOOL_NAME}/${TOOL_VERSION}`,
     log: { debug: silent, info: silent, warn: silent, error: silent },
-    request: { fetch: undiciFetch as unknown as typeof fetch, retries: 0 },
+    request: { fetch: httpFetch, retries: 0 },
   });
   const { owner, repo } = options;
   const call = async <T>(action: string, fn: () => Promise<T>): Promise<T> => {

@@ -239,7 +239,7 @@ export class GitStore {
    * On success isomorphic-git updates `refs/remotes/<remoteName>/<branch>` (never `origin`'s refs,
    * which belong to the user).
    */
-  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force = false, remoteName = 'driftctl'): Promise<void> {
+  async pushRef(spec: RemoteSpec, localRef: string, remoteRef: string, force: boolean, remoteName: string): Promise<void> {
     try {
       const result = await git.push({
         fs: this.fs,

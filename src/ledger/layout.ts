@@ -96,3 +96,21 @@ export function outboxPath(id: string): string {
 export function chainPath(target: string): string {
   return `targets/${target}/chain.json`;
 }
+
+/** What a file on the ledger branch is (the schema it must satisfy), or undefined for unknown files. */
+export type LedgerFileKind = 'ledger' | 'outbox' | 'head' | 'alerts' | 'chain' | 'shard' | RecordKind;
+
+/** The inverse of the path functions above: which kind of file `path` is (see ledger/FORMAT.md). */
+export function ledgerFileKind(path: string): LedgerFileKind | undefined {
+  if (path === LEDGER_META_PATH) return 'ledger';
+  if (path.startsWith(`${OUTBOX_DIR}/`) && /^[^/]+\.json$/.test(path.slice(OUTBOX_DIR.length + 1))) return 'outbox';
+  const m = /^targets\/([^/]+)\/(.+)$/.exec(path);
+  if (!m) return undefined;
+  const [, target, rest] = m;
+  if (path === headPath(target)) return 'head';
+  if (path === alertsPath(target)) return 'alerts';
+  if (path === chainPath(target)) return 'chain';
+  if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
+  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
+  return record ? (record[1] as RecordKind) : undefined;
+}

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
 import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';

@@ -1,8 +1,9 @@
-import type { SeverityConfig } from '../config/config.js';
+import type { AlertEventName, ChannelKind } from '../config/config.js';
+import type { Severity, SeverityConfig } from '../drift/severity-levels.js';
 import type { Change, DriftReport, EntryError } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 
 /** The immutable JSON records of the ledger. Their schemas live in schemas/*.schema.json. */
 
@@ -77,4 +78,69 @@ export interface TargetHead {
 
 export function emptyHead(target: string): TargetHead {
   return { format: 1, kind: 'head', target, snapshot: null, report: null, baseline: null, checks: 0 };
+}
+
+/** An open alert as kept in `targets/<t>/alerts.json` (see alerts/lifecycle.ts). */
+export interface OpenAlert {
+  id: string;
+  fingerprint: string;
+  target: string;
+  source: string;
+  class: string;
+  severity: Severity;
+  openedAt: string;
+  updatedAt: string;
+  /** Hash of the changes as a notification would describe them. */
+  contentHash: string;
+  changes: number;
+  lastNotifiedAt: string;
+  lastNotifiedHash: string;
+  reportId: string | null;
+}
+
+/** `targets/<t>/alerts.json`: the open alerts of a target and the report last evaluated. */
+export interface AlertsState {
+  format: 1;
+  kind: 'alerts';
+  target: string;
+  evaluatedReport: string | null;
+  open: Record<string, OpenAlert>;
+}
+
+export interface AlertEventRecord {
+  format: 1;
+  kind: 'alert';
+  chain?: ChainRef;
+  id: string;
+  alert: string;
+  fingerprint: string;
+  target: string;
+  source: string;
+  class: string;
+  event: AlertEventName;
+  time: string;
+  /** When the alert was opened (equal to `time` for an `opened` event). */
+  openedAt: string;
+  severity: Severity;
+  summary: { total: number; added: number; removed: number; changed: number };
+  changes: Change[];
+  report: string | null;
+  reason: 'drift-gone' | 'accepted' | null;
+  notified: string[];
+  tool: { name: string; version: string };
+}
+
+/** A notification waiting in `outbox/` for delivery. */
+export interface OutboxEntry {
+  format: 1;
+  kind: 'outbox';
+  id: string;
+  channel: string;
+  channelKind: ChannelKind;
+  subject: string;
+  body: string;
+  text?: string;
+  created: string;
+  attempts: number;
+  lastError: string;
 }

@@ -1,26 +1,23 @@
 import { createHash } from 'node:crypto';
-import type { TargetConfig } from '../config/config.js';
-import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote } from '../config/config.js';
-import type { Change } from '../drift/report.js';
+import { DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, githubRepoFromRemote, type TargetConfig } from '../config/config.js';
+import { summarize, type Change } from '../drift/report.js';
 import { DriftError, isDriftError } from '../errors.js';
-import type { RemoteSpec } from '../ledger/git-store.js';
-import { newRecordId, outboxPath } from '../ledger/layout.js';
+import { fetchRemote, pushBranchRef, remoteLink, type RemoteLink } from '../ledger/remote-sync.js';
+import { outboxPath } from '../ledger/layout.js';
 import type { Edit } from '../ledger/ledger.js';
 import { encodeRecord } from '../ledger/records.js';
-import type { OutboxEntry } from '../alerts/alert-engine.js';
-import { reportLink } from '../alerts/alert-engine.js';
+import { outboxEntry } from '../alerts/delivery.js';
+import { reportLink } from '../alerts/state-store.js';
 import type { GithubClientOptions, PullRequest, PullRequests } from '../github/pull-requests.js';
-import { changeView, summarizeChanges, summaryView, type PullRequestView } from '../render/views.js';
-import type { AcceptOptions, AcceptResult, StagedAcceptChange } from './accept.js';
-import { stageAcceptChange } from './accept.js';
-import type { Alerting } from './alerting.js';
-import type { OpDeps } from './deps.js';
-import { TOOL } from './record-steps.js';
-import { readHead } from './record-steps.js';
-import { withLock, type Workspace } from './workspace.js';
+import { changeView, summaryView, type PullRequestView } from '../render/views.js';
+import { stageAcceptChange, type AcceptOptions, type AcceptResult, type StagedAcceptChange } from '../session/accept-change.js';
+import { notify, type Alerting } from '../alerts/notify.js';
+import type { Payload } from '../channels/channel.js';
+import type { OpDeps } from '../session/deps.js';
+import { TOOL } from '../ledger/recorder.js';
+import { readHead } from '../ledger/reader.js';
+import { withLock, type Workspace } from '../session/workspace.js';
 
-/** Remote name for the tracking ref of the ledger branch (`refs/remotes/driftctl/<branch>`). */
-export const PR_REMOTE_NAME = 'driftctl';
 /** Branches proposed for accepts: `driftctl/accept/<target>/<short-id>`. */
 export const PR_BRANCH_PREFIX = 'driftctl/accept';
 
@@ -49,18 +46,19 @@ export async function acceptViaPullRequest(
     throw new DriftError('PR_NEEDS_REMOTE', 'accepting through a pull request needs ledger.remote (the GitHub repository holding the ledger branch) in the config; use --direct to accept locally', {});
   }
   const github = githubOptions(ws, deps.env, remoteUrl);
-  const remote: RemoteSpec = { url: remoteUrl, auth: { token: deps.env[ws.config.ledger.tokenEnv] || github.token } };
+  const link = remoteLink(ws.ledger, ws.config, deps.env, { token: github.token, tokenEnv: github.tokenEnv }) as RemoteLink;
   const { createGithubClient } = await import('../github/github-client.js');
   const pulls: PullRequests = createGithubClient(github);
 
   return withLock(ws, deps, 'accept', async () => {
-    const base = await ws.store.fetchBranch(remote, PR_REMOTE_NAME, ledgerBranch);
+    const base = await fetchRemote(link);
     if (!base) {
       throw new DriftError('REMOTE_NO_LEDGER', `the ledger remote has no branch "${ledgerBranch}" yet: push the ledger there first`, { data: { branch: ledgerBranch } });
     }
-    const staged = await stageAcceptChange(ws, deps, { targetConfig, alerting, base, options, reason });
+    const staged = await stageAcceptChange(ws, deps, { targetConfig, channels: alerting.channels, base, options, reason });
     if (!staged) return { target, status: 'nothing-to-accept', accepted: [], remaining: 0, resolvedAlerts: 0, deliveries: [], branch: ledgerBranch, tip: base };
-    await queueNotices(staged);
+    const { payloads, deliveries } = await notify(alerting, undefined, staged.notices, staged.time);
+    await queueNotices(staged, payloads);
     const head = staged.writer.headCommit as string;
     const branch = pullBranchName(target, staged.accepted);
     const ref = `refs/heads/${branch}`;
@@ -68,7 +66,7 @@ export async function acceptViaPullRequest(
     // Ask GitHub first: a bad token fails before anything is pushed.
     const existing = await pulls.findOpenPull(branch);
     await ws.store.setRef(ref, head);
-    await ws.store.pushRef(remote, ref, ref, true);
+    await pushBranchRef(link, ref, true);
 
     const view = await pullRequestView(ws, base, target, staged, reason);
     const { title, body } = splitTitle(alerting.templates.render('pr-body', view));
@@ -97,7 +95,7 @@ export async function acceptViaPullRequest(
       accepted: staged.accepted,
       remaining: staged.remaining.length,
       resolvedAlerts: staged.resolvedAlerts,
-      deliveries: staged.failures,
+      deliveries,
       branch,
       base: ledgerBranch,
       tip: head,
@@ -135,22 +133,10 @@ function githubOptions(ws: Workspace, env: Record<string, string | undefined>, r
 }
 
 /** Queues the rendered notices in the branch's outbox (one `outbox` commit) for after the merge. */
-async function queueNotices(staged: StagedAcceptChange): Promise<void> {
-  if (staged.payloads.length === 0) return;
-  const edits: Edit[] = staged.payloads.map((payload) => {
-    const entry: OutboxEntry = {
-      format: 1,
-      kind: 'outbox',
-      id: `${newRecordId(staged.time)}-${payload.channel}`,
-      channel: payload.channel,
-      channelKind: payload.kind,
-      subject: payload.subject,
-      body: payload.body,
-      ...(payload.text !== undefined ? { text: payload.text } : {}),
-      created: staged.time.toISOString(),
-      attempts: 0,
-      lastError: 'waiting for the accept pull request to be merged',
-    };
+async function queueNotices(staged: StagedAcceptChange, payloads: Payload[]): Promise<void> {
+  if (payloads.length === 0) return;
+  const edits: Edit[] = payloads.map((payload) => {
+    const entry = outboxEntry(payload, staged.time, 0, 'waiting for the accept pull request to be merged');
     return { path: outboxPath(entry.id), blob: encodeRecord('outbox', entry) };
   });
   await staged.writer.commit(edits, `outbox: ${edits.length} waiting for the accept pull request`, { 'Drift-Kind': 'outbox' });
@@ -165,7 +151,7 @@ async function pullRequestView(ws: Workspace, base: string, target: string, stag
     by: `${staged.record.by.name} <${staged.record.by.email}>`,
     reason,
     changes: staged.accepted.map(changeView),
-    summary: summaryView(summarizeChanges(staged.accepted)),
+    summary: summaryView(summarize(staged.accepted)),
     report: { id: reportId, link: reportLink(ws.config, target, reportId) },
     tool: { ...TOOL },
   };

@@ -1,13 +1,13 @@
-import { deliverWithOutbox, readAlertsState, readOutbox, renderNotices, stageTargetAlerts, type DeliveryOutcome } from '../alerts/alert-engine.js';
-import type { Payload } from '../channels/channel.js';
-import type { DriftReport } from '../drift/report.js';
-import { recordPath } from '../ledger/layout.js';
+import { readAlertsState, readHead, readLatestReport, readOutbox } from '../ledger/reader.js';
+import type { DeliveryOutcome } from '../alerts/delivery.js';
+import { alertSummary, type AlertSummary, stageTargetAlerts } from '../alerts/state-store.js';
+import { withPreviews, type PreviewedPayload } from '../channels/channel.js';
 import type { AlertNotice } from '../render/views.js';
-import { alertSummary, type AlertSummary } from './check.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { readHead } from './record-steps.js';
-import { loadAlerting } from './alerting.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { loadAlerting, notify } from '../alerts/notify.js';
+import { selectTargets } from '../session/targets.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import { openWorkspace, withLock } from '../session/workspace.js';
 
 export interface AlertOptions extends ConfigOption, TargetFilter {
   dryRun?: boolean;
@@ -17,7 +17,7 @@ export interface AlertResult {
   dryRun: boolean;
   alerts: AlertSummary[];
   /** With --dry-run: what would be sent, rendered. */
-  payloads: Payload[];
+  payloads: PreviewedPayload[];
   /** Undelivered notifications waiting in the outbox (with --dry-run they are only counted). */
   outbox: number;
   deliveries: DeliveryOutcome[];
@@ -32,7 +32,7 @@ export interface AlertResult {
 export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertResult> {
   const ws = openWorkspace(deps, options);
   const { selected } = selectTargets(ws.config, options.targets, options.labels);
-  const alerting = await loadAlerting(ws, deps);
+  const alerting = await loadAlerting(ws.config, deps);
   const run = async (): Promise<AlertResult> => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
@@ -45,16 +45,18 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
         alerts.push({ target: target.name, opened: 0, updated: 0, reminded: 0, resolved: 0, open: 0, note: 'no report yet (run "driftctl check")' });
         continue;
       }
-      const report = await ws.ledger.readJson<DriftReport>(base, recordPath(target.name, head.report.id, 'report'));
+      const report = await readLatestReport(ws.ledger, base, target.name);
       const firstCheck = head.checks !== undefined && head.checks <= 1;
       const state = await readAlertsState(ws.ledger, base, target.name);
       const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report?.changes ?? [], reportId: head.report.id, firstCheck, reason: 'drift-gone' }, time);
       notices.push(...staged.notices);
       alerts.push(alertSummary(staged, firstCheck && head.report.status === 'drift' ? 'first check of this target: no alert' : null));
     }
-    const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
-    if (!writer) return { dryRun: true, alerts, payloads, outbox: (await readOutbox(ws.ledger, base)).length, deliveries: failures, tip: base };
-    const deliveries = [...failures, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
+    if (!writer) {
+      const { payloads, deliveries } = await notify(alerting, undefined, notices, time);
+      return { dryRun: true, alerts, payloads: withPreviews(alerting.channels, payloads, deps.env), outbox: (await readOutbox(ws.ledger, base)).length, deliveries, tip: base };
+    }
+    const { deliveries } = await notify(alerting, { ledger: ws.ledger, base, writer }, notices, time);
     const tip = (await writer.publish()) as string;
     return { dryRun: false, alerts, payloads: [], outbox: deliveries.filter((d) => d.status !== 'delivered').length, deliveries, tip };
   };

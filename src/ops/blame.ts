@@ -1,13 +1,13 @@
-import type { ManifestEntry } from '../drift/manifest.js';
-import { sameEntry } from '../drift/manifest.js';
+import { sameEntry, type ManifestEntry } from '../drift/manifest.js';
 import { changeDetails, describeDelta, stripEntry } from '../drift/report.js';
 import { indexedHistory } from '../ledger/commit-index.js';
-import { baselinePath, latestPath, recordPath } from '../ledger/layout.js';
+import { baselinePath, latestPath } from '../ledger/layout.js';
 import { lookupEntry } from '../ledger/manifest-tree.js';
-import type { AcceptRecord } from '../ledger/records.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { describeCommit } from './history.js';
-import { openWorkspace, singleTarget } from './workspace.js';
+import { readEntryRecord } from '../ledger/reader.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { describeCommit } from '../ledger/history.js';
+import { singleTarget } from '../session/targets.js';
+import { openWorkspace } from '../session/workspace.js';
 
 export interface BlameEvent {
   commit: string;
@@ -70,7 +70,7 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
       details: before && after ? entryDetails(source, options.key, before, after) : [],
     };
     if (kind === 'accept' && h.records[0]) {
-      const record = await ws.ledger.readJson<AcceptRecord>(commit.oid, recordPath(target.name, h.records[0], 'accept'));
+      const record = await readEntryRecord(ws.ledger, h, 'accept');
       if (record) {
         event.by = `${record.by.name} <${record.by.email}>`;
         event.reason = record.reason;

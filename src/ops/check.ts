@@ -1,13 +1,18 @@
-import { deliverWithOutbox, readAlertsState, renderNotices, stageTargetAlerts, type DeliveryOutcome, type StagedAlerts } from '../alerts/alert-engine.js';
+import { readAlertsState, readHead } from '../ledger/reader.js';
+import type { DeliveryOutcome } from '../alerts/delivery.js';
+import { alertSummary, stageTargetAlerts, type AlertSummary } from '../alerts/state-store.js';
 import type { DriftReport } from '../drift/report.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
+import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { computeReport, observeAhead, readHead, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from './record-steps.js';
-import { loadAlerting } from './alerting.js';
-import { stageAutoAccept, type AutoAcceptOutcome } from './auto-accept.js';
-import { openWorkspace, resolveActor, selectTargets, signatureAt, withLock } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { observeAhead } from '../session/observe.js';
+import { computeReport, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
+import { loadAlerting, notify } from '../alerts/notify.js';
+import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.js';
+import { selectTargets } from '../session/targets.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import { openWorkspace, withLock } from '../session/workspace.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -20,20 +25,10 @@ export interface SnapshotSummary {
 /** A target that could not be checked (a source failed): shown and logged, never drift, never resolves an alert. */
 export interface TargetFailure {
   target: string;
-  code: string;
+  code: ErrorCode;
   message: string;
 }
 
-export interface AlertSummary {
-  target: string;
-  opened: number;
-  updated: number;
-  reminded: number;
-  resolved: number;
-  open: number;
-  /** Why no alert was evaluated, when none was. */
-  note: string | null;
-}
 
 export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
@@ -71,7 +66,7 @@ export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckR
 async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {
   const ws = openWorkspace(deps, options);
   const { selected, disabled } = selectTargets(ws.config, options.targets, options.labels);
-  const alerting = withReport && options.alert !== false ? await loadAlerting(ws, deps) : undefined;
+  const alerting = withReport && options.alert !== false ? await loadAlerting(ws.config, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
     const base = await ws.ledger.requireTip();
     const time = deps.now();
@@ -108,7 +103,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let observation: Observation;
       try {
         observation = await observed;
-        staged = await stageSnapshot(ws, writer, target.name, observation, time, head);
+        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
@@ -117,7 +112,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: staged.record.errors.length });
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
-      const report = await computeReport(ws, target.name, time, staged, head.baseline?.tree, observation);
+      const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
       await stageReport(writer, report, head);
       reports.push(report);
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
@@ -132,8 +127,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     }
     let deliveries: DeliveryOutcome[] = [];
     if (alerting) {
-      const { payloads, failures: unrendered } = renderNotices(alerting.channels, alerting.templates, notices, time.toISOString());
-      deliveries = [...unrendered, ...(await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, time))];
+      deliveries = (await notify(alerting, { ledger: ws.ledger, base, writer }, notices, time)).deliveries;
     }
     const tip = (await writer.publish()) as string;
     return {
@@ -149,10 +143,5 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       tip,
     };
   });
-}
-
-export function alertSummary(staged: StagedAlerts, note: string | null): AlertSummary {
-  const count = (event: string): number => staged.events.filter((e) => e.event === event).length;
-  return { target: staged.target, opened: count('opened'), updated: count('updated'), reminded: count('reminded'), resolved: count('resolved'), open: staged.open, note };
 }
 

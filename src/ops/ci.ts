@@ -6,7 +6,7 @@ import { DEFAULT_BRANCH } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { DriftError } from '../errors.js';
 import { cronProblem } from '../schedule/cron-scheduler.js';
-import type { ConfigOption, OpDeps } from './deps.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
 
 export type CiProvider = 'github' | 'gitlab';
 

@@ -1,15 +1,15 @@
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import type { TargetConfig } from '../config/config.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
+import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import type { Scheduler, ScheduledJob } from '../schedule/scheduler.js';
-import { check, type CheckResult } from './check.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { writeCheckMetrics } from './metrics.js';
+import type { CheckResult } from './check.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { checkWithMetrics } from './metrics.js';
 
 export interface DaemonOptions extends ConfigOption {
   /** Run every scheduled target once, one after the other, and return (no timers). */
   once?: boolean;
-  /** After each run, write Prometheus metrics here (see writeCheckMetrics). */
+  /** After each run, write Prometheus metrics here (see checkWithMetrics). */
   metricsFile?: string;
   /** Aborting stops scheduling, lets the run in progress finish, and makes `daemon` return. */
   signal?: AbortSignal;
@@ -21,7 +21,8 @@ export interface DaemonOptions extends ConfigOption {
   clock?: () => number;
 }
 
-export type Verdict = 'clean' | 'drift' | 'error';
+/** How one scheduled run ended. */
+export type RunVerdict = 'clean' | 'drift' | 'error';
 
 export type DaemonEvent =
   | { event: 'scheduled'; target: string; schedule: string; timezone: string | null; next: string | null }
@@ -29,7 +30,7 @@ export type DaemonEvent =
   | {
       event: 'run';
       target: string;
-      verdict: Verdict;
+      verdict: RunVerdict;
       started: string;
       ended: string;
       durationMs: number;
@@ -37,7 +38,7 @@ export type DaemonEvent =
       changes: number;
       highest: string | null;
       autoAccepted: boolean;
-      error: { code: string; message: string } | null;
+      error: { code: ErrorCode; message: string } | null;
     }
   | { event: 'skipped'; target: string; at: string; reason: string }
   | { event: 'stopping'; at: string };
@@ -45,7 +46,7 @@ export type DaemonEvent =
 export interface DaemonResult {
   targets: string[];
   runs: number;
-  verdicts: Record<Verdict, number>;
+  verdicts: Record<RunVerdict, number>;
 }
 
 /**
@@ -77,21 +78,17 @@ export async function daemon(deps: OpDeps, options: DaemonOptions): Promise<Daem
     const started = clock();
     emit({ event: 'started', target, started: iso(started) });
     let checkResult: CheckResult | undefined;
-    let error: { code: string; message: string } | null = null;
+    let error: { code: ErrorCode; message: string } | null = null;
+    let metricsError: unknown = null;
     try {
-      checkResult = await check(runDeps, { config: options.config, targets: [target] });
+      ({ result: checkResult, metricsError } = await checkWithMetrics(runDeps, { config: options.config, targets: [target], metricsFile: options.metricsFile, clock }));
     } catch (caught) {
       error = { code: isDriftError(caught) ? caught.code : 'INTERNAL', message: messageOf(caught) };
     }
     const failure = checkResult?.failures[0];
     if (failure) error = { code: failure.code, message: failure.message };
-    const verdict: Verdict = error || !checkResult ? 'error' : checkResult.status;
-    if (options.metricsFile) {
-      const outcome = checkResult ? { checked: checkResult.reports.map((r) => r.target), failed: checkResult.failures.map((f) => f.target) } : undefined;
-      await writeCheckMetrics(runDeps, { config: options.config, targets: [target], file: options.metricsFile, durationSeconds: (clock() - started) / 1000, ...(outcome ? { outcome } : {}) }).catch(
-        (caught: unknown) => (error ??= { code: isDriftError(caught) ? caught.code : 'METRICS_FAILED', message: `metrics file: ${messageOf(caught)}` }),
-      );
-    }
+    const verdict: RunVerdict = error || !checkResult ? 'error' : checkResult.status;
+    if (metricsError) error ??= { code: isDriftError(metricsError) ? metricsError.code : 'METRICS_FAILED', message: `metrics file: ${messageOf(metricsError)}` };
     const ended = clock();
     const report = checkResult?.reports[0];
     result.runs++;

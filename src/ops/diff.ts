@@ -1,7 +1,8 @@
 import { classifyDeltas, type Change, type DriftSummary } from '../drift/report.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { resolvePoint } from './points.js';
-import { openWorkspace, singleTarget } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { resolvePoint } from '../ledger/points.js';
+import { singleTarget } from '../session/targets.js';
+import { openWorkspace } from '../session/workspace.js';
 
 export interface DiffOptions extends ConfigOption {
   from?: string;

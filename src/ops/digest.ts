@@ -1,17 +1,16 @@
-import { deliverWithOutbox, readAlertsState, type AlertEventRecord, type DeliveryOutcome } from '../alerts/alert-engine.js';
-import type { Channel, Payload } from '../channels/channel.js';
-import { SEVERITIES, severityRank } from '../config/config.js';
-import type { Change, DriftReport } from '../drift/report.js';
+import { readAlertsState, readEntryAlertEvents, readEntryRecord, readHead } from '../ledger/reader.js';
+import { deliverWithOutbox, type DeliveryOutcome } from '../alerts/delivery.js';
+import { withPreviews, type Channel, type PreviewedPayload } from '../channels/channel.js';
+import { SEVERITIES, severityRank } from '../drift/severity-levels.js';
+import type { Change } from '../drift/report.js';
 import { DriftError } from '../errors.js';
-import { recordPath } from '../ledger/layout.js';
-import type { AcceptRecord } from '../ledger/records.js';
 import { changeView, type DigestAlert, type DigestView } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory } from './history.js';
-import { readHead } from './record-steps.js';
-import { loadAlerting, type Alerting } from './alerting.js';
-import { openWorkspace, resolveActor, signatureAt, withLock, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { loadAlerting, type Alerting } from '../alerts/notify.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import { openWorkspace, withLock, type Workspace } from '../session/workspace.js';
 
 export interface DigestOptions extends ConfigOption {
   /** Window length in ms (default: alerts.digest.since, else 24h). */
@@ -24,7 +23,7 @@ export interface DigestOptions extends ConfigOption {
 export interface DigestResult {
   dryRun: boolean;
   view: DigestView;
-  payloads: Payload[];
+  payloads: PreviewedPayload[];
   deliveries: DeliveryOutcome[];
   tip: string;
 }
@@ -37,14 +36,14 @@ const TOP_CHANGES = 15;
  */
 export async function digest(deps: OpDeps, options: DigestOptions): Promise<DigestResult> {
   const ws = openWorkspace(deps, options);
-  const alerting = await loadAlerting(ws, deps);
+  const alerting = await loadAlerting(ws.config, deps);
   const channels = pickChannels(alerting, ws, options.channel);
   const run = async (): Promise<DigestResult> => {
     const base = await ws.ledger.requireTip();
     const now = deps.now();
     const view = await buildDigest(ws, base, now, options.sinceMs ?? ws.config.alerts.digest.sinceMs);
-    const payloads = channels.map((c) => c.renderDigest(view, alerting.templates));
-    if (options.dryRun) return { dryRun: true, view, payloads, deliveries: [], tip: base };
+    const payloads = channels.map((c) => (c.renderDigest as NonNullable<Channel['renderDigest']>)(view, alerting.templates));
+    if (options.dryRun) return { dryRun: true, view, payloads: withPreviews(channels, payloads, deps.env), deliveries: [], tip: base };
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
     const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now);
     const tip = (await writer.publish()) as string;
@@ -59,11 +58,15 @@ function pickChannels(alerting: Alerting, ws: Workspace, name: string | undefine
     if (!channel) {
       throw new DriftError('UNKNOWN_CHANNEL', `no channel named "${name}" in alerts.channels (known: ${alerting.channels.map((c) => c.config.name).join(', ') || 'none'})`, { data: { channel: name } });
     }
+    if (!channel.renderDigest) {
+      throw new DriftError('DIGEST_UNSUPPORTED', `channel "${name}" is of kind ${channel.config.kind}, which takes alerts but no digests (pick a console, file, slack, webhook or email channel)`, { data: { channel: name, kind: channel.config.kind } });
+    }
     return [channel];
   }
   const names = ws.config.alerts.digest.channels;
-  const chosen = names ? alerting.channels.filter((c) => names.includes(c.config.name)) : alerting.channels;
-  if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
+  // Without a list, every channel that takes digests: pages and texts are for alerts only.
+  const chosen = names ? alerting.channels.filter((c) => names.includes(c.config.name)) : alerting.channels.filter((c) => c.renderDigest);
+  if (chosen.length === 0) throw new DriftError('NO_CHANNELS', 'no alert channels that take digests are configured (add alerts.channels, or use --dry-run to preview the digest)', {});
   return chosen;
 }
 
@@ -82,19 +85,17 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
     if (entry.kind === 'report') {
       checks++;
       if (entry.trailers['Drift-Status'] === 'drift') drifted++;
-      const report = await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'report'));
+      const report = await readEntryRecord(ws.ledger, entry, 'report');
       for (const key of [...latestChanges.keys()]) if (key.startsWith(`${entry.target}\u0000`)) latestChanges.delete(key);
       for (const change of report?.changes ?? []) latestChanges.set(`${entry.target}\u0000${change.source}\u0000${change.key}`, { ...change, target: entry.target });
     } else if (entry.kind === 'alert') {
-      for (const id of entry.records) {
-        const event = await ws.ledger.readJson<AlertEventRecord>(entry.commit.oid, recordPath(entry.target, id, 'alert'));
-        if (!event) continue;
+      for (const event of await readEntryAlertEvents(ws.ledger, entry)) {
         const item: DigestAlert = { id: event.alert, target: event.target, source: event.source, class: event.class, severity: event.severity, openedAt: event.openedAt ?? event.time, changes: event.summary.total };
         if (event.event === 'opened') opened.push(item);
         if (event.event === 'resolved') resolved.push(item);
       }
     } else if (entry.kind === 'accept') {
-      const record = await ws.ledger.readJson<AcceptRecord>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'accept'));
+      const record = await readEntryRecord(ws.ledger, entry, 'accept');
       if (record && record.changes.length > 0) accepts.push({ target: record.target, by: `${record.by.name} <${record.by.email}>`, reason: record.reason, time: record.time, changes: record.changes.length });
     }
   }

@@ -3,7 +3,7 @@ import { lstatSync, readlinkSync } from 'node:fs';
 import path from 'node:path';
 import { DriftError } from '../errors.js';
 import { describeFsError, hashFileSync } from '../sources/hash-file.js';
-import type { OpDeps } from './deps.js';
+import type { OpDeps } from '../session/deps.js';
 
 export interface HashResult {
   path: string;

@@ -6,9 +6,12 @@ import { GitStore } from '../ledger/git-store.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta, TargetHead } from '../ledger/records.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { observeAhead, observedOnlySources, readHead, withoutObserved, stageAccept, stageSnapshot, TOOL } from './record-steps.js';
-import { openStore, resolveActor, signatureAt, withLock, workspaceFor } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { observeAhead } from '../session/observe.js';
+import { readHead } from '../ledger/reader.js';
+import { observedOnlySources, withoutObserved, stageAccept, stageSnapshot, TOOL } from '../ledger/recorder.js';
+import { resolveActor, signatureAt } from '../session/actor.js';
+import { openStore, withLock, workspaceFor } from '../session/workspace.js';
 
 export interface InitResult {
   configFile: string;
@@ -73,7 +76,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
         targets.push({ target: target.name, status: 'failed', message: error.message });
         continue;
       }
-      const snapshot = await stageSnapshot(ws, writer, target.name, observation, time, head);
+      const snapshot = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
       // Observed-only sources (metrics breaches) never enter a baseline.
       let baselineTree = snapshot.built.oid;
       const trimmed = withoutObserved(observation.manifest, observedOnlySources(target));

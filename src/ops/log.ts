@@ -1,11 +1,12 @@
-import { parseDuration, severityRank, SEVERITIES, type Severity } from '../config/config.js';
+import { severityRank, SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { parseDuration } from '../config/config.js';
 import type { Change } from '../drift/report.js';
 import { DriftError } from '../errors.js';
 import { recordPath, type RecordKind } from '../ledger/layout.js';
 import { createKeyMatcher, type KeyMatcher } from '../match/glob.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory, type HistoryEntry } from './history.js';
-import { openWorkspace, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHistory, type HistoryEntry } from '../ledger/history.js';
+import { openWorkspace, type Workspace } from '../session/workspace.js';
 
 export interface LogOptions extends ConfigOption {
   target?: string;

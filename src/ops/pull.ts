@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { DriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { requireRemote, syncFromRemote, type SyncState } from './remote-sync.js';
-import { openStore, withLocalLock, workspaceFor } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
+import { openStore, withLocalLock, workspaceFor } from '../session/workspace.js';
 
 export interface PullResult {
   branch: string;
@@ -28,7 +28,7 @@ export async function pull(deps: OpDeps, options: ConfigOption): Promise<PullRes
   if (!config.ledger.remote) throw new DriftError('REMOTE_NOT_CONFIGURED', `${config.file}: ledger.remote is not set (add the git URL of the shared ledger repository)`, {});
   const store = config.ledger.path && !existsSync(config.ledger.path) ? await GitStore.initBare(config.ledger.path, config.ledger.branch) : openStore(config);
   const ws = workspaceFor(config, store);
-  const link = requireRemote(ws, deps.env);
+  const link = requireRemote(ws.ledger, ws.config, deps.env);
   return withLocalLock(ws, deps, 'pull', async () => {
     const r = await syncFromRemote(link, { replay: false });
     return { branch: config.ledger.branch, state: r.state, tip: r.tip ?? null, remote: r.remote ?? null, ahead: r.ahead, behind: r.behind };

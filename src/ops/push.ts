@@ -1,6 +1,6 @@
-import type { ConfigOption, OpDeps } from './deps.js';
-import { pushToRemote, requireRemote, syncFromRemote, type SyncState } from './remote-sync.js';
-import { openWorkspace, withLocalLock } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { pushToRemote, requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
+import { openWorkspace, withLocalLock } from '../session/workspace.js';
 
 export interface PushResult {
   branch: string;
@@ -19,7 +19,7 @@ export interface PushResult {
  */
 export async function push(deps: OpDeps, options: ConfigOption): Promise<PushResult> {
   const ws = openWorkspace(deps, options);
-  const link = requireRemote(ws, deps.env);
+  const link = requireRemote(ws.ledger, ws.config, deps.env);
   return withLocalLock(ws, deps, 'push', async () => {
     const synced = await syncFromRemote(link, { replay: true });
     const pushed = await pushToRemote(link);

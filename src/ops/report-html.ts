@@ -1,17 +1,16 @@
 import path from 'node:path';
-import { readAlertsState } from '../alerts/alert-engine.js';
-import { severityRank, type Severity, type TargetConfig } from '../config/config.js';
-import type { DriftReport } from '../drift/report.js';
-import { recordPath } from '../ledger/layout.js';
-import type { AcceptRecord } from '../ledger/records.js';
+import { bySeverityThenAge, readAlertsState, readEntryRecord, readHead, readLatestReport } from '../ledger/reader.js';
+import type { Severity } from '../drift/severity-levels.js';
+import type { TargetConfig } from '../config/config.js';
 import { renderHtmlReport } from '../render/html-report.js';
 import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
-import { changeView, summarizeChanges } from '../render/views.js';
+import { summarize } from '../drift/report.js';
+import { changeView } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { ConfigOption, OpDeps, TargetFilter } from './deps.js';
-import { readHistory } from './history.js';
-import { readHead } from './record-steps.js';
-import { openWorkspace, selectTargets, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
+import { readHistory } from '../ledger/history.js';
+import { selectTargets } from '../session/targets.js';
+import { openWorkspace, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 export interface ReportHtmlOptions extends ConfigOption, TargetFilter {
@@ -61,7 +60,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
   for (const entry of await readHistory(ws.ledger, tip, { sinceMs })) {
     if (!entry.target || !wanted.has(entry.target) || entry.records.length === 0) continue;
     if (entry.kind === 'report') {
-      const report = await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'report'));
+      const report = await readEntryRecord(ws.ledger, entry, 'report');
       if (!report || Date.parse(report.time) < sinceMs) continue;
       checks.get(entry.target)?.push({
         report: report.id,
@@ -72,7 +71,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
         bySeverity: countsOf(report.summary.bySeverity),
       });
     } else if (entry.kind === 'accept') {
-      const record = await ws.ledger.readJson<AcceptRecord>(entry.commit.oid, recordPath(entry.target, entry.records[0], 'accept'));
+      const record = await readEntryRecord(ws.ledger, entry, 'accept');
       if (!record || Date.parse(record.time) < sinceMs) continue;
       accepts.get(entry.target)?.push({
         id: record.id,
@@ -82,7 +81,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
         scope: record.scope,
         keys: record.keys,
         changes: record.changes.length,
-        bySeverity: countsOf(summarizeChanges(record.changes).bySeverity),
+        bySeverity: countsOf(summarize(record.changes).bySeverity),
       });
     }
   }
@@ -91,10 +90,10 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
   for (const target of chosen) {
     const head = await readHead(ws.ledger, tip, target.name);
     const state = await readAlertsState(ws.ledger, tip, target.name);
-    const report = head.report ? await ws.ledger.readJson<DriftReport>(tip, recordPath(target.name, head.report.id, 'report')) : undefined;
+    const report = await readLatestReport(ws.ledger, tip, target.name);
     const openAlerts = Object.values(state.open)
       .map((a) => ({ id: a.id, fingerprint: a.fingerprint, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, updatedAt: a.updatedAt, changes: a.changes, report: a.reportId }))
-      .sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0));
+      .sort(bySeverityThenAge);
     targets.push({
       name: target.name,
       enabled: target.enabled,

@@ -1,19 +1,15 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readAlertsState, type AlertEventRecord } from '../alerts/alert-engine.js';
-import type { OpenAlert } from '../alerts/lifecycle.js';
-import { severityRank, type Config } from '../config/config.js';
+import type { AlertEventRecord } from '../ledger/records.js';
+import type { Config } from '../config/config.js';
 import { loadConfig, resolveConfigPath } from '../config/load-config.js';
-import type { DriftReport } from '../drift/report.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
-import { recordPath } from '../ledger/layout.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { DriftError, isDriftError, messageOf, type ErrorCode } from '../errors.js';
 import { renderDriftctlMetrics } from '../metrics/driftctl-metrics.js';
 import { EXPOSITION_CONTENT_TYPE } from '../metrics/exposition.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHistory } from './history.js';
-import { openLedgerTip, readMetricsInput } from './metrics.js';
-import { readHead } from './record-steps.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readEntryRecord, type LedgerReader } from '../ledger/reader.js';
+import { readMetricsInput } from '../metrics/metrics-input.js';
+import { openReader } from '../session/workspace.js';
 
 /**
  * `driftctl serve`: a read-only HTTP server over the ledger. GET /metrics (Prometheus text),
@@ -113,7 +109,7 @@ function json(status: number, data: unknown, headers: Record<string, string> = {
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: `${JSON.stringify(data, null, 2)}\n` };
 }
 
-function clientError(status: number, code: string, message: string): ServeResponse {
+function clientError(status: number, code: ErrorCode, message: string): ServeResponse {
   return json(status, { error: { code, message } });
 }
 
@@ -122,11 +118,11 @@ function clientError(status: number, code: string, message: string): ServeRespon
  * method is 405 on every path (the server is read-only); unknown paths are 404. Both as JSON.
  */
 export function createServeHandler(config: Config): (method: string, url: string) => Promise<ServeResponse> {
-  const routes: Record<string, (view: LedgerView, query: URLSearchParams) => Promise<ServeResponse>> = {
+  const routes: Record<string, (view: LedgerReader, query: URLSearchParams) => Promise<ServeResponse>> = {
     '/metrics': async (view) => ({
       status: 200,
       headers: { 'content-type': EXPOSITION_CONTENT_TYPE },
-      body: renderDriftctlMetrics(await readMetricsInput(view.ledger, config, view.tip)),
+      body: renderDriftctlMetrics(await readMetricsInput(view, config)),
     }),
     '/healthz': async (view) =>
       view.tip
@@ -146,21 +142,15 @@ export function createServeHandler(config: Config): (method: string, url: string
     const parsed = new URL(url, 'http://driftctl.invalid');
     const route = routes[parsed.pathname];
     if (!route) return clientError(404, 'NOT_FOUND', `no such path: ${parsed.pathname} (known: ${Object.keys(routes).join(', ')})`);
-    const { ledger, tip } = await openLedgerTip(config);
-    return route({ ledger, tip }, parsed.searchParams);
+    return route(await openReader(config), parsed.searchParams);
   };
 }
 
-interface LedgerView {
-  ledger: Ledger | undefined;
-  tip: string | undefined;
-}
-
-async function targetsView(config: Config, view: LedgerView): Promise<unknown> {
+async function targetsView(config: Config, view: LedgerReader): Promise<unknown> {
   const targets = [];
   for (const target of config.targets) {
-    const head = view.ledger ? await readHead(view.ledger, view.tip, target.name) : null;
-    const alerts = view.ledger ? await readAlertsState(view.ledger, view.tip, target.name) : null;
+    const head = view.ledger ? await view.head(target.name) : null;
+    const alerts = view.ledger ? await view.alertsState(target.name) : null;
     targets.push({
       name: target.name,
       enabled: target.enabled,
@@ -184,7 +174,7 @@ function limitOf(query: URLSearchParams): number | ServeResponse {
 }
 
 /** Reports, newest first: status and severity from the commit trailers, summary from the record. */
-async function reportsView(config: Config, view: LedgerView, query: URLSearchParams): Promise<ServeResponse> {
+async function reportsView(config: Config, view: LedgerReader, query: URLSearchParams): Promise<ServeResponse> {
   const limit = limitOf(query);
   if (typeof limit !== 'number') return limit;
   const target = query.get('target');
@@ -194,10 +184,10 @@ async function reportsView(config: Config, view: LedgerView, query: URLSearchPar
   }
   const reports = [];
   if (view.ledger && view.tip) {
-    for (const entry of await readHistory(view.ledger, view.tip)) {
+    for (const entry of await view.history()) {
       if (entry.kind !== 'report' || !entry.target || (target !== null && entry.target !== target)) continue;
       const id = entry.records[0];
-      const record = id ? await view.ledger.readJson<DriftReport>(view.tip, recordPath(entry.target, id, 'report')) : undefined;
+      const record = await readEntryRecord(view.ledger, entry, 'report');
       reports.push({
         id: id ?? null,
         target: entry.target,
@@ -216,24 +206,10 @@ async function reportsView(config: Config, view: LedgerView, query: URLSearchPar
 }
 
 /** Open alerts (most severe first) and the most recent alert events (newest first, without their change lists). */
-async function alertsView(config: Config, view: LedgerView, query: URLSearchParams): Promise<ServeResponse> {
+async function alertsView(config: Config, view: LedgerReader, query: URLSearchParams): Promise<ServeResponse> {
   const limit = limitOf(query);
   if (typeof limit !== 'number') return limit;
-  const open: OpenAlert[] = [];
-  const recent: Omit<AlertEventRecord, 'changes' | 'tool' | 'chain'>[] = [];
-  if (view.ledger && view.tip) {
-    for (const target of config.targets) open.push(...Object.values((await readAlertsState(view.ledger, view.tip, target.name)).open));
-    open.sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.openedAt < b.openedAt ? -1 : 1));
-    for (const entry of await readHistory(view.ledger, view.tip)) {
-      if (entry.kind !== 'alert' || !entry.target) continue;
-      for (const id of [...entry.records].reverse()) {
-        const event = await view.ledger.readJson<AlertEventRecord>(view.tip, recordPath(entry.target, id, 'alert'));
-        if (!event) continue;
-        const { changes: _changes, tool: _tool, chain: _chain, ...rest } = event;
-        recent.push(rest);
-      }
-      if (recent.length >= limit) break;
-    }
-  }
-  return json(200, { branch: config.ledger.branch, tip: view.tip ?? null, open, recent: recent.slice(0, limit) });
+  const open = await view.openAlerts(config.targets.map((t) => t.name));
+  const recent: Omit<AlertEventRecord, 'changes' | 'tool' | 'chain'>[] = (await view.recentAlertEvents(limit)).map(({ changes: _changes, tool: _tool, chain: _chain, ...rest }) => rest);
+  return json(200, { branch: config.ledger.branch, tip: view.tip ?? null, open, recent });
 }

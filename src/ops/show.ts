@@ -1,10 +1,10 @@
 import { DriftError } from '../errors.js';
 import { indexedHistory } from '../ledger/commit-index.js';
 import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { describeCommit } from './history.js';
-import { resolveRevision } from './points.js';
-import { openWorkspace, type Workspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { describeCommit } from '../ledger/history.js';
+import { resolveRevision } from '../ledger/points.js';
+import { openWorkspace, type Workspace } from '../session/workspace.js';
 
 export interface ShownRecord {
   path: string;

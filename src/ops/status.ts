@@ -1,6 +1,6 @@
-import type { ConfigOption, OpDeps } from './deps.js';
-import { readHead } from './record-steps.js';
-import { openWorkspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { readHead } from '../ledger/reader.js';
+import { openWorkspace } from '../session/workspace.js';
 
 export interface StatusResult {
   configFile: string;

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type DriftReport } from '../drift/report.js';
-import { canonicalJson, isCanonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
+import { chainPath, ledgerFileKind } from '../ledger/layout.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
-import type { ConfigOption, OpDeps } from './deps.js';
-import { openWorkspace } from './workspace.js';
+import type { ConfigOption, OpDeps } from '../session/deps.js';
+import { openWorkspace } from '../session/workspace.js';
 
 /**
  * Checks the whole ledger history, like a lock-file drift check: one PASS/FAIL per check.
@@ -112,7 +113,7 @@ class LedgerWalk {
         await this.visitTree(entry.oid, `${path}/`, commit, problems);
         continue;
       }
-      const schema = schemaForPath(path);
+      const schema: SchemaName | undefined = ledgerFileKind(path);
       const blobKey = `${schema ?? 'none'}\u0000${entry.oid}`;
       if (!this.seenBlobs.has(blobKey)) {
         this.seenBlobs.set(blobKey, null);
@@ -272,7 +273,7 @@ class LedgerWalk {
         links++;
       }
       // Walking back from the target's chain.json must reach every chained record.
-      const head = await this.ledger.readJson<{ last: { path: string; sha256: string } }>(tip, `targets/${target}/chain.json`);
+      const head = await this.ledger.readJson<{ last: { path: string; sha256: string } }>(tip, chainPath(target));
       if (!head) {
         add(problems, `targets/${target}/chain.json is missing at the tip`);
         continue;
@@ -334,19 +335,4 @@ function safeParse(text: string): unknown {
 const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
-}
-
-/** Which schema a ledger path must satisfy (see ledger/FORMAT.md), or undefined for unknown files. */
-export function schemaForPath(path: string): SchemaName | undefined {
-  if (path === 'ledger.json') return 'ledger';
-  if (/^outbox\/[^/]+\.json$/.test(path)) return 'outbox';
-  const m = /^targets\/[^/]+\/(.+)$/.exec(path);
-  if (!m) return undefined;
-  const rest = m[1];
-  if (rest === 'head.json') return 'head';
-  if (rest === 'alerts.json') return 'alerts';
-  if (rest === 'chain.json') return 'chain';
-  if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
-  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
-  return record ? (record[1] as SchemaName) : undefined;
 }

@@ -1,4 +1,5 @@
-import { severityRank, type PolicyConfig, type TargetConfig } from '../config/config.js';
+import { severityRank } from '../drift/severity-levels.js';
+import { type PolicyConfig, type TargetConfig } from '../config/config.js';
 import type { Change } from '../drift/report.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
-import { SEVERITIES, type Severity } from '../config/config.js';
+import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { compileTemplate, type RenderTemplate } from './handlebars.js';
 import { printable, relativeTime } from './helpers.js';
 import type { AcceptRow, CheckPoint, ReportModel, SeverityCounts, TargetReport } from './report-model.js';
 import { BUILTIN_TEMPLATE_DIR } from './template-env.js';
@@ -12,15 +12,12 @@ import { BUILTIN_TEMPLATE_DIR } from './template-env.js';
  * HTML escaping (the template has no triple-stash), so keys holding <>&"' render as text.
  */
 export function renderHtmlReport(model: ReportModel): string {
-  return template()(pageView(model), { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false });
+  return template()(pageView(model));
 }
 
-let compiled: HandlebarsTemplateDelegate | undefined;
-function template(): HandlebarsTemplateDelegate {
-  if (!compiled) {
-    const hb = Handlebars.create();
-    compiled = hb.compile(readFileSync(new URL('report.html.hbs', BUILTIN_TEMPLATE_DIR), 'utf8'), { strict: true });
-  }
+let compiled: RenderTemplate | undefined;
+function template(): RenderTemplate {
+  compiled ??= compileTemplate(readFileSync(new URL('report.html.hbs', BUILTIN_TEMPLATE_DIR), 'utf8'), 'html');
   return compiled;
 }
 

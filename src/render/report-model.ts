@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../config/config.js';
+import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
 import type { ChangeView } from './views.js';
 
 /**

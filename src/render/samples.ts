@@ -1,7 +1,6 @@
-import type { Change } from '../drift/report.js';
+import { summarize, type Change } from '../drift/report.js';
 import type { TemplateName } from './template-env.js';
-import { alertView, summaryView, changeView, type AlertNotice, type DigestView, type PullRequestView } from './views.js';
-import { summarizeChanges } from './views.js';
+import { alertView, changeView, summaryView, type AlertNotice, type DigestView, type PullRequestView } from './views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /**
@@ -53,7 +52,7 @@ export function sampleDigest(): DigestView {
     since: '2026-01-01T03:04:05.000Z',
     title: 'Drift digest: last 24h',
     counts: { opened: 1, resolved: 1, open: 1, accepts: 1, checks: 3, drifted: 1 },
-    bySeverity: summaryView(summarizeChanges(SAMPLE_CHANGES)).bySeverity,
+    bySeverity: summaryView(summarize(SAMPLE_CHANGES)).bySeverity,
     opened: [alert],
     open: [alert],
     resolved: [alert],
@@ -72,7 +71,7 @@ export function samplePullRequest(): PullRequestView {
     by: 'Ann <ann@example.test>',
     reason: 'approved in review',
     changes: SAMPLE_CHANGES.map(changeView),
-    summary: summaryView(summarizeChanges(SAMPLE_CHANGES)),
+    summary: summaryView(summarize(SAMPLE_CHANGES)),
     report: { id: '20260102T030405000Z-123456', link: null },
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
   };
@@ -87,5 +86,12 @@ export function templateSamples(): Partial<Record<TemplateName, object>> {
     'digest-console': sampleDigest(),
     'digest-slack': sampleDigest(),
     'pr-body': samplePullRequest(),
+    'email-subject': alertView(sampleNotice('opened'), NOW),
+    'email.txt': alertView(sampleNotice('updated'), NOW),
+    'email.html': alertView(sampleNotice('opened'), NOW),
+    'digest-email.txt': sampleDigest(),
+    'digest-email.html': sampleDigest(),
+    sms: alertView(sampleNotice('opened'), NOW),
+    pagerduty: alertView(sampleNotice('opened'), NOW),
   };
 }

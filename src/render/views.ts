@@ -1,6 +1,5 @@
-import type { Severity } from '../config/config.js';
-import { SEVERITIES } from '../config/config.js';
-import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
+import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { changeDetails, summarize, type Change, type DriftSummary } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /**
@@ -96,21 +95,9 @@ export function summaryView(summary: DriftSummary): SummaryView {
   };
 }
 
-export function summarizeChanges(changes: readonly Change[]): DriftSummary {
-  const bySeverity = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
-  let highest: Severity | 'none' = 'none';
-  const counts = { added: 0, removed: 0, changed: 0 };
-  for (const c of changes) {
-    counts[c.change]++;
-    bySeverity[c.severity]++;
-    if (highest === 'none' || SEVERITIES.indexOf(c.severity) < SEVERITIES.indexOf(highest)) highest = c.severity;
-  }
-  return { ...counts, total: changes.length, highest, bySeverity };
-}
-
 /** The view of one alert notification, listing at most `shown` changes. */
 export function alertView(notice: AlertNotice, now: string, shown: number = Number.POSITIVE_INFINITY): AlertView {
-  const summary = summaryView(summarizeChanges(notice.changes));
+  const summary = summaryView(summarize(notice.changes));
   const listed = notice.changes.slice(0, shown);
   const where = notice.source === notice.target ? notice.target : `${notice.target} (${notice.source})`;
   const title =

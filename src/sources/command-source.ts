@@ -1,9 +1,7 @@
 import type { CommandSourceConfig } from '../config/config.js';
-import { createIgnorer } from '../drift/fields.js';
-import { createKeyMatcher } from '../match/glob.js';
 import { observeRecords, selectRecords } from './keyed-records.js';
 import { runProcess } from './run-process.js';
-import { observeWhole, type Source } from './source.js';
+import { wholeSource, type Source } from './source.js';
 
 /**
  * The output of a process (argv, or a shell line; locally or behind a remote prefix such as
@@ -12,15 +10,9 @@ import { observeWhole, type Source } from './source.js';
  * timeout or output that does not parse is SOURCE_FAILED (a source error, never drift).
  */
 export function createCommandSource(config: CommandSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
   const what = `source "${config.name}"`;
-  return {
-    name: config.name,
-    kind: 'command',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const stdout = await runProcess(config.process, what, context.env);
-        return observeRecords(selectRecords(stdout, config, `${what}: stdout`), ignorer);
-      }),
-  };
+  return wholeSource(config, 'command', async (context, ignorer) => {
+    const stdout = await runProcess(config.process, what, context.env);
+    return observeRecords(selectRecords(stdout, config, `${what}: stdout`), ignorer);
+  });
 }

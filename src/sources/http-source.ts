@@ -1,14 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { rootCertificates } from 'node:tls';
-import { Agent, request } from 'undici';
 import type { HttpSourceConfig } from '../config/config.js';
-import { createIgnorer } from '../drift/fields.js';
 import { DriftError } from '../errors.js';
-import { classifyRequestError } from '../request-errors.js';
-import { createKeyMatcher } from '../match/glob.js';
+import { httpRequest } from '../http/http-client.js';
+import { classifyRequestError } from '../http/request-errors.js';
 import { observeRecords, selectRecords } from './keyed-records.js';
-import { observeWhole, type Source, type SourceContext } from './source.js';
+import { wholeSource, type Source, type SourceContext } from './source.js';
 
 /** A larger body is refused (a runaway endpoint must not exhaust memory). */
 export const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -21,16 +19,10 @@ export const MAX_BODY_BYTES = 64 * 1024 * 1024;
  * and never a header value.
  */
 export function createHttpSource(config: HttpSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
-  return {
-    name: config.name,
-    kind: 'http',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const body = await fetchBody(config, context);
-        return observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
-      }),
-  };
+  return wholeSource(config, 'http', async (context, ignorer) => {
+    const body = await fetchBody(config, context);
+    return observeRecords(selectRecords(body, config, `source "${config.name}": body of GET ${displayUrl(config.url)}`), ignorer);
+  });
 }
 
 /** The URL as messages may show it: no userinfo, query or fragment (they may carry secrets). */
@@ -62,32 +54,17 @@ async function fetchBody(config: HttpSourceConfig, context: SourceContext): Prom
       fail(`cannot read ca ${config.ca}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
     }
   }
-  const agent = new Agent({ connect: { ca, timeout: config.timeoutMs }, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs });
   try {
-    const response = await request(config.url, { method: 'GET', headers, dispatcher: agent, signal: AbortSignal.timeout(config.timeoutMs) });
-    if (response.statusCode < 200 || response.statusCode > 299) {
-      await response.body.dump();
-      return fail(`GET ${url} answered ${response.statusCode} ${STATUS_CODES[response.statusCode] ?? ''}`.trimEnd());
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response.body) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_BODY_BYTES) {
-        response.body.destroy();
-        return fail(`GET ${url}: body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
-      }
-      chunks.push(chunk as Buffer);
-    }
-    return Buffer.concat(chunks);
+    const response = await httpRequest(config.url, { method: 'GET', headers, timeoutMs: config.timeoutMs, privateConnection: true, ca, maxBodyBytes: MAX_BODY_BYTES });
+    if (response.status < 200 || response.status > 299) return fail(`GET ${url} answered ${response.status} ${STATUS_CODES[response.status] ?? ''}`.trimEnd());
+    if (response.truncated) return fail(`GET ${url}: body is larger than ${MAX_BODY_BYTES / 1024 / 1024} MiB`);
+    return response.body;
   } catch (error) {
     if (error instanceof DriftError) throw error;
     // Foreign messages are shown only after the URL and every header value are cut out of them.
     const secrets = [config.url, ...Object.keys(config.headersEnv).map((h) => headers[h])].filter((s) => s.length >= 4);
     const reason = secrets.reduce((text, secret) => text.split(secret).join('[redacted]'), describeFailure(error, config.timeoutMs));
     return fail(`GET ${url} failed: ${reason}`);
-  } finally {
-    await agent.destroy();
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import { parseAllDocuments } from 'yaml';
-import { type FieldMatcher, normalizeContent } from '../drift/fields.js';
+import { parseYamlStream } from '../yaml/yaml.js';
+import { type FieldMatcher } from '../match/field-pattern.js';
+import { normalizeContent } from '../drift/fields.js';
 import type { Json } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { kubernetesListItems, listItemSegment, sortKeyedLists } from '../drift/list-keys.js';
@@ -81,12 +82,11 @@ export function parseObjects(text: string, what: string): KubeObject[] {
   if (json !== undefined) documents.push(json);
   else {
     // JSON is YAML: a JSON document followed by `---` and more documents is a valid YAML stream.
-    const parsed = parseAllDocuments(body);
-    const all = Array.isArray(parsed) ? parsed : [];
+    const all = parseYamlStream(body, { maxAliasCount: 1000 }).documents;
     if (jsonError && (all.length < 2 || all.some((doc) => doc.errors.length > 0))) fail(`is not valid JSON (${jsonError.message})`);
     all.forEach((doc, i) => {
-      if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].message.split('\n')[0]}`);
-      const value = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+      if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].split('\n')[0]}`);
+      const value = doc.value();
       if (value !== null && value !== undefined) documents.push(value);
     });
   }

@@ -1,6 +1,7 @@
 import type { RecordSelection } from '../config/config.js';
-import { type FieldMatcher, normalizeContent, parseFieldPattern, toPointer } from '../drift/fields.js';
-import { type SourceManifest, valueEntry } from '../drift/manifest.js';
+import { parseFieldPattern, toPointer } from '../match/field-pattern.js';
+import { normalizeContent, type Ignorer } from '../drift/fields.js';
+import { valueEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { safeKey, uniqueKeys } from './keys.js';
 import type { SourceObservation } from './source.js';
@@ -65,7 +66,7 @@ export function selectRecords(output: Buffer, selection: RecordSelection, what: 
 }
 
 /** Entries of a keyed-record source: each record's content normalised (ignored fields dropped), in key order. */
-export function observeRecords(records: readonly KeyedRecord[], ignorer: (key: string) => FieldMatcher | undefined): SourceObservation {
+export function observeRecords(records: readonly KeyedRecord[], ignorer: Ignorer): SourceObservation {
   const entries: SourceManifest = new Map();
   for (const record of [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
     entries.set(record.key, valueEntry(normalizeContent(record.content, ignorer(record.key))));

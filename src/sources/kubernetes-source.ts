@@ -1,14 +1,14 @@
 import { readFileSync } from 'node:fs';
 import type { KubernetesSourceConfig, ProcessSpec } from '../config/config.js';
-import { createIgnorer, type FieldMatcher } from '../drift/fields.js';
+import type { Ignorer } from '../drift/fields.js';
 import { type Json, type ManifestEntry, type SourceManifest, valueEntry } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 import { createKeyMatcher } from '../match/glob.js';
 import { addPrunedFields, appliedFields, CLUSTER_SCOPE, CLUSTER_SCOPED_KINDS, desiredState, isHook, type KubeObject, objectKey, parseObjects, project } from './k8s-normalize.js';
 import { uniqueKeys } from './keys.js';
 import { runProcess } from './run-process.js';
-import { observeWhole, type Source, type SourceContext, type SourceObservation } from './source.js';
+import { wholeSource, type Source, type SourceContext, type SourceObservation } from './source.js';
 
 /**
  * Kubernetes objects as `value` entries keyed `<kind>/<namespace>/<name>` (cluster-scoped objects:
@@ -41,20 +41,14 @@ import { observeWhole, type Source, type SourceContext, type SourceObservation }
  * Input that cannot be read or parsed, or a failing process, is SOURCE_FAILED.
  */
 export function createKubernetesSource(config: KubernetesSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
   const what = `source "${config.name}"`;
-  return {
-    name: config.name,
-    kind: 'kubernetes',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const [live, desired] = await Promise.all([
-          readObjects(what, 'live objects', config.file, config.process, context),
-          config.desired ? readObjects(what, 'desired objects', config.desired.file, config.desired.process, context) : undefined,
-        ]);
-        return desired && config.desired ? desiredDrift(desired, live, ignorer, config.desired) : liveEntries(live, ignorer);
-      }),
-  };
+  return wholeSource(config, 'kubernetes', async (context, ignorer) => {
+    const [live, desired] = await Promise.all([
+      readObjects(what, 'live objects', config.file, config.process, context),
+      config.desired ? readObjects(what, 'desired objects', config.desired.file, config.desired.process, context) : undefined,
+    ]);
+    return desired && config.desired ? desiredDrift(desired, live, ignorer, config.desired) : liveEntries(live, ignorer);
+  });
 }
 
 /** The objects of one input (a file or a process's stdout); `what` names the source in messages. */
@@ -82,13 +76,13 @@ function sortedEntries(list: [string, ManifestEntry][]): SourceManifest {
   return new Map(list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function liveEntries(live: readonly KubeObject[], ignorer: (key: string) => FieldMatcher | undefined): SourceObservation {
+function liveEntries(live: readonly KubeObject[], ignorer: Ignorer): SourceObservation {
   const keys = uniqueKeys(live.map((object) => objectKey(object)));
   const entries = sortedEntries(live.map((object, i) => [keys[i], valueEntry(desiredState(object, ignorer(keys[i])))]));
   return { entries, stats: stats(entries) };
 }
 
-function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: (key: string) => FieldMatcher | undefined, options: NonNullable<KubernetesSourceConfig['desired']>): SourceObservation {
+function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: Ignorer, options: NonNullable<KubernetesSourceConfig['desired']>): SourceObservation {
   const liveByKey = new Map<string, KubeObject>();
   const clusterKinds = new Set(CLUSTER_SCOPED_KINDS);
   for (const object of live) {
@@ -129,7 +123,7 @@ function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[
  * owns (ownerReferences: ReplicaSets and Pods of a Deployment are not extra), that are not
  * hooks, and whose kind no `extra_ignore_kinds` glob matches.
  */
-function extraObjects(live: readonly KubeObject[], desiredByKey: ReadonlyMap<string, KubeObject>, ignorer: (key: string) => FieldMatcher | undefined, ignoreKinds: readonly string[]): [string, ManifestEntry][] {
+function extraObjects(live: readonly KubeObject[], desiredByKey: ReadonlyMap<string, KubeObject>, ignorer: Ignorer, ignoreKinds: readonly string[]): [string, ManifestEntry][] {
   const kinds = new Set<string>();
   const scopes = new Set<string>();
   for (const key of desiredByKey.keys()) {

@@ -1,4 +1,7 @@
+import type { IgnoreFieldsRule } from '../config/config.js';
+import { createIgnorer, type Ignorer } from '../drift/fields.js';
 import { DriftError } from '../errors.js';
+import { createKeyMatcher } from '../match/glob.js';
 import type { SourceManifest } from '../drift/manifest.js';
 import type { ProgressListener } from '../progress.js';
 
@@ -29,17 +32,29 @@ export interface SourceObservation {
 }
 
 /**
- * Runs the observation of a source whose entries arrive in one piece (a command's output, a
- * response body, a plan): reports progress once, and names the source in the data of any
- * DriftError raised on the way (the process runner and the parsers do not know it).
+ * A source whose entries arrive in one piece (a command's output, a response body, a plan, a set
+ * of Kubernetes objects): `observe` gets the source's ignore_fields as an Ignorer. Progress is
+ * reported once, and any DriftError raised on the way names the source in its data (the process
+ * runner and the parsers do not know it).
  */
-export async function observeWhole(name: string, context: SourceContext, work: () => Promise<SourceObservation>): Promise<SourceObservation> {
-  try {
-    const observation = await work();
-    context.onProgress?.({ phase: 'scan', source: name, done: observation.stats.entries, total: observation.stats.entries });
-    return observation;
-  } catch (error) {
-    if (error instanceof DriftError) error.data.source = name;
-    throw error;
-  }
+export function wholeSource(
+  config: { name: string; ignoreFields: IgnoreFieldsRule[] },
+  kind: string,
+  observe: (context: SourceContext, ignorer: Ignorer) => Promise<SourceObservation>,
+): Source {
+  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
+  return {
+    name: config.name,
+    kind,
+    async observe(context) {
+      try {
+        const observation = await observe(context, ignorer);
+        context.onProgress?.({ phase: 'scan', source: config.name, done: observation.stats.entries, total: observation.stats.entries });
+        return observation;
+      } catch (error) {
+        if (error instanceof DriftError) error.data.source = config.name;
+        throw error;
+      }
+    },
+  };
 }

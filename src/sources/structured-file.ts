@@ -1,6 +1,6 @@
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type Node, parseAllDocuments } from 'yaml';
-import { ExactJsonError, fromBigInt, parseExactJson } from '../drift/exact-json.js';
-import type { FieldMatcher } from '../drift/fields.js';
+import { parseYamlStream } from '../yaml/yaml.js';
+import type { FieldMatcher } from '../match/field-pattern.js';
+import { ExactJsonError, parseExactJson } from '../drift/exact-json.js';
 import { normalizeContent } from '../drift/fields.js';
 import { contentHash, type Json } from '../drift/manifest.js';
 
@@ -34,16 +34,6 @@ export const MAX_STRUCTURED_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_EXPANDED_NODES = 1_000_000;
 
-const YAML_OPTIONS = {
-  version: '1.2',
-  schema: 'core',
-  merge: true,
-  uniqueKeys: true,
-  intAsBigInt: true,
-  prettyErrors: true,
-  // Collection keys are stringified; without this the library writes a warning to stderr.
-  logLevel: 'silent',
-} as const;
 
 /** Part of the content cache's fingerprint: bump it when parsing or normalising changes its output. */
 export const STRUCTURED_PARSER_VERSION = 'json+yaml-1.2-core-merge/2';
@@ -91,54 +81,18 @@ export function parseStructured(bytes: Uint8Array, format: StructuredFormat, ign
 
 function parseYaml(text: string): { value: unknown } | { unparsable: string } {
   try {
-    const documents = parseAllDocuments(text, YAML_OPTIONS);
+    // YAML 1.2 core schema with merge keys; `!!binary` as base64 text; integers as bigints
+    // (normalizeContent keeps those beyond 2^53 exact); aliases bounded by their expanded size.
+    const { documents, streamErrors } = parseYamlStream(text, { strictCore: true, maxExpandedNodes: MAX_EXPANDED_NODES, binaryAsBase64: true, intAsBigInt: true });
     // A stream without documents (empty, only comments or directives) carries its own errors.
-    const errors = 'empty' in documents ? documents.errors : documents.flatMap((document) => document.errors);
-    if (errors.length > 0) return { unparsable: `invalid YAML: ${firstLine(errors[0].message)}` };
-    for (const document of documents) {
-      const nodes = expandedNodes(document);
-      if (nodes > MAX_EXPANDED_NODES) return { unparsable: `invalid YAML: aliases expand to more than ${MAX_EXPANDED_NODES} nodes` };
-    }
-    const values = documents.map((document) => document.toJS({ maxAliasCount: -1, reviver: binaryAsBase64 }));
+    const errors = [...streamErrors, ...documents.flatMap((document) => document.errors)];
+    if (errors.length > 0) return { unparsable: `invalid YAML: ${firstLine(errors[0])}` };
+    const values = documents.map((document) => document.value());
     return { value: values.length === 0 ? null : values.length === 1 ? values[0] : values };
   } catch (error) {
-    // toJS throws on excessive aliasing and on aliases to undefined anchors.
+    // value() throws on excessive aliasing and on aliases to undefined anchors.
     return { unparsable: `invalid YAML: ${firstLine((error as Error).message)}` };
   }
-}
-
-/**
- * How many nodes the document holds with every alias expanded, counted without expanding (each
- * anchored node's size is computed once), stopping early past MAX_EXPANDED_NODES. An alias to an
- * unknown anchor counts 1 (toJS reports it).
- */
-function expandedNodes(document: Document.Parsed): number {
-  const sizes = new Map<unknown, number>();
-  const visiting = new Set<unknown>();
-  const size = (node: unknown): number => {
-    if (node === null || node === undefined) return 1;
-    const known = sizes.get(node);
-    if (known !== undefined) return known;
-    if (visiting.has(node)) return MAX_EXPANDED_NODES + 1; // an alias inside its own anchor
-    visiting.add(node);
-    let total = 1;
-    if (isAlias(node)) total = size(node.resolve(document));
-    else if (isMap(node) || isSeq(node)) {
-      for (const item of node.items as unknown[]) {
-        total += isPair(item) ? size(item.key) + size(item.value) : size(item);
-        if (total > MAX_EXPANDED_NODES) break;
-      }
-    } else if (!isScalar(node)) total = 1;
-    visiting.delete(node);
-    sizes.set(node, total);
-    return total;
-  };
-  return size(document.contents as Node | null);
-}
-
-function binaryAsBase64(_key: unknown, value: unknown): unknown {
-  if (typeof value === 'bigint') return fromBigInt(value);
-  return value instanceof Uint8Array ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64') : value;
 }
 
 function firstLine(message: string): string {

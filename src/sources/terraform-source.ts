@@ -2,15 +2,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ProcessSpec, TerraformSourceConfig } from '../config/config.js';
-import { createIgnorer, type FieldMatcher, normalizeContent } from '../drift/fields.js';
-import { type Json, type SourceManifest, valueEntry } from '../drift/manifest.js';
+import { normalizeContent, type Ignorer } from '../drift/fields.js';
+import { valueEntry, type Json, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { canonicalJson } from '../ledger/canonical-json.js';
-import { createKeyMatcher } from '../match/glob.js';
+import { canonicalJson } from '../drift/canonical-json.js';
 import { type SetPaths, setPathsFromSchema, sortSets } from '../drift/terraform-sets.js';
 import { safeKey } from './keys.js';
 import { runProcess, shellQuote } from './run-process.js';
-import { observeWhole, type Source, type SourceContext, type SourceObservation } from './source.js';
+import { wholeSource, type Source, type SourceContext, type SourceObservation } from './source.js';
 
 /** Shown in place of a value Terraform marks sensitive; the value itself is never stored. */
 export const SENSITIVE = '(sensitive)';
@@ -54,17 +53,11 @@ const HOW_TO = 'run `terraform plan -refresh-only -out=drift.tfplan` then `terra
  * plan that errored) is SOURCE_FAILED with what to run instead.
  */
 export function createTerraformSource(config: TerraformSourceConfig): Source {
-  const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
-  return {
-    name: config.name,
-    kind: 'terraform',
-    observe: (context) =>
-      observeWhole(config.name, context, async () => {
-        const { text, origin, schema } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
-        const schemaText = config.schema !== undefined ? readSchemaFile(config.name, config.schema) : schema;
-        return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer, schemaText !== undefined ? parseSchema(schemaText, `source "${config.name}": schema ${config.schema ?? '(providers schema -json)'}`) : undefined);
-      }),
-  };
+  return wholeSource(config, 'terraform', async (context, ignorer) => {
+    const { text, origin, schema } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
+    const schemaText = config.schema !== undefined ? readSchemaFile(config.name, config.schema) : schema;
+    return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer, schemaText !== undefined ? parseSchema(schemaText, `source "${config.name}": schema ${config.schema ?? '(providers schema -json)'}`) : undefined);
+  });
 }
 
 /** The part of a plan's JSON this source reads. */
@@ -166,7 +159,7 @@ export function parseSchema(text: string, what: string): SetPaths {
  * drift; reports then match set elements by value. Without it, reports match the elements of
  * every list by value.
  */
-export function planObservation(plan: TerraformPlan, ignorer: (key: string) => FieldMatcher | undefined, sets?: SetPaths): SourceObservation {
+export function planObservation(plan: TerraformPlan, ignorer: Ignorer, sets?: SetPaths): SourceObservation {
   const byKey = new Map<string, { drift?: ResourceChange; planned?: ResourceChange }>();
   const note = (record: ResourceChange, role: 'drift' | 'planned'): void => {
     if (record.mode === 'data' || (isNoOp(record.change.actions) && typeof record.previous_address !== 'string')) return;

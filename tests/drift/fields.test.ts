@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createFieldMatcher, createIgnorer, diffFields, displayPath, fromPointer, normalizeContent, parseFieldPattern, toPointer } from '../../src/drift/fields.js';
+import { createFieldMatcher, displayPath, fromPointer, parseFieldPattern, toPointer } from '../../src/match/field-pattern.js';
+import { createIgnorer, diffFields, normalizeContent } from '../../src/drift/fields.js';
 import { contentHash, valueEntry } from '../../src/drift/manifest.js';
 import { changeDetails, classifyDeltas, resourceType } from '../../src/drift/report.js';
 import { createClassifier, overlaps } from '../../src/drift/severity.js';

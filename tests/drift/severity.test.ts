@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { SeverityConfig } from '../../src/config/config.js';
+import type { SeverityConfig } from '../../src/drift/severity-levels.js';
 import { classifyDeltas } from '../../src/drift/report.js';
 import { createClassifier } from '../../src/drift/severity.js';
 

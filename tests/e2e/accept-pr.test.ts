@@ -230,4 +230,19 @@ test(
   }),
 );
 
+test(
+  'a refused ledger token: exit 1, REMOTE_AUTH naming the variable as for every remote command, without the token',
+  with_({}, async (s) => {
+    await drifted(s);
+    const bad = 'git-wrong-789';
+    const run = await cli(s.repo.dir, ['accept', '--all', '--reason', REASON, '--json'], { ...ENV, DRIFTCTL_GIT_TOKEN: bad });
+    expectCode(run, 1, 'accept --pr with a bad ledger token');
+    const error = oneJson(run).error;
+    assert.is(error.code, 'REMOTE_AUTH');
+    assert.match(error.message, 'the token in the environment variable DRIFTCTL_GIT_TOKEN was refused');
+    assert.not.match(run.stdout + run.stderr, bad);
+    assert.equal(s.gh.pulls, [], 'no pull request opened');
+  }),
+);
+
 test.run();

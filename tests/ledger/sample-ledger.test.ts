@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isCanonicalJson } from '../../src/ledger/canonical-json.js';
+import { isCanonicalJson } from '../../src/drift/canonical-json.js';
 import { validateAgainst, type SchemaName } from '../../src/schemas.js';
 import { cli, REPO_ROOT } from '../helpers/repo.js';
 

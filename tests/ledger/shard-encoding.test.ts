@@ -1,12 +1,11 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { groupHash, valueEntry, type ManifestEntry } from '../../src/drift/manifest.js';
-import { canonicalJson } from '../../src/ledger/canonical-json.js';
+import { groupHash, valueEntry, type ManifestEntry, type TargetManifest } from '../../src/drift/manifest.js';
+import { canonicalJson } from '../../src/drift/canonical-json.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { TargetManifest } from '../../src/drift/manifest.js';
-import { buildManifest, encodeShard, ShardMemo, SHARD_LIMIT } from '../../src/ledger/manifest-tree.js';
+import { buildManifest, encodeShard, SHARD_LIMIT, ShardMemo } from '../../src/ledger/manifest-tree.js';
 
 const reference = (entries: Map<string, ManifestEntry>): string => canonicalJson({ entries: Object.fromEntries(entries) });
 

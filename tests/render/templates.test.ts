@@ -4,6 +4,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createSlackChannel, slackProblem } from '../../src/channels/slack-channel.js';
+import type { Channel, Payload } from '../../src/channels/channel.js';
 import type { ChannelConfig } from '../../src/config/config.js';
 import { ConfigError } from '../../src/errors.js';
 import { sampleNotice, templateSamples } from '../../src/render/samples.js';
@@ -11,10 +12,11 @@ import { createTemplateEnv } from '../../src/render/template-env.js';
 import type { Change } from '../../src/drift/report.js';
 
 const env = createTemplateEnv(undefined, templateSamples());
+const slackAlert = (...args: Parameters<Channel['renderAlert']>): Payload => createSlackChannel(slackConfig).renderAlert(...args) as Payload;
 const slackConfig: ChannelConfig = { name: 'slack', kind: 'slack', minSeverity: 'info', events: ['opened', 'updated', 'reminded', 'resolved'], urlEnv: 'X', timeoutMs: 1000, retries: 0 };
 
 test('the Slack payload is valid JSON for awkward file names, with Slack escaping', () => {
-  const payload = createSlackChannel(slackConfig).renderAlert(sampleNotice('opened'), env, '2026-01-02T03:04:05.000Z');
+  const payload = slackAlert(sampleNotice('opened'), env, '2026-01-02T03:04:05.000Z');
   const body = JSON.parse(payload.body);
   assert.is(body.blocks[0].type, 'header');
   const list = body.blocks.find((b: { type: string; text?: { text: string } }) => b.type === 'section' && b.text)?.text.text as string;
@@ -33,7 +35,7 @@ test('a large drift degrades to "… and N more" within Slack limits', () => {
     before: { type: 'file', sha256: 'a'.repeat(64), size: 1 },
     after: { type: 'file', sha256: 'b'.repeat(64), size: 2 },
   }));
-  const payload = createSlackChannel(slackConfig).renderAlert({ ...sampleNotice('opened'), changes: many }, env, '2026-01-02T03:04:05.000Z');
+  const payload = slackAlert({ ...sampleNotice('opened'), changes: many }, env, '2026-01-02T03:04:05.000Z');
   assert.is(slackProblem(payload.body), undefined);
   const text = JSON.stringify(JSON.parse(payload.body));
   assert.match(text, /… and \d+ more/);

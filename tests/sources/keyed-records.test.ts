@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { RecordSelection } from '../../src/config/config.js';
-import { createFieldMatcher } from '../../src/drift/fields.js';
+import { createFieldMatcher } from '../../src/match/field-pattern.js';
 import { contentHash } from '../../src/drift/manifest.js';
 import { DriftError } from '../../src/errors.js';
 import { observeRecords, selectRecords } from '../../src/sources/keyed-records.js';

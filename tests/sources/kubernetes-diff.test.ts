@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { KubernetesSourceConfig } from '../../src/config/config.js';
-import { createFieldMatcher, displayPath, fromPointer, toPointer } from '../../src/drift/fields.js';
+import { createFieldMatcher, displayPath, fromPointer, toPointer } from '../../src/match/field-pattern.js';
 import type { Json, ManifestEntry } from '../../src/drift/manifest.js';
 import { describeDelta } from '../../src/drift/report.js';
 import { DriftError } from '../../src/errors.js';

@@ -4,9 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExactInteger, parseExactJson, parseJsonKeepingIntegers } from '../../src/drift/exact-json.js';
-import { diffFields, displayPath, showValue } from '../../src/drift/fields.js';
+import { diffFields, showValue } from '../../src/drift/fields.js';
 import type { Json } from '../../src/drift/manifest.js';
-import { canonicalJson, isCanonicalJson } from '../../src/ledger/canonical-json.js';
+import { canonicalJson, isCanonicalJson } from '../../src/drift/canonical-json.js';
+import { displayPath } from '../../src/match/field-pattern.js';
 import { MAX_EXPANDED_NODES, parseStructured } from '../../src/sources/structured-file.js';
 
 // Real-world YAML and JSON (see tests/fixtures/README.md for origins).

@@ -1,33 +1,11 @@
 import type { Argv, CommandModule } from 'yargs';
-import { parseDuration } from '../../config/config.js';
-import { DriftError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import { formatAge, severityText, table } from '../format.js';
+import { deliveryLines, payloadText } from '../format.js';
 import type { GlobalArgs } from '../io.js';
-import type { Payload } from '../../channels/channel.js';
-import type { DeliveryOutcome } from '../../alerts/alert-engine.js';
 
 interface AlertArgs extends GlobalArgs {
   'dry-run': boolean;
   target?: string[];
-}
-
-function payloadText(payloads: Payload[]): string {
-  if (payloads.length === 0) return 'nothing to send';
-  return payloads
-    .map((p) => {
-      const body = p.kind === 'slack' || p.kind === 'webhook' ? JSON.stringify(JSON.parse(p.body), null, 2) : p.body.trimEnd();
-      return `--- ${p.kind} channel "${p.channel}": ${p.subject}\n${body}`;
-    })
-    .join('\n');
-}
-
-function deliveryLines(deliveries: DeliveryOutcome[]): string[] {
-  return deliveries.map((d) =>
-    d.status === 'delivered'
-      ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}`
-      : `not delivered, ${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}: ${d.error}`,
-  );
 }
 
 export function alertCommand(ctx: CommandContext): CommandModule<GlobalArgs, AlertArgs> {
@@ -48,77 +26,6 @@ export function alertCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ale
           lines.push(payloadText(result.payloads));
           if (result.outbox > 0) lines.push(`${result.outbox} notification(s) wait in the outbox`);
         } else lines.push(...deliveryLines(result.deliveries));
-        return lines.join('\n');
-      });
-    },
-  };
-}
-
-interface DigestArgs extends GlobalArgs {
-  'dry-run': boolean;
-  since?: string;
-  channel?: string;
-}
-
-export function digestCommand(ctx: CommandContext): CommandModule<GlobalArgs, DigestArgs> {
-  return {
-    command: 'digest',
-    describe: 'Send one summary of every target over a window (alerts, accepts, most severe changes)',
-    builder: (y: Argv<GlobalArgs>) =>
-      y
-        .option('since', { type: 'string', describe: 'Window, e.g. 24h, 7d (default alerts.digest.since or 24h)' })
-        .option('channel', { type: 'string', describe: 'Send to this channel only' })
-        .option('dry-run', { type: 'boolean', default: false, describe: 'Print the rendered payloads; send nothing' }) as Argv<DigestArgs>,
-    handler: async (argv) => {
-      const { digest } = await import('../../ops/digest.js');
-      let sinceMs: number | undefined;
-      if (argv.since !== undefined) {
-        try {
-          sinceMs = parseDuration(argv.since);
-        } catch {
-          throw new DriftError('USAGE', `--since: "${argv.since}" is not a duration (use for example 24h, 7d, 90m)`);
-        }
-      }
-      const result = await digest(ctx.deps(argv), { config: argv.config, sinceMs, channel: argv.channel, dryRun: argv['dry-run'] });
-      ctx.emit(argv, result, () => (result.dryRun ? payloadText(result.payloads) : deliveryLines(result.deliveries).join('\n')));
-    },
-  };
-}
-
-interface AlertsArgs extends GlobalArgs {
-  limit: number;
-}
-
-export function alertsCommand(ctx: CommandContext): CommandModule<GlobalArgs, AlertsArgs> {
-  return {
-    command: 'alerts',
-    describe: 'List open alerts, recent alert events and the outbox',
-    builder: (y: Argv<GlobalArgs>) => y.option('limit', { type: 'number', default: 20, describe: 'Recent events to show' }) as Argv<AlertsArgs>,
-    handler: async (argv) => {
-      const { listAlerts } = await import('../../ops/alerts.js');
-      const result = await listAlerts(ctx.deps(argv), { config: argv.config, limit: argv.limit });
-      const style = ctx.style;
-      const now = ctx.deps(argv).now().getTime();
-      ctx.emit(argv, result, () => {
-        const lines: string[] = [];
-        if (result.open.length === 0) lines.push('no open alerts');
-        else {
-          lines.push('open alerts:');
-          lines.push(
-            table([
-              ['SEVERITY', 'TARGET', 'SOURCE', 'CLASS', 'CHANGES', 'OPEN FOR', 'ALERT'],
-              ...result.open.map((a) => [severityText(style, a.severity), a.target, a.source, a.class, String(a.changes), formatAge(Math.round((now - Date.parse(a.openedAt)) / 1000)), a.id]),
-            ]),
-          );
-        }
-        if (result.recent.length > 0) {
-          lines.push('recent events:');
-          lines.push(table([['TIME', 'EVENT', 'SEVERITY', 'TARGET', 'SOURCE', 'ALERT'], ...result.recent.map((e) => [e.time, e.event, severityText(style, e.severity), e.target, e.source, e.alert])]));
-        }
-        if (result.outbox.length > 0) {
-          lines.push(`outbox (${result.outbox.length} waiting):`);
-          for (const o of result.outbox) lines.push(`  ${o.channel}: ${o.subject}, ${o.attempts} attempt(s), last error: ${o.lastError}`);
-        }
         return lines.join('\n');
       });
     },

@@ -2,49 +2,26 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CheckResult } from '../../ops/check.js';
 import { messageOf } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
 import { changesTable, paint, severityText, summaryLine } from '../format.js';
 import type { GlobalArgs } from '../io.js';
+import { targetOption, type TargetArgs } from '../target-option.js';
 
-interface TargetArgs extends GlobalArgs {
-  target?: string[];
-  label?: string[];
+interface CheckArgs extends TargetArgs {
   alert?: boolean;
   'metrics-file'?: string;
 }
 
-const targetOption = <T>(y: Argv<T>): Argv<T & TargetArgs> =>
-  y
-    .option('target', { type: 'string', array: true, describe: 'Only these targets, or every pack of these fleet hosts (repeatable; default: every enabled target)' })
-    .option('label', { type: 'string', array: true, describe: 'Only targets carrying this label, KEY=VALUE (repeatable: all must hold)' }) as Argv<T & TargetArgs>;
-
-export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, TargetArgs> {
+export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, CheckArgs> {
   return {
     command: ['check', 'run'],
     describe: 'Snapshot, compare with the baseline, and commit the drift report (exit 2 on drift)',
     builder: (y: Argv<GlobalArgs>) =>
       targetOption(y)
         .option('alert', { type: 'boolean', default: true, describe: 'Run the alert lifecycle and notify channels (--no-alert skips it)' })
-        .option('metrics-file', { type: 'string', describe: 'Then write Prometheus metrics to this file, atomically (node_exporter textfile collector)' }) as Argv<TargetArgs>,
+        .option('metrics-file', { type: 'string', describe: 'Then write Prometheus metrics to this file, atomically (node_exporter textfile collector)' }) as Argv<CheckArgs>,
     handler: async (argv) => {
-      const started = performance.now();
-      const metricsFile = argv['metrics-file'];
-      const writeCheckMetrics: typeof import('../../ops/metrics.js').writeCheckMetrics = async (...args) => (await import('../../ops/metrics.js')).writeCheckMetrics(...args);
-      const metricsOptions = { config: argv.config, targets: argv.target, labels: argv.label, file: metricsFile as string };
-      let result: CheckResult;
-      try {
-        const { check } = await import('../../ops/check.js');
-        result = await check(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert });
-      } catch (error) {
-        // The whole check failed: its targets get status "error", if the config and ledger can still be read.
-        if (metricsFile) await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000 }).catch(() => undefined);
-        throw error;
-      }
-      const outcome = { checked: result.reports.map((r) => r.target), failed: result.failures.map((f) => f.target) };
-      const metricsError = metricsFile
-        ? await writeCheckMetrics(ctx.deps(argv), { ...metricsOptions, durationSeconds: (performance.now() - started) / 1000, outcome }).then(() => null, (error: unknown) => error)
-        : null;
-      ctx.exitCode = result.status === 'error' ? ExitCode.Error : result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
+      const { checkWithMetrics } = await import('../../ops/metrics.js');
+      const { result, metricsError } = await checkWithMetrics(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert, metricsFile: argv['metrics-file'] });
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const out: string[] = [];
@@ -75,31 +52,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Tar
         if (verdicts.total > 1) out.push(`${verdicts.total} targets: ${verdicts.parts.join(', ')}`);
         out.push(`ledger ${result.branch} at ${result.tip.slice(0, 12)}`);
         return out.join('\n');
-      });
-      if (metricsError) {
-        ctx.note(`driftctl: error: ${messageOf(metricsError)}`);
-        ctx.exitCode = ExitCode.Error;
-      }
-    },
-  };
-}
-
-export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, TargetArgs> {
-  return {
-    command: 'snapshot',
-    describe: 'Observe every target and commit a snapshot; prints its id',
-    builder: targetOption,
-    handler: async (argv) => {
-      const { snapshot } = await import('../../ops/check.js');
-      const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label });
-      if (result.failures.length > 0) ctx.exitCode = ExitCode.Error;
-      ctx.emit(argv, result, () =>
-        [
-          ...result.snapshots.map((s) => `${s.id}  target ${s.target}: ${s.entries} entries${s.errors ? `, ${s.errors} unreadable` : ''}`),
-          ...result.skipped.map((s) => `target ${s.target}: skipped, ${s.reason}`),
-          ...result.failures.map((f) => `target ${f.target}: ERROR, not observed: ${f.message}`),
-        ].join('\n'),
-      );
+      }, metricsError ? 'error' : result.status === 'clean' ? 'ok' : result.status);
+      if (metricsError) ctx.note(`driftctl: error: ${messageOf(metricsError)}`);
     },
   };
 }

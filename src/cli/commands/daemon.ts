@@ -1,8 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { DaemonEvent } from '../../ops/daemon.js';
 import type { CommandContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
-import type { GlobalArgs } from '../io.js';
+import { untilStopped, type GlobalArgs } from '../io.js';
 
 interface DaemonArgs extends GlobalArgs {
   once: boolean;
@@ -23,29 +22,21 @@ export function daemonCommand(ctx: CommandContext): CommandModule<GlobalArgs, Da
         .option('once', { type: 'boolean', default: false, describe: 'Check every scheduled target once and exit (exit code as for check)' })
         .option('metrics-file', { type: 'string', describe: 'After each run, write Prometheus metrics to this file (as check --metrics-file)' }) as Argv<DaemonArgs>,
     handler: async (argv) => {
-      const controller = new AbortController();
-      const stop = (): void => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
+      await untilStopped(async (signal) => {
         const { daemon } = await import('../../ops/daemon.js');
         const result = await daemon(ctx.deps(argv), {
           config: argv.config,
           once: argv.once,
           metricsFile: argv['metrics-file'],
-          signal: controller.signal,
+          signal,
           onEvent: (event) => {
             const line = argv.json ? JSON.stringify(event) : humanLine(event);
             if (line) ctx.note(line);
           },
         });
-        if (argv.once) ctx.exitCode = result.verdicts.error > 0 ? ExitCode.Error : result.verdicts.drift > 0 ? ExitCode.Drift : ExitCode.Ok;
-        ctx.emit(argv, result, () => '');
+        ctx.emit(argv, result, () => '', argv.once ? (result.verdicts.error > 0 ? 'error' : result.verdicts.drift > 0 ? 'drift' : 'ok') : 'ok');
         if (!argv.json && !argv.once) ctx.note(`driftctl daemon: stopped after ${result.runs} run${result.runs === 1 ? '' : 's'}`);
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      });
     },
   };
 }

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
 import { changesTable, summaryLine } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -22,12 +21,11 @@ export function diffCommand(ctx: CommandContext): CommandModule<GlobalArgs, Diff
     handler: async (argv) => {
       const { diff } = await import('../../ops/diff.js');
       const result = await diff(ctx.deps(argv), { config: argv.config, from: argv.from, to: argv.to, target: argv.target });
-      ctx.exitCode = result.status === 'drift' ? ExitCode.Drift : ExitCode.Ok;
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const head = `target ${result.target}: ${result.from.spec} → ${result.to.spec}: ${summaryLine(style, result.summary)}`;
         return result.changes.length > 0 ? `${head}\n${changesTable(style, result.changes, new Set(result.changes.map((c) => c.source)).size > 1)}` : head;
-      });
+      }, result.status === 'drift' ? 'drift' : 'ok');
     },
   };
 }

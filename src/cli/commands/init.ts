@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
 import type { GlobalArgs } from '../io.js';
 
 export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, GlobalArgs> {
@@ -11,7 +10,6 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
     handler: async (argv) => {
       const { init } = await import('../../ops/init.js');
       const result = await init(ctx.deps(argv), { config: argv.config });
-      if (result.targets.some((t) => t.status === 'failed')) ctx.exitCode = ExitCode.Error;
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
         if (result.configWritten) lines.push(`wrote starter config ${result.configFile} (edit it to choose what to watch)`);
@@ -24,7 +22,7 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
         }
         lines.push(result.changed ? `ledger ${result.branch} at ${result.tip.slice(0, 12)}` : `already initialised: nothing changed (ledger ${result.branch} at ${result.tip.slice(0, 12)})`);
         return lines.join('\n');
-      });
+      }, result.targets.some((t) => t.status === 'failed') ? 'error' : 'ok');
     },
   };
 }

@@ -1,17 +1,10 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { Severity } from '../../config/config.js';
+import type { LogOptions } from '../../ops/log.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 
-interface LogArgs extends GlobalArgs {
-  target?: string;
-  kind?: string;
-  status?: 'clean' | 'drift';
-  severity?: Severity;
-  key?: string;
-  since?: string;
-  until?: string;
+interface LogArgs extends GlobalArgs, Omit<LogOptions, 'config' | 'limit' | 'page'> {
   limit: number;
   page: number;
 }
@@ -33,18 +26,8 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
         .option('page', { type: 'number', default: 1, describe: 'Page number (1 = newest)' }) as Argv<LogArgs>,
     handler: async (argv) => {
       const { log } = await import('../../ops/log.js');
-      const result = await log(ctx.deps(argv), {
-        config: argv.config,
-        target: argv.target,
-        kind: argv.kind,
-        status: argv.status,
-        severity: argv.severity,
-        key: argv.key,
-        since: argv.since,
-        until: argv.until,
-        limit: argv.limit,
-        page: argv.page,
-      });
+      const { target, kind, status, severity, key, since, until, limit, page } = argv;
+      const result = await log(ctx.deps(argv), { config: argv.config, target, kind, status, severity, key, since, until, limit, page });
       ctx.emit(argv, result, () => {
         if (result.entries.length === 0) return 'no matching ledger entries';
         const rows = [['COMMIT', 'TIME', 'KIND', 'TARGET', 'STATUS', 'RECORD', ...(argv.key ? ['KEYS'] : [])]];

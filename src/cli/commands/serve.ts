@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { DriftError } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import type { GlobalArgs } from '../io.js';
+import { untilStopped, type GlobalArgs } from '../io.js';
 
 interface ServeArgs extends GlobalArgs {
   port: number;
@@ -21,25 +21,18 @@ export function serveCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ser
       if (!Number.isInteger(argv.port) || argv.port < 0 || argv.port > 65535) {
         throw new DriftError('USAGE', `--port must be an integer from 0 to 65535 (got ${argv.port})`, { data: { port: argv.port } });
       }
-      const controller = new AbortController();
-      const stop = (): void => controller.abort();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-      try {
+      await untilStopped(async (signal) => {
         const { serve } = await import('../../ops/serve.js');
         const result = await serve(ctx.deps(argv), {
           config: argv.config,
           port: argv.port,
           host: argv.host,
-          signal: controller.signal,
+          signal,
           onListening: (url) => ctx.note(`driftctl: serving ${url} (GET /metrics, /healthz, /api/targets, /api/reports, /api/alerts; read-only)`),
         });
         ctx.note(`driftctl: stopped after ${result.requests} request${result.requests === 1 ? '' : 's'}`);
         ctx.emit(argv, result, () => '');
-      } finally {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-      }
+      });
     },
   };
 }

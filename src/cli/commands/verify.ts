@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
-import { ExitCode } from '../exit-codes.js';
 import { paint } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 
@@ -20,7 +19,6 @@ export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ve
     handler: async (argv) => {
       const { verify } = await import('../../ops/verify.js');
       const result = await verify(ctx.deps(argv), { config: argv.config, allowedSigners: argv['allowed-signers'], requireSignatures: argv['require-signatures'] });
-      ctx.exitCode = result.status === 'PASS' ? ExitCode.Ok : ExitCode.Error;
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
@@ -31,7 +29,7 @@ export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ve
         }
         lines.push(`verify: ${result.status} (${result.commits} commits on ${result.branch}, tip ${result.tip.slice(0, 12)})`);
         return lines.join('\n');
-      });
+      }, result.status === 'PASS' ? 'ok' : 'error');
     },
   };
 }

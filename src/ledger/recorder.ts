@@ -1,82 +1,25 @@
 import path from 'node:path';
-import { OBSERVED_ONLY_KINDS, type TargetConfig } from '../config/config.js';
+import { OBSERVED_ONLY_KINDS, type Config, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
-import { classifyDeltas, reportDeltas, type Change, type DriftReport, type EntryError } from '../drift/report.js';
-import { DriftError, isDriftError, messageOf } from '../errors.js';
-import { baselinePath, headPath, latestPath, newRecordId } from '../ledger/layout.js';
-import { LedgerWriter, type Ledger } from '../ledger/ledger.js';
-import { buildManifest, ShardMemo, type BuiltManifest } from '../ledger/manifest-tree.js';
-import { emptyHead, encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from '../ledger/records.js';
-import { createSource } from '../sources/registry.js';
+import { classifyDeltas, reportDeltas, type DriftReport, type EntryError } from '../drift/report.js';
+import { baselinePath, headPath, latestPath, newRecordId } from './layout.js';
+import { LedgerWriter, type Ledger } from './ledger.js';
+import { buildManifest, ShardMemo, type BuiltManifest } from './manifest-tree.js';
+import { encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from './records.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import type { OpDeps } from './deps.js';
-import type { Workspace } from './workspace.js';
 
 /**
- * The steps that init, snapshot, check and accept share: observe a target, then stage its
- * snapshot, report and accept commits on a LedgerWriter. Each step validates its record against
- * the schema and keeps `targets/<target>/head.json` in step.
+ * The staging steps that init, snapshot, check and accept share: stage a target's snapshot,
+ * report and accept commits on a LedgerWriter. Each step validates its record against the schema
+ * and keeps `targets/<target>/head.json` in step. Observing the target is session/observe.ts.
  */
 export const TOOL = { name: TOOL_NAME, version: TOOL_VERSION } as const;
 
+/** What observing a target's sources yielded (see session/observe.ts). */
 export interface Observation {
   manifest: TargetManifest;
   errors: EntryError[];
   sources: SnapshotRecord['sources'];
-}
-
-export async function observeTarget(ws: Workspace, target: TargetConfig, deps: OpDeps): Promise<Observation> {
-  const manifest: TargetManifest = new Map();
-  const errors: EntryError[] = [];
-  const sources: SnapshotRecord['sources'] = [];
-  for (const sourceConfig of target.sources) {
-    const source = await createSource(sourceConfig);
-    let observed;
-    try {
-      observed = await source.observe({
-        cacheDir: ws.cacheDir(target.name),
-        env: deps.env,
-        now: deps.now(),
-        onProgress: deps.onProgress ? (event) => deps.onProgress?.({ ...event, target: target.name }) : undefined,
-      });
-    } catch (error) {
-      if (isDriftError(error)) throw error;
-      throw new DriftError('SOURCE_FAILED', `target "${target.name}", source "${source.name}": ${messageOf(error)}`, {
-        cause: error,
-        data: { target: target.name, source: source.name },
-      });
-    }
-    manifest.set(source.name, observed.entries);
-    for (const [key, entry] of observed.entries) if (entry.error) errors.push({ source: source.name, key, message: entry.error });
-    sources.push({ name: source.name, kind: source.kind, entries: observed.stats.entries, errors: observed.stats.errors });
-  }
-  return { manifest, errors, sources };
-}
-
-/** How many targets are observed ahead of the one being recorded. */
-const OBSERVE_AHEAD = 4;
-
-/**
- * Observes targets concurrently (a fleet's hosts answer over ssh in parallel), at most
- * OBSERVE_AHEAD beyond the one being recorded; `get(i)` is target i's observation, and asking for
- * it lets the next ones start. Recording stays in target order, so the ledger is the same either
- * way. Observations never asked for still settle without an unhandled rejection.
- */
-export function observeAhead(ws: Workspace, targets: readonly TargetConfig[], deps: OpDeps): (index: number) => Promise<Observation> {
-  const started: Promise<Observation>[] = [];
-  return (index) => {
-    for (let i = started.length; i <= Math.min(index + OBSERVE_AHEAD, targets.length - 1); i++) {
-      const promise = observeTarget(ws, targets[i], deps);
-      promise.catch(() => undefined);
-      started.push(promise);
-    }
-    return started[index];
-  };
-}
-
-export async function readHead(ledger: Ledger, commit: string | undefined, target: string): Promise<TargetHead> {
-  if (!commit) return emptyHead(target);
-  return (await ledger.readJson<TargetHead>(commit, headPath(target))) ?? emptyHead(target);
 }
 
 function headEdit(head: TargetHead): { path: string; blob: Buffer } {
@@ -90,9 +33,9 @@ export interface StagedSnapshot {
 }
 
 /** Writes the manifest objects and stages a snapshot commit that replaces `latest`. */
-export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead): Promise<StagedSnapshot> {
+export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead): Promise<StagedSnapshot> {
   // Unchanged shards keep their ids without being encoded again (see ShardMemo).
-  const memoFile = path.join(ws.cacheDir(target), 'shards.memo');
+  const memoFile = path.join(cacheDir, 'shards.memo');
   const memo = ShardMemo.load(memoFile);
   const built = buildManifest(observation.manifest, memo);
   await writer.writeManifest(built, { target, reachable: head.snapshot?.tree });
@@ -119,10 +62,10 @@ export async function stageSnapshot(ws: Workspace, writer: LedgerWriter, target:
 }
 
 /** Computes the report of `snapshot` against the baseline (pure apart from reading the ledger). */
-export async function computeReport(ws: Workspace, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined, observation?: Observation): Promise<DriftReport> {
-  const observed = observedOnlySources(ws.config.targets.find((t) => t.name === target));
-  const deltas = reportDeltas(await ws.ledger.diff(baselineTree, snapshot.built.oid, snapshot.built), observed, (source) => observation?.manifest.get(source) ?? []);
-  const { changes, summary, status } = classifyDeltas(target, deltas, ws.config.severity);
+export async function computeReport(ledger: Ledger, config: Pick<Config, 'targets' | 'severity'>, target: string, time: Date, snapshot: StagedSnapshot, baselineTree: string | undefined, observation?: Observation): Promise<DriftReport> {
+  const observed = observedOnlySources(config.targets.find((t) => t.name === target));
+  const deltas = reportDeltas(await ledger.diff(baselineTree, snapshot.built.oid, snapshot.built), observed, (source) => observation?.manifest.get(source) ?? []);
+  const { changes, summary, status } = classifyDeltas(target, deltas, config.severity);
   return {
     format: 1,
     kind: 'report',
@@ -135,7 +78,7 @@ export async function computeReport(ws: Workspace, target: string, time: Date, s
     errors: snapshot.record.errors,
     baseline: { tree: baselineTree ?? null },
     snapshot: { id: snapshot.record.id, tree: snapshot.built.oid },
-    severity: ws.config.severity,
+    severity: config.severity,
     ...(observed.size > 0 ? { observed: [...observed].sort() } : {}),
     tool: { ...TOOL },
   };
@@ -158,17 +101,11 @@ export async function stageReport(writer: LedgerWriter, report: DriftReport, hea
   });
 }
 
-export interface AcceptInput {
-  target: string;
+/** What an accept record says, before it has an id; the baseline trees it moves between. */
+export interface AcceptInput extends Pick<AcceptRecord, 'target' | 'by' | 'reason' | 'scope' | 'keys' | 'snapshot' | 'changes'> {
   time: Date;
-  by: { name: string; email: string };
-  reason: string;
-  scope: 'all' | 'keys';
-  keys: string[];
-  snapshot: { id: string | null; tree: string };
   baselineBefore: string | undefined;
   baselineAfter: string;
-  changes: Change[];
 }
 
 export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head: TargetHead): Promise<AcceptRecord> {

@@ -1,5 +1,5 @@
-import { indexedHistory, type IndexedCommit } from '../ledger/commit-index.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { indexedHistory, type IndexedCommit } from './commit-index.js';
+import type { Ledger } from './ledger.js';
 
 export interface HistoryEntry {
   commit: IndexedCommit;

@@ -1,4 +1,5 @@
 import type { HttpPoster } from '../channels/http-poster.js';
+import type { MailSender } from '../channels/mail-sender.js';
 import type { ProgressListener } from '../progress.js';
 
 /**
@@ -19,6 +20,8 @@ export interface OpDeps {
   writeConsole?: (text: string) => void;
   /** HTTP client for Slack and webhook channels (default: undici with retries). */
   http?: HttpPoster;
+  /** SMTP client for email channels (default: nodemailer, loaded on first use). */
+  mail?: MailSender;
 }
 
 export interface ConfigOption {

@@ -1,8 +1,8 @@
 import { DriftError } from '../errors.js';
-import { indexedHistory } from '../ledger/commit-index.js';
-import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
-import type { Ledger } from '../ledger/ledger.js';
-import type { AcceptRecord, DriftReport, SnapshotRecord } from '../ledger/records.js';
+import { indexedHistory } from './commit-index.js';
+import { isRecordId, recordPath, type RecordKind } from './layout.js';
+import type { Ledger } from './ledger.js';
+import type { AcceptRecord, DriftReport, SnapshotRecord } from './records.js';
 
 /** A resolved ledger point: the target manifest tree it denotes (undefined: empty). */
 export interface LedgerPoint {

@@ -1,8 +1,8 @@
 import { DriftError, isDriftError } from '../errors.js';
-import { describeRemote, type RemoteSpec } from '../ledger/git-store.js';
-import type { Ledger } from '../ledger/ledger.js';
-import { divergence, replayCommits } from '../ledger/replay.js';
-import type { Workspace } from './workspace.js';
+import { describeRemote, type RemoteSpec } from './git-store.js';
+import type { Config } from '../config/config.js';
+import type { Ledger } from './ledger.js';
+import { divergence, replayCommits } from './replay.js';
 
 /**
  * Synchronising the ledger branch with `ledger.remote` (README "Remote ledgers"). Writers hold the
@@ -37,25 +37,36 @@ export interface RemoteLink {
   where: string;
 }
 
-/** The remote of a workspace, or undefined when `ledger.remote` is not set. */
-export function remoteLink(ws: Workspace, env: Record<string, string | undefined>): RemoteLink | undefined {
-  const { remote, tokenEnv, usernameEnv } = ws.config.ledger;
+/**
+ * The remote of a ledger, or undefined when `ledger.remote` is not set. The only place a
+ * RemoteSpec is built: the token comes from `ledger.token_env`, else from `fallback` (accept --pr
+ * uses the GitHub token; messages then name its variable), the user name from `ledger.username_env`.
+ */
+export function remoteLink(
+  ledger: Ledger,
+  config: Pick<Config, 'ledger'>,
+  env: Record<string, string | undefined>,
+  fallback?: { token: string; tokenEnv: string },
+): RemoteLink | undefined {
+  const { remote, usernameEnv } = config.ledger;
   if (!remote) return undefined;
-  const token = env[tokenEnv] || undefined;
+  const own = env[config.ledger.tokenEnv] || undefined;
+  const token = own ?? fallback?.token;
+  const tokenEnv = own === undefined && fallback ? fallback.tokenEnv : config.ledger.tokenEnv;
   const username = usernameEnv ? env[usernameEnv] || undefined : undefined;
   return {
-    ledger: ws.ledger,
+    ledger,
     spec: { url: remote, auth: { ...(token ? { token } : {}), ...(username ? { username } : {}) } },
-    trackingRef: `refs/remotes/${REMOTE_NAME}/${ws.ledger.branch}`,
+    trackingRef: `refs/remotes/${REMOTE_NAME}/${ledger.branch}`,
     tokenEnv,
     tokenSet: token !== undefined,
     where: describeRemote(remote),
   };
 }
 
-export function requireRemote(ws: Workspace, env: Record<string, string | undefined>): RemoteLink {
-  const link = remoteLink(ws, env);
-  if (!link) throw new DriftError('REMOTE_NOT_CONFIGURED', `${ws.config.file}: ledger.remote is not set (add the git URL of the shared ledger repository)`, {});
+export function requireRemote(ledger: Ledger, config: Pick<Config, 'ledger' | 'file'>, env: Record<string, string | undefined>): RemoteLink {
+  const link = remoteLink(ledger, config, env);
+  if (!link) throw new DriftError('REMOTE_NOT_CONFIGURED', `${config.file}: ledger.remote is not set (add the git URL of the shared ledger repository)`, {});
   return link;
 }
 
@@ -181,6 +192,15 @@ export async function pushToRemote(link: RemoteLink, options: { refresh?: boolea
     }
     // Random, growing but capped: an agent that lost a few races is not pushed behind fresh ones.
     await sleep(Math.round((250 + Math.random() * 250) * Math.min(attempt, 3)));
+  }
+}
+
+/** Pushes `ref` to the same name on the remote (accept --pr's branch); REMOTE_AUTH errors carry the hint. */
+export async function pushBranchRef(link: RemoteLink, ref: string, force: boolean): Promise<void> {
+  try {
+    await link.ledger.store.pushRef(link.spec, ref, ref, force, REMOTE_NAME);
+  } catch (error) {
+    throw withAuthHint(error, link);
   }
 }
 

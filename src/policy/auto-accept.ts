@@ -2,8 +2,8 @@ import type { PolicyConfig, TargetConfig } from '../config/config.js';
 import type { DriftReport } from '../drift/report.js';
 import type { LedgerWriter } from '../ledger/ledger.js';
 import type { TargetHead } from '../ledger/records.js';
-import { decideAutoAccept } from '../policy/auto-accept-policy.js';
-import { stageAccept } from './record-steps.js';
+import { decideAutoAccept } from './auto-accept-policy.js';
+import { stageAccept } from '../ledger/recorder.js';
 
 /** What a policy did with one target's report in a check (`result.autoAccepted`). */
 export interface AutoAcceptOutcome {

@@ -1,6 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { canonicalJson, isCanonicalJson } from '../../src/ledger/canonical-json.js';
+import { canonicalJson, isCanonicalJson } from '../../src/drift/canonical-json.js';
 
 test('sorts keys at every depth, two-space indent, trailing newline', () => {
   const text = canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: 'x' } });
