@@ -171,7 +171,11 @@ export interface LedgerConfig {
   tokenEnv: string;
   /** Name of the environment variable holding the user name sent with the token (default x-access-token). */
   usernameEnv?: string;
+  /** How long one git HTTP request to `remote` may wait (connect, headers, each body chunk). */
+  timeoutMs: number;
 }
+
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
 export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook' | 'email' | 'sms' | 'pagerduty';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';
@@ -242,7 +246,12 @@ export interface AlertsConfig {
   reportUrl?: string;
   channels: ChannelConfig[];
   digest: { sinceMs: number; channels?: string[] };
+  /** Retry budget of the outbox: an entry is abandoned after this many failed deliveries, or once this old. */
+  outbox: { maxAttempts: number; maxAgeMs: number };
 }
+
+export const DEFAULT_OUTBOX_MAX_ATTEMPTS = 10;
+export const DEFAULT_OUTBOX_MAX_AGE_MS = 7 * 86_400_000;
 
 /** Pull requests for accepts (`github:`); owner and repo are resolved at load (explicit or from ledger.remote). */
 export interface GithubConfig {

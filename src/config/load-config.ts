@@ -9,13 +9,13 @@ import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } fro
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
 import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
-import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TIMEOUT_MS, DEFAULT_OUTBOX_MAX_AGE_MS, DEFAULT_OUTBOX_MAX_ATTEMPTS, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
   version: 1;
   policies?: RawPolicy[];
-  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string };
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
   targets?: RawTarget[];
@@ -31,6 +31,7 @@ interface RawConfig extends RawSchedule {
     report_url?: string;
     channels?: RawChannel[];
     digest?: { since?: string; channels?: string[] };
+    outbox?: { max_attempts?: number; max_age?: string };
   };
 }
 interface RawChannel {
@@ -198,6 +199,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     repeatIntervalMs: raw.alerts?.repeat_interval ? parseDuration(raw.alerts.repeat_interval) : null,
     ...(raw.alerts?.report_url ? { reportUrl: raw.alerts.report_url } : {}),
     channels,
+    outbox: { maxAttempts: raw.alerts?.outbox?.max_attempts ?? DEFAULT_OUTBOX_MAX_ATTEMPTS, maxAgeMs: raw.alerts?.outbox?.max_age ? parseDuration(raw.alerts.outbox.max_age) : DEFAULT_OUTBOX_MAX_AGE_MS },
     digest: { sinceMs: raw.alerts?.digest?.since ? parseDuration(raw.alerts.digest.since) : 86_400_000, ...(raw.alerts?.digest?.channels ? { channels: raw.alerts.digest.channels } : {}) },
   };
 
@@ -225,6 +227,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(raw.ledger?.remote ? { remote: raw.ledger.remote } : {}),
       tokenEnv: raw.ledger?.token_env ?? DEFAULT_GIT_TOKEN_ENV,
       ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
+      timeoutMs: raw.ledger?.timeout ? parseDuration(raw.ledger.timeout) : DEFAULT_GIT_TIMEOUT_MS,
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },

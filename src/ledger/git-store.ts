@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { classifyRequestError } from '../http/request-errors.js';
 import { DriftError } from '../errors.js';
 import { createAtomicFs } from './atomic-fs.js';
 import { objectId, type GitObjectType } from './git-objects.js';
@@ -209,7 +209,7 @@ export class GitStore {
       }
       const result = await git.fetch({
         fs: this.fs,
-        http,
+        http: await httpFor(spec),
         gitdir: this.gitdir,
         url: spec.url,
         remote: remoteName,
@@ -243,7 +243,7 @@ export class GitStore {
     try {
       const result = await git.push({
         fs: this.fs,
-        http,
+        http: await httpFor(spec),
         gitdir: this.gitdir,
         url: spec.url,
         remote: remoteName,
@@ -276,6 +276,16 @@ export interface RemoteSpec {
   /** The remote URL. Never printed: it may carry credentials. */
   url: string;
   auth: RemoteAuth;
+  /** How long one HTTP request may wait (ledger.timeout; default 60 s). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_REMOTE_TIMEOUT_MS = 60_000;
+
+/** The HTTP client for a remote, loaded on first use (undici is not needed by local-only commands). */
+async function httpFor(spec: RemoteSpec): Promise<import('./git-http.js').GitHttpClient> {
+  const { createGitHttpClient } = await import('./git-http.js');
+  return createGitHttpClient(spec.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS);
 }
 
 /** A short, credential-free description of a remote for messages: its host only. */
@@ -309,18 +319,25 @@ function onAuthFor(auth: RemoteAuth): (() => { username: string; password: strin
 export function remoteError(error: unknown, spec: RemoteSpec, action: 'fetch' | 'push'): DriftError {
   const e = error as { code?: string; data?: { statusCode?: number; reason?: string; result?: { refs?: Record<string, { ok: boolean; error?: string }> } }; message?: string };
   const where = describeRemote(spec.url);
+  const what = action === 'fetch' ? `fetch from ${where}` : `push to ${where}`;
   if (e.code === 'HttpError' && (e.data?.statusCode === 401 || e.data?.statusCode === 403)) {
-    return new DriftError('REMOTE_AUTH', `${action} to ${where} was refused (HTTP ${e.data.statusCode}): check the token in the environment variable named by ledger.token_env`, { data: { status: e.data.statusCode } });
+    return new DriftError('REMOTE_AUTH', `${what} was refused (HTTP ${e.data.statusCode}): check the token in the environment variable named by ledger.token_env`, { data: { status: e.data.statusCode } });
   }
   if (e.code === 'PushRejectedError' || e.code === 'GitPushError') {
     return new DriftError('REMOTE_REJECTED', `push to ${where} was rejected (${e.code === 'PushRejectedError' ? 'not a fast-forward' : 'ref update refused'})`, { data: { retryable: true } });
   }
   if (e.code === 'HttpError') {
-    return new DriftError('REMOTE_FAILED', `${action} to ${where} failed (HTTP ${e.data?.statusCode ?? '?'})`, { data: { status: e.data?.statusCode } });
+    return new DriftError('REMOTE_FAILED', `${what} failed (HTTP ${e.data?.statusCode ?? '?'})`, { data: { status: e.data?.statusCode } });
   }
-  if (e.code === 'NotFoundError') return new DriftError('REMOTE_FAILED', `${action} to ${where} failed: ${String(e.message ?? '').replace(/https?:\/\/\S+/g, where)}`, {});
-  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? 'error';
-  return new DriftError('REMOTE_UNREACHABLE', `cannot reach ${where} to ${action} (${code})`, { data: { code } });
+  if (e.code === 'NotFoundError') return new DriftError('REMOTE_FAILED', `${what} failed: ${String(e.message ?? '').replace(/https?:\/\/\S+/g, where)}`, {});
+  const failure = classifyRequestError(error);
+  if (failure.kind === 'timeout') {
+    const ms = spec.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
+    return new DriftError('REMOTE_TIMEOUT', `${what} timed out after ${ms} ms (ledger.timeout)`, { data: { code: failure.code, timeoutMs: ms } });
+  }
+  const code = failure.code;
+  const reason = failure.kind === 'refused' ? 'connection refused' : failure.kind === 'not-found' ? 'host not found' : failure.kind === 'closed' ? 'connection closed' : code;
+  return new DriftError('REMOTE_UNREACHABLE', `cannot reach ${where} to ${action} (${reason})`, { data: { code } });
 }
 
 function isBareRepository(dir: string): boolean {

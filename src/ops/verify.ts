@@ -147,7 +147,7 @@ class LedgerWalk {
   async appendOnly(commits: CommitInfo[]): Promise<VerifyCheck> {
     const problems: string[] = [];
     for (const commit of commits) {
-      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'] ?? 'other';
+      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
         const parentTree = (await this.ledger.store.readCommit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
@@ -155,15 +155,15 @@ class LedgerWalk {
         if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
         for (const target of await this.targetNames(parentTree)) {
           const [before, after] = await Promise.all([this.pathOid(parentTree, `targets/${target}/baseline`), this.pathOid(commit.tree, `targets/${target}/baseline`)]);
-          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in a ${kind} commit ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
+          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
         }
       }
-      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
+      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is ${describeKind(kind)}, not the ledger's creation`);
     }
     return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts`);
   }
 
-  /** Records (under targets/<t>/records) present in `before` must be present and unchanged in `after`. */
+  /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
     const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
@@ -171,11 +171,12 @@ class LedgerWalk {
     for (const entry of a) {
       const path = prefix + entry.name;
       const depth = path.split('/').length;
-      // Descend only towards records: targets/ → <target>/ → records/ → …
-      if (depth === 1 && entry.name !== 'targets') continue;
-      if (depth === 3 && entry.name !== 'records') continue;
+      // Descend only towards records: targets/ → <target>/ → records/ → …, and dead/ → …
+      const top = path.split('/')[0];
+      if (depth === 1 && entry.name !== 'targets' && entry.name !== 'dead') continue;
+      if (top === 'targets' && depth === 3 && entry.name !== 'records') continue;
       const other = inB.get(entry.name);
-      const inRecords = depth >= 3;
+      const inRecords = top === 'dead' ? depth >= 2 : depth >= 3;
       if (!other) {
         if (inRecords) add(problems, `${path}${entry.type === 'tree' ? '/' : ''} deleted in commit ${commit.oid.slice(0, 12)}`);
         continue;
@@ -335,4 +336,10 @@ function safeParse(text: string): unknown {
 const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
+}
+
+/** "an accept commit", "a report commit", or, without a Drift-Kind trailer, "a commit without a Drift-Kind trailer". */
+function describeKind(kind: string | undefined): string {
+  if (!kind) return 'a commit without a Drift-Kind trailer';
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} commit`;
 }

@@ -2,13 +2,13 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { existsSync, lstatSync, readFileSync, readlinkSync, rmSync, statSync, type Stats } from 'node:fs';
 import path from 'node:path';
-import fg from 'fast-glob';
 import ignore, { type Ignore } from 'ignore';
 import type { FilesSourceConfig } from '../config/config.js';
 import { createIgnorer } from '../drift/fields.js';
 import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
-import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
+import { createKeyMatcher } from '../match/glob.js';
+import { walkMatching } from '../match/walk.js';
 import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
@@ -17,7 +17,8 @@ import { StatCache, type StatRecord } from './stat-cache.js';
 import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, structuredFormat } from './structured-file.js';
 
 /** Never watched, whatever the patterns say: git's own data (the ledger lives there). */
-const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
+/** Names never listed nor entered. */
+const ALWAYS_IGNORED: ReadonlySet<string> = new Set(['.git']);
 
 /**
  * Files matched by globs under a root. Key: the path relative to the root with "/" separators.
@@ -287,22 +288,19 @@ function observeGroups(
 /** The outermost directories matched by the group globs, with their members. */
 export function listGroups(config: FilesSourceConfig): ListedGroup[] {
   if (config.groups.length === 0) return [];
-  const { rules, prune, filter } = ignoreRules(config);
+  const { rules, filter } = ignoreRules(config);
   const unlistable: string[] = [];
   // A trailing "/" only says "directory" here: every group glob names directories.
-  const patterns = config.groups.map((glob) => normalizeGlob(glob.trim().replace(/\/+$/, '')));
-  const found = fg.sync(patterns, {
-    cwd: config.root,
-    dot: true,
-    onlyDirectories: true,
-    followSymbolicLinks: false,
-    unique: true,
-    suppressErrors: true,
-    ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+  const found = walkMatching({
+    root: config.root,
+    patterns: config.groups.map((glob) => glob.trim().replace(/\/+$/, '')),
+    kind: 'directories',
+    skipNames: ALWAYS_IGNORED,
+    ...(rules.length > 0 ? { prune: (dir: string) => filter.ignores(`${dir}/`) } : {}),
+    onUnreadable: noteUnlistable(unlistable),
   });
   throwIfUnlistable(config, unlistable);
-  const matched = (rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found).sort();
+  const matched = found.sort();
   const outermost: string[] = [];
   const inKept = insideOneOf(outermost);
   for (const dir of matched) if (!inKept(dir)) outermost.push(dir);
@@ -352,26 +350,20 @@ function insideOneOf(dirs: readonly string[]): (p: string) => boolean {
 // ---------------------------------------------------------------------------------------------
 // Listing
 
-/** The source's ignore rules: globs for fast-glob to prune early, and the exact gitignore filter. */
-function ignoreRules(config: FilesSourceConfig): { rules: string[]; prune: string[]; filter: Ignore } {
+/**
+ * The source's ignore rules (gitignore syntax, `.driftignore` after `ignore`) as one exact filter.
+ * A directory the rules exclude is not entered, as git does: nothing below it can be re-included.
+ */
+function ignoreRules(config: FilesSourceConfig): { rules: string[]; filter: Ignore } {
   const rules = [...config.ignore, ...config.driftignore];
-  const negated = rules.some((rule) => rule.startsWith('!'));
-  // fast-glob prunes ignored directories early; with negations only the exact filter can decide.
-  const prune = negated ? [] : rules.map((rule) => normalizeGlob(rule.replace(/^\\/, '')));
-  return { rules, prune, filter: ignore().add(rules) };
+  return { rules, filter: ignore().add(rules) };
 }
 
-/** readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip them). */
-function guardedReaddir(root: string, unlistable: string[]): never {
-  return ((dir: string, ...rest: unknown[]) => {
-    try {
-      return (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') unlistable.push(path.relative(root, dir) || '.');
-      throw error;
-    }
-  }) as never;
+/** Notes directories that cannot be listed for permission reasons (others vanished meanwhile: skipped). */
+function noteUnlistable(unlistable: string[]): (dir: string, error: NodeJS.ErrnoException) => void {
+  return (dir, error) => {
+    if (error.code === 'EACCES' || error.code === 'EPERM') unlistable.push(dir);
+  };
 }
 
 function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): void {
@@ -385,26 +377,20 @@ function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): voi
 
 /** Every path under the root that the watch patterns select and no ignore rule drops. */
 export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
-  const { rules, prune, filter } = ignoreRules(config);
+  const { rules, filter } = ignoreRules(config);
   const unlistable: string[] = [];
   // The synchronous walk: on a warm tree, asynchronous readdir only adds callback overhead (30% at 100,000 files).
-  const found = fg.sync(config.watch.map(normalizeGlob), {
-    cwd: config.root,
-    dot: true,
-    onlyFiles: false,
-    markDirectories: true,
-    followSymbolicLinks: false,
-    unique: false, // deduplicated below, much faster than fast-glob's own Set
-    suppressErrors: true,
-    ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+  // Globs are matched by the same matchers as severity rules, so every character of a name counts.
+  let files = walkMatching({
+    root: config.root,
+    patterns: config.watch,
+    skipNames: ALWAYS_IGNORED,
+    ...(rules.length > 0 ? { prune: (dir: string) => filter.ignores(`${dir}/`) } : {}),
+    onUnreadable: noteUnlistable(unlistable),
   });
   throwIfUnlistable(config, unlistable);
-  let files = found.filter((p) => !p.endsWith('/'));
   if (rules.length > 0) files = files.filter((p) => !filter.ignores(p));
-  files.sort();
-  // Overlapping watch patterns list a path more than once.
-  return config.watch.length > 1 ? files.filter((p, i) => i === 0 || p !== files[i - 1]) : files;
+  return files.sort();
 }
 
 const modeStrings = new Map<number, string>();

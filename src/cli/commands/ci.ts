@@ -33,9 +33,15 @@ export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs
         failOnDrift: argv['fail-on-drift'],
       });
       ctx.emit(argv, result, () => {
-        const lines = [`${result.overwritten ? 'replaced' : 'wrote'} ${result.file}: driftctl check on "${result.schedule}" (UTC), pushing ${result.branch}`];
-        if (result.provider === 'gitlab') lines.push('next: create a pipeline schedule with that cron and a DRIFTCTL_PUSH_TOKEN variable (project access token, write_repository)');
-        else lines.push('next: commit it; the default GITHUB_TOKEN pushes the ledger branch with the permissions it declares');
+        const where = result.ledger === 'remote' ? `publishing ${result.branch} to ledger.remote` : `pushing ${result.branch}`;
+        const lines = [`${result.overwritten ? 'replaced' : 'wrote'} ${result.file}: driftctl check on "${result.schedule}" (UTC), ${where}`];
+        const secrets = result.secrets.filter((s) => s !== 'GITHUB_TOKEN');
+        if (result.provider === 'gitlab') {
+          const variables = [...(result.ledger === 'same-repo' ? ['DRIFTCTL_PUSH_TOKEN (project access token, write_repository)'] : []), ...result.secrets];
+          lines.push(`next: create a pipeline schedule with that cron${variables.length ? ` and masked CI/CD variables ${variables.join(', ')}` : ''}`);
+        } else {
+          lines.push(`next: ${secrets.length ? `create the repository secrets ${secrets.join(', ')}, then ` : ''}commit it${result.ledger === 'same-repo' ? '; the job\'s GITHUB_TOKEN pushes the ledger branch with the permissions it declares' : ''}`);
+        }
         return lines.join('\n');
       });
     },
