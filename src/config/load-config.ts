@@ -23,7 +23,7 @@ interface RawConfig extends RawSchedule {
   inventory?: RawInventoryRef;
   severity?: {
     default?: Severity;
-    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; type?: string | string[]; severity: Severity; alert?: string }[];
+    rules?: { name?: string; match?: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; type?: string | string[]; severity: Severity; alert?: string }[];
   };
   alerts?: {
     templates?: string;
@@ -157,7 +157,9 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   }
 
   const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
-    const match = Array.isArray(rule.match) ? rule.match : [rule.match];
+    // A rule with only `type` applies to every entry of those resource types.
+    if (rule.match === undefined && rule.type === undefined) issue(['severity', 'rules', index], 'needs match (key globs, or KEY#FIELD) or type (Terraform resource types / Kubernetes kinds), or both');
+    const match = rule.match === undefined ? ['**'] : Array.isArray(rule.match) ? rule.match : [rule.match];
     match.forEach((glob, i) => {
       const hash = fieldSeparator(glob);
       const problem = hash < 0 ? checkGlob(glob) : (hash > 0 ? checkGlob(glob.slice(0, hash)) : undefined) ?? fieldProblem(glob.slice(hash + 1));
@@ -165,7 +167,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     });
     const change = rule.change === undefined ? undefined : Array.isArray(rule.change) ? rule.change : [rule.change];
     return {
-      id: rule.name ?? match.join(', '),
+      id: rule.name ?? (rule.match === undefined ? `type ${[rule.type ?? []].flat().join(', ')}` : match.join(', ')),
       match,
       ...(change ? { change } : {}),
       ...(rule.source ? { source: rule.source } : {}),

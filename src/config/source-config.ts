@@ -41,9 +41,10 @@ export type RawSource = {
   ca?: string;
   // terraform
   plan?: string;
+  schema?: string;
   // kubernetes
   file?: string;
-  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string };
+  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string; include_hooks?: boolean; extra?: boolean; extra_ignore_kinds?: string[]; field_manager?: string };
   // metrics
   thresholds?: (string | { when: string; severity?: Severity })[];
   disk?: string;
@@ -170,6 +171,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         kind: 'terraform',
         ignoreFields,
         ...(source.plan ? { plan: resolve(source.plan) } : {}),
+        ...(source.schema ? { schema: resolve(source.schema) } : {}),
         ...(source.dir ? { process: { ...(processSpec({ argv: source.argv }, at, ['terraform']) as ProcessSpec), cwd: resolve(source.dir) } } : {}),
       };
     case 'kubernetes': {
@@ -188,6 +190,10 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
               desired: {
                 ...(desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec }),
                 ...(desired.namespace ? { namespace: sub(desired.namespace) } : {}),
+                ...(desired.include_hooks !== undefined ? { includeHooks: desired.include_hooks } : {}),
+                ...(desired.extra !== undefined ? { extra: desired.extra } : {}),
+                ...(desired.extra_ignore_kinds ? { extraIgnoreKinds: desired.extra_ignore_kinds } : {}),
+                ...(desired.field_manager ? { fieldManager: desired.field_manager } : {}),
               },
             }
           : {}),

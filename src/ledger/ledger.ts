@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetManifest } from '../drift/manifest.js';
+import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
@@ -113,7 +114,7 @@ export class Ledger {
 
   async readJson<T>(commit: string, filepath: string): Promise<T | undefined> {
     const blob = await this.blobAt(commit, filepath);
-    return blob ? (JSON.parse(blob.toString('utf8')) as T) : undefined;
+    return blob ? (parseJsonKeepingIntegers(blob.toString('utf8')) as T) : undefined;
   }
 
   async latestTree(commit: string, target: string): Promise<string | undefined> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson } from '../drift/canonical-json.js';
+import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
 import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -432,7 +433,7 @@ async function diffDir(reader: ObjectReader, source: string, prefix: string, fro
 async function readShards(reader: ObjectReader, shards: { oid: string }[]): Promise<Map<string, ManifestEntry>> {
   const out = new Map<string, ManifestEntry>();
   for (const shard of shards) {
-    const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+    const doc = parseJsonKeepingIntegers((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
     for (const [name, entry] of Object.entries(doc.entries)) out.set(name, entry);
   }
   return out;
@@ -480,6 +481,6 @@ export async function lookupEntry(
   const entries = await reader.readTree(tree);
   const shard = entries.find((e) => e.type === 'blob' && e.name === '@.json') ?? entries.find((e) => e.type === 'blob' && e.name === `@${bucketOf(name)}.json`);
   if (!shard) return { shard: undefined, entry: undefined };
-  const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+  const doc = parseJsonKeepingIntegers((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
   return { shard: shard.oid, entry: doc.entries[name] };
 }

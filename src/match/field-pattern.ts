@@ -7,6 +7,8 @@
  * - a JSON Pointer whose segments may be "*" (any one segment) or "**" (any number of segments),
  *   and may hold globs ("/metadata/annotations/kubectl.kubernetes.io~1*");
  * - a dotted path ("metadata.annotations.*", "spec.containers[*].image", "**.timestamp").
+ * Items of lists matched by key (Kubernetes lists merged by key, see drift/list-keys.ts) have the
+ * segment `[field=value]`, written so in patterns too: "spec.template.spec.containers[name=web].image".
  * A pattern matches a field and everything below it.
  */
 export type FieldPath = string[];
@@ -26,6 +28,11 @@ export function fromPointer(pointer: string): FieldPath {
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
 }
 
+/** True when `segment` is a keyed list item's segment (`[name=web]`). */
+export function isKeyedSegment(segment: string): boolean {
+  return segment.length > 2 && segment.startsWith('[') && segment.endsWith(']') && segment.includes('=');
+}
+
 const PLAIN_SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
 
 /** Dotted display form: `models.primary.name`, `spec.containers[0].image`, `labels["app.kubernetes.io/name"]`. */
@@ -35,6 +42,7 @@ export function displayPath(pointer: string): string {
   let out = '';
   for (const segment of path) {
     if (/^(0|[1-9][0-9]*)$/.test(segment)) out += `[${segment}]`;
+    else if (isKeyedSegment(segment)) out += segment;
     else if (PLAIN_SEGMENT.test(segment)) out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(segment)}]`;
   }
@@ -64,6 +72,7 @@ export function parseFieldPattern(pattern: string): string[] {
       if (end < 0) throw new Error(`unclosed "[" in field pattern ${pattern}`);
       let inner = p.slice(i + 1, end);
       if (/^".*"$/.test(inner)) inner = JSON.parse(inner) as string;
+      else if (inner.includes('=')) inner = `[${inner}]`;
       segments.push(inner);
       i = end + 1;
     } else {

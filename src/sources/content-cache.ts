@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Json } from '../drift/manifest.js';
+import { parseJsonKeepingIntegers, stringifyKeepingIntegers } from '../drift/exact-json.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 /**
@@ -53,7 +54,7 @@ export class ContentCache {
       // No cache yet: every structured file is parsed.
     }
     try {
-      const data = text === undefined ? {} : (JSON.parse(text) as { format?: unknown; fingerprint?: unknown; records?: unknown; checksum?: unknown });
+      const data = text === undefined ? {} : (parseJsonKeepingIntegers(text) as { format?: unknown; fingerprint?: unknown; records?: unknown; checksum?: unknown });
       if (data.format === FORMAT && data.checksum !== checksumOf(data.records)) throw new Error('damaged');
       if (data.format === FORMAT && data.fingerprint === fingerprint && Array.isArray(data.records)) {
         for (const record of data.records as unknown[]) {
@@ -93,6 +94,6 @@ export class ContentCache {
   save(): void {
     if (!this.dirty && this.next.size === this.loaded.size) return;
     const records = [...this.next].map(([key, record]) => [key, ...record]);
-    writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, fingerprint: this.fingerprint, records, checksum: checksumOf(records) })}\n`);
+    writeFileAtomic(this.file, `${stringifyKeepingIntegers({ format: FORMAT, fingerprint: this.fingerprint, records, checksum: checksumOf(records) })}\n`);
   }
 }
