@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert';
 import { encodeFileName } from '../../src/sources/file-names.js';
 import { cli, makeRepo, seedProject, SEED_CONFIG, type TempRepo } from '../helpers/repo.js';
 import { expectCode, inRepo, oneJson, tryGit } from '../helpers/e2e.js';
+import { prng } from '../../bench/shared.js';
 
 /**
  * Fuzzing (issue 15) with a fixed seed, bounded by a case count and a time budget (a loaded
@@ -14,18 +15,6 @@ import { expectCode, inRepo, oneJson, tryGit } from '../helpers/e2e.js';
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 0x15_f0_22);
 const BUDGET_MS = 15_000;
-
-function prng(seed: number): () => number {
-  let x = seed >>> 0 || 1;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 0x1_0000_0000;
-  };
-}
 
 function assertFsck(repo: TempRepo, what: string): void {
   const r = tryGit(repo, 'fsck', '--strict', '--no-progress');
