@@ -17,9 +17,11 @@ import { packageFile } from './package-root.js';
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
-export type SchemaName = 'check-output' | 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'chain';
+export type SchemaName = 'check-output' | 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'dead' | 'chain';
 
 const require = createRequire(import.meta.url);
+/** The pattern of `$defs/name` in config.schema.json (target, source, pack, channel names). */
+const NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
 const AJV_OPTIONS = { allErrors: true, strict: true, strictRequired: false, allowUnionTypes: true, verbose: true } as const;
 const CACHE_DIR = fileURLToPath(packageFile('dist/.validator-cache/'));
 
@@ -135,7 +137,10 @@ function describeErrors(errors: ErrorObject[], root: unknown): SchemaIssue[] {
           message = `must be ${String(params.type).replace(/,/g, ' or ')} (got ${typeName(valueAt(root, segments))})`;
           break;
         case 'pattern':
-          message = `${show(valueAt(root, segments))} is not allowed here (must match ${String(params.pattern)})`;
+          message =
+            params.pattern === NAME_PATTERN
+              ? `${show(valueAt(root, segments))} is not a valid name (1 to 64 characters: letters, digits, ".", "_" and "-", starting with a letter or digit)`
+              : `${show(valueAt(root, segments))} is not allowed here (must match ${String(params.pattern)})`;
           break;
         case 'minItems':
           message = `must have at least ${String(params.limit)} item(s)`;

@@ -1,11 +1,13 @@
-import type { Channel, DeliveryContext, Payload } from '../channels/channel.js';
+import path from 'node:path';
+import { webhookUrlProblem, type Channel, type DeliveryContext, type Payload } from '../channels/channel.js';
 import type { HttpPoster } from '../channels/http-poster.js';
 import type { MailSender } from '../channels/mail-sender.js';
 import type { Config } from '../config/config.js';
+import { ConfigError, type ConfigIssue } from '../errors.js';
 import type { Ledger, LedgerWriter } from '../ledger/ledger.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import type { AlertNotice } from '../render/views.js';
-import { deliverWithOutbox, renderNotices, type DeliveryOutcome } from './delivery.js';
+import { deliverWithOutbox, renderNotices, type DeliveryOutcome, type OutboxBudget } from './delivery.js';
 
 /**
  * Templates (compiled and checked against sample data) and channels, loaded on demand by the
@@ -16,6 +18,8 @@ export interface Alerting {
   templates: TemplateEnv;
   channels: Channel[];
   delivery: DeliveryContext;
+  /** Retry budget of outbox entries (alerts.outbox). */
+  outbox: OutboxBudget;
 }
 
 export interface AlertingDeps {
@@ -26,6 +30,8 @@ export interface AlertingDeps {
   http?: HttpPoster;
   /** SMTP client for email channels (default: nodemailer, loaded on the first email sent). */
   mail?: MailSender;
+  /** Config errors name the config file relative to this directory (default: the absolute path). */
+  cwd?: string;
 }
 
 /** The SMTP adapter, loaded on the first email sent (nodemailer is not loaded otherwise). */
@@ -46,11 +52,35 @@ export async function loadAlerting(config: Config, deps: AlertingDeps): Promise<
     import('../channels/registry.js'),
     import('../channels/http-poster.js'),
   ]);
+  checkWebhookUrls(config, deps.env, (deps.cwd !== undefined && path.relative(deps.cwd, config.file)) || config.file);
   return {
     templates: createTemplateEnv(config.alerts.templates, templateSamples()),
     channels: config.alerts.channels.map(createChannel),
     delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster(), mail: deps.mail ?? lazySmtpMailer() },
+    outbox: config.alerts.outbox,
   };
+}
+
+/**
+ * A webhook URL that is set but malformed is a config error at load (one line per channel, naming
+ * the config file, the field and the variable, never the value), instead of a delivery retried as
+ * a network error. An unset variable is left to delivery: the notification waits in the outbox.
+ */
+function checkWebhookUrls(config: Config, env: Record<string, string | undefined>, file: string): void {
+  const issues: ConfigIssue[] = [];
+  config.alerts.channels.forEach((channel, index) => {
+    if (!channel.urlEnv || (channel.kind !== 'slack' && channel.kind !== 'webhook')) return;
+    const value = env[channel.urlEnv];
+    const problem = value ? webhookUrlProblem(value) : undefined;
+    if (!problem) return;
+    const field = channel.kind === 'slack' ? 'webhook_env' : 'url_env';
+    issues.push({
+      file,
+      path: `alerts.channels[${index}].${field}`,
+      message: `the environment variable ${channel.urlEnv} (channel "${channel.name}") ${problem}: set it to the ${channel.kind === 'slack' ? 'Slack incoming-webhook' : 'webhook'} URL, https://…`,
+    });
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
 }
 
 /** Where notify delivers: the outbox of `base`, and the writer that stages the `outbox` commit. */
@@ -76,6 +106,6 @@ export interface NotifyResult {
 export async function notify(alerting: Alerting, outbox: NotifyOutbox | undefined, notices: AlertNotice[], now: Date): Promise<NotifyResult> {
   const { payloads, failures } = renderNotices(alerting.channels, alerting.templates, notices, now.toISOString());
   if (!outbox) return { payloads, deliveries: failures };
-  const delivered = await deliverWithOutbox(outbox.ledger, outbox.base, outbox.writer, alerting.channels, payloads, alerting.delivery, now);
+  const delivered = await deliverWithOutbox(outbox.ledger, outbox.base, outbox.writer, alerting.channels, payloads, alerting.delivery, now, alerting.outbox);
   return { payloads, deliveries: [...failures, ...delivered] };
 }

@@ -1,12 +1,13 @@
 import type { Config, TargetConfig } from '../config/config.js';
 import { summarize, type Change } from '../drift/report.js';
 import { alertsPath, newRecordId, recordPath } from '../ledger/layout.js';
-import type { Edit, LedgerWriter } from '../ledger/ledger.js';
-import { encodeRecord, type AlertEventRecord, type AlertsState } from '../ledger/records.js';
+import type { Edit, Ledger, LedgerWriter } from '../ledger/ledger.js';
+import { encodeRecord, type AlertEventRecord, type AlertsState, type OpenAlert } from '../ledger/records.js';
+import { severityRank } from '../drift/severity-levels.js';
 import { channelWants, type Channel } from '../channels/channel.js';
 import type { AlertNotice } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
-import { DEFAULT_ALERT_CLASS, evaluateAlerts, type AlertTransition } from './lifecycle.js';
+import { DEFAULT_ALERT_CLASS, evaluateAlerts, fingerprintOf, type AlertTransition } from './lifecycle.js';
 
 /**
  * The alert state of a target on the ledger: evaluates new drift against its open alerts
@@ -29,7 +30,11 @@ export interface StagedAlerts {
   open: number;
 }
 
-/** Evaluates one target and, when anything changed, stages one `alert` commit. */
+/**
+ * Evaluates one target and, when anything changed, stages one `alert` commit. `at` is the ledger
+ * commit the state was read from: a resolution lists the changes that were open, read from the
+ * report its alert was last evaluated against.
+ */
 export async function stageTargetAlerts(
   config: Config,
   channels: Channel[],
@@ -37,6 +42,7 @@ export async function stageTargetAlerts(
   state: AlertsState,
   input: TargetAlertInput,
   now: Date,
+  at?: { ledger: Ledger; commit: string | undefined },
 ): Promise<StagedAlerts> {
   const classes = new Map<string, string>();
   for (const rule of config.severity.rules) if (!classes.has(rule.id)) classes.set(rule.id, rule.alert ?? DEFAULT_ALERT_CLASS);
@@ -53,9 +59,18 @@ export async function stageTargetAlerts(
     firstCheck: input.firstCheck,
     resolveReason: input.reason,
   });
+  const classOf = (change: Change): string => classes.get(change.rule) ?? DEFAULT_ALERT_CLASS;
+  const reports = new Map<string, Promise<Change[]>>();
   const notices: AlertNotice[] = [];
   const events: AlertEventRecord[] = [];
   for (const t of transitions) {
+    // The report this alert was last evaluated against (its `reportId` before this evaluation).
+    const lastReport = state.open[t.alert.fingerprint]?.reportId;
+    if (t.event === 'resolved' && at?.commit && lastReport) {
+      let changes = reports.get(lastReport);
+      if (!changes) reports.set(lastReport, (changes = readReportChanges(at.ledger, at.commit, input.target.name, lastReport)));
+      t.changes = (await changes).filter((c) => fingerprintOf(input.target.name, c.source, classOf(c)) === t.alert.fingerprint);
+    }
     const notice: AlertNotice | undefined = t.notify
       ? {
           event: t.notify,
@@ -74,7 +89,8 @@ export async function stageTargetAlerts(
           reason: t.reason,
         }
       : undefined;
-    if (notice) notices.push(notice);
+    const recipients = notice ? routeNotice(channels, t.alert, notice) : [];
+    if (notice) notices.push({ ...notice, channels: recipients });
     const summary = summarize(t.changes);
     events.push({
       format: 1,
@@ -93,7 +109,7 @@ export async function stageTargetAlerts(
       changes: t.changes,
       report: input.reportId,
       reason: t.reason,
-      notified: notice ? channels.filter((c) => channelWants(c.config, notice)).map((c) => c.config.name) : [],
+      notified: recipients,
       tool: { name: TOOL_NAME, version: TOOL_VERSION },
     });
   }
@@ -115,6 +131,36 @@ export async function stageTargetAlerts(
     });
   }
   return { target: input.target.name, transitions, events, notices, open: Object.keys(open).length };
+}
+
+/**
+ * Who hears a notice about `alert`: every channel that wants it (severity floor, filters, event
+ * kinds), plus the channels already told that the alert is open: they hear its resolution whatever
+ * its severity has become, and hear once when an update drops it below their min_severity (then
+ * nothing more until it resolves or rises again). Records what each recipient was told on `alert`.
+ * Channel-generic: every channel kind is routed the same way.
+ */
+function routeNotice(channels: Channel[], alert: OpenAlert, notice: AlertNotice): string[] {
+  const told = { ...(alert.notifiedChannels ?? {}) };
+  const recipients: string[] = [];
+  for (const channel of channels) {
+    const { name, events, minSeverity } = channel.config;
+    const before = told[name];
+    const wanted = channelWants(channel.config, notice);
+    const toldOpen = before !== undefined && events.includes(notice.event);
+    const droppedBelow = toldOpen && notice.event === 'updated' && severityRank(before) <= severityRank(minSeverity) && severityRank(notice.severity) > severityRank(minSeverity);
+    if (wanted || (toldOpen && notice.event === 'resolved') || droppedBelow) {
+      recipients.push(name);
+      if (notice.event !== 'resolved') told[name] = notice.severity;
+    }
+  }
+  alert.notifiedChannels = told;
+  return recipients;
+}
+
+async function readReportChanges(ledger: Ledger, commit: string, target: string, reportId: string): Promise<Change[]> {
+  const report = await ledger.readJson<{ changes?: Change[] }>(commit, recordPath(target, reportId, 'report'));
+  return report?.changes ?? [];
 }
 
 export function reportLink(config: Config, target: string, reportId: string | null): string | null {

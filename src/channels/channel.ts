@@ -70,6 +70,22 @@ export function payloadFor(config: ChannelConfig, about: AlertNotice | 'digest',
   return { channel: config.name, kind: config.kind, subject, body, ...(text !== undefined ? { text } : {}) };
 }
 
+/**
+ * Why `value` cannot be a webhook URL (undefined when it can): it must parse as an absolute
+ * http(s) URL. The problem never repeats the value, which is a secret.
+ */
+export function webhookUrlProblem(value: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'is not a valid URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return `is not an http(s) URL (it starts with ${url.protocol})`;
+  if (!url.hostname) return 'has no host';
+  return undefined;
+}
+
 /** Whether a channel should hear about a notice: severity floor, target and label filters, event kinds. */
 export function channelWants(config: ChannelConfig, notice: Pick<AlertNotice, 'event' | 'severity' | 'target' | 'labels'>): boolean {
   // A PagerDuty resolve for an incident never triggered is a no-op, while a skipped one leaves an

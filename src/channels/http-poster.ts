@@ -39,7 +39,7 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
           lastProblem = `HTTP ${response.status}${text ? ` (${text.replace(/\s+/g, ' ').trim()})` : ''}`;
           const retryable = response.status === 429 || response.status >= 500;
           if (!retryable) {
-            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, not retried`, { data: { status: response.status, retryable: false } });
+            throw new DriftError('DELIVERY_REJECTED', `${lastProblem}, rejected (not retried in this run)`, { data: { status: response.status, retryable: false } });
           }
           const retryAfter = parseRetryAfter(response.headers['retry-after']);
           if (retryAfter !== undefined) waitMs = Math.min(retryAfter, MAX_RETRY_AFTER_MS);
@@ -49,7 +49,7 @@ export function createHttpPoster(sleep: (ms: number) => Promise<void> = (ms) => 
         }
         if (attempt < attempts) await sleep(waitMs);
       }
-      throw new DriftError('DELIVERY_FAILED', `${lastProblem} after ${attempts} attempt${attempts === 1 ? '' : 's'}`, { data: { retryable: true } });
+      throw new DriftError('DELIVERY_FAILED', `${lastProblem} (${attempts} attempt${attempts === 1 ? '' : 's'})`, { data: { retryable: true, attempts } });
     },
   };
 }

@@ -32,7 +32,7 @@ export interface MailSender {
   /**
    * Sends `message`, retrying connection failures, timeouts and transient (4xx) SMTP replies up to
    * `retries` times with backoff. Throws DELIVERY_FAILED (retries exhausted) or DELIVERY_REJECTED
-   * (refused login, permanent 5xx reply, TLS failure: not retried).
+   * (refused login, permanent 5xx reply, TLS failure: not retried in this run).
    */
   send(server: SmtpServer, message: EmailMessage, options: { timeoutMs: number; retries: number }): Promise<{ attempts: number; response: string }>;
 }

@@ -2,7 +2,7 @@ import type { ChannelConfig } from '../config/config.js';
 import { ConfigError, DriftError } from '../errors.js';
 import type { TemplateEnv } from '../render/template-env.js';
 import { alertView } from '../render/views.js';
-import { payloadFor, type Channel } from './channel.js';
+import { payloadFor, webhookUrlProblem, type Channel } from './channel.js';
 
 /**
  * Slack incoming webhooks, Block Kit payloads rendered from `slack.hbs` / `digest-slack.hbs`.
@@ -37,9 +37,8 @@ export function createSlackChannel(config: ChannelConfig): Channel {
       if (!url) {
         throw new DriftError('CHANNEL_MISCONFIGURED', `environment variable ${config.urlEnv} is not set (it must hold the Slack incoming-webhook URL)`, { data: { retryable: true } });
       }
-      if (!/^https?:\/\//.test(url)) {
-        throw new DriftError('CHANNEL_MISCONFIGURED', `environment variable ${config.urlEnv} does not hold an http(s) URL`, { data: { retryable: true } });
-      }
+      const problem = webhookUrlProblem(url);
+      if (problem) throw new DriftError('CHANNEL_MISCONFIGURED', `environment variable ${config.urlEnv} ${problem} (it must hold the Slack incoming-webhook URL)`, { data: { retryable: true } });
       await context.http.post(url, payload.body, {}, { timeoutMs: config.timeoutMs, retries: config.retries });
     },
   };

@@ -35,7 +35,7 @@ export function createSmtpMailer(sleep: (ms: number) => Promise<void> = (ms) => 
         } catch (error) {
           const failure = describeSmtpError(error, server, options.timeoutMs);
           lastProblem = failure.problem;
-          if (!failure.retryable) throw new DriftError('DELIVERY_REJECTED', `${failure.problem}, not retried`, { data: { retryable: false, ...(failure.code ? { smtpCode: failure.code } : {}) } });
+          if (!failure.retryable) throw new DriftError('DELIVERY_REJECTED', `${failure.problem}, not retried in this run`, { data: { retryable: false, ...(failure.code ? { smtpCode: failure.code } : {}) } });
         } finally {
           transport.close();
         }

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { ChannelConfig } from '../config/config.js';
 import { DriftError } from '../errors.js';
 import { alertView } from '../render/views.js';
-import { payloadFor, type Channel } from './channel.js';
+import { payloadFor, webhookUrlProblem, type Channel } from './channel.js';
 import { renderJson } from './slack-channel.js';
 
 /**
@@ -24,9 +24,8 @@ export function createWebhookChannel(config: ChannelConfig): Channel {
     renderDigest: (view) => payloadFor(config, 'digest', JSON.stringify({ type: 'driftctl.digest', ...view })),
     async deliver(payload, context) {
       const url = config.urlEnv ? context.env[config.urlEnv] : undefined;
-      if (!url || !/^https?:\/\//.test(url)) {
-        throw new DriftError('CHANNEL_MISCONFIGURED', `environment variable ${config.urlEnv} is ${url ? 'not an http(s) URL' : 'not set'} (it must hold the webhook URL)`, { data: { retryable: true } });
-      }
+      const problem = url ? webhookUrlProblem(url) : 'is not set';
+      if (!url || problem) throw new DriftError('CHANNEL_MISCONFIGURED', `environment variable ${config.urlEnv} ${problem} (it must hold the webhook URL)`, { data: { retryable: true } });
       const headers: Record<string, string> = {};
       if (config.secretEnv) {
         const secret = context.env[config.secretEnv];

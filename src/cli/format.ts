@@ -72,6 +72,25 @@ export function summaryLine(style: Style, summary: DriftSummary): string {
   return `${summary.total} change${summary.total === 1 ? '' : 's'} (${parts.join(', ')}; ${kinds.join(', ')})`;
 }
 
+/** One line for a notification that was not delivered now, or came from the outbox (undefined for a plain delivery). */
+export function deliveryLine(style: Style, d: DeliveryOutcome): string | undefined {
+  const budget = d.attempts !== undefined && d.maxAttempts !== undefined ? `, attempt ${d.attempts} of ${d.maxAttempts}` : '';
+  switch (d.status) {
+    case 'delivered':
+      return d.retried ? `delivered from the outbox: ${d.channel} ${d.subject}` : undefined;
+    case 'unrendered':
+      return `${paint(style, '33', 'not delivered')} (its template failed): ${d.error}`;
+    case 'queued':
+      return `${paint(style, '33', 'not delivered')} (kept in the outbox for the next run${budget}): ${d.error}`;
+    case 'kept':
+      return `${paint(style, '33', 'not delivered')} (still in the outbox${budget}): ${d.error}`;
+    case 'abandoned': {
+      const why = d.reason === 'attempts' ? `after ${d.attempts} failed attempts` : d.reason === 'age' ? 'out of time (alerts.outbox.max_age)' : 'dropped';
+      return `${paint(style, '31', 'abandoned')} ${d.channel} ${d.subject} ${why}, recorded as dead ${d.dead}: ${d.error}`;
+    }
+  }
+}
+
 /** Rendered payloads as `--dry-run` shows them. */
 export function payloadText(payloads: PreviewedPayload[]): string {
   if (payloads.length === 0) return 'nothing to send';
@@ -84,12 +103,8 @@ export function payloadText(payloads: PreviewedPayload[]): string {
 }
 
 /** One line per delivery outcome. */
-export function deliveryLines(deliveries: DeliveryOutcome[]): string[] {
-  return deliveries.map((d) =>
-    d.status === 'delivered'
-      ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}`
-      : `not delivered, ${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}: ${d.error}`,
-  );
+export function deliveryLines(style: Style, deliveries: DeliveryOutcome[]): string[] {
+  return deliveries.map((d) => (d.status === 'delivered' ? `delivered to ${d.channel}: ${d.subject}${d.retried ? ' (from the outbox)' : ''}` : (deliveryLine(style, d) as string)));
 }
 
 /** The first 12 digits of a commit id, or `none`. */

@@ -80,6 +80,8 @@ export interface TerraformSourceConfig extends SourceCommon {
   plan?: string;
   /** Or run Terraform: `terraform plan -refresh-only -out=<tmp>` then `terraform show -json <tmp>` in process.cwd. */
   process?: ProcessSpec;
+  /** Absolute path of `terraform providers schema -json` output (with process and no schema, it is run). */
+  schema?: string;
 }
 
 export interface KubernetesSourceConfig extends SourceCommon {
@@ -89,7 +91,20 @@ export interface KubernetesSourceConfig extends SourceCommon {
   /** ... or a command printing it (default argv: kubectl get all -A -o json). */
   process?: ProcessSpec;
   /** Optional desired state (rendered manifests, e.g. `helm template` output, YAML or JSON, multi-document): then entries are desired-vs-live differences. */
-  desired?: { file?: string; process?: ProcessSpec; /** Namespace of desired objects that name none (helm template leaves it out; default "default"). */ namespace?: string };
+  desired?: {
+    file?: string;
+    process?: ProcessSpec;
+    /** Namespace of desired objects that name none (helm template leaves it out; default "default"). */
+    namespace?: string;
+    /** Keep Helm/Argo CD hook objects among the desired ones (default false: they are not live objects). */
+    includeHooks?: boolean;
+    /** Report live objects that have no manifest (default true). */
+    extra?: boolean;
+    /** Kinds (globs) whose live objects without a manifest are not reported. */
+    extraIgnoreKinds?: string[];
+    /** Only this manager's managedFields entries (operation Apply) say which fields an apply set. */
+    fieldManager?: string;
+  };
 }
 
 export const METRIC_NAMES = ['cpu_percent', 'memory_percent', 'disk_percent', 'load1', 'load5', 'load15'] as const;
@@ -156,7 +171,11 @@ export interface LedgerConfig {
   tokenEnv: string;
   /** Name of the environment variable holding the user name sent with the token (default x-access-token). */
   usernameEnv?: string;
+  /** How long one git HTTP request to `remote` may wait (connect, headers, each body chunk). */
+  timeoutMs: number;
 }
+
+export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
 
 export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook' | 'email' | 'sms' | 'pagerduty';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';
@@ -227,7 +246,12 @@ export interface AlertsConfig {
   reportUrl?: string;
   channels: ChannelConfig[];
   digest: { sinceMs: number; channels?: string[] };
+  /** Retry budget of the outbox: an entry is abandoned after this many failed deliveries, or once this old. */
+  outbox: { maxAttempts: number; maxAgeMs: number };
 }
+
+export const DEFAULT_OUTBOX_MAX_ATTEMPTS = 10;
+export const DEFAULT_OUTBOX_MAX_AGE_MS = 7 * 86_400_000;
 
 /** Pull requests for accepts (`github:`); owner and repo are resolved at load (explicit or from ledger.remote). */
 export interface GithubConfig {

@@ -5,7 +5,7 @@ import type { ConfigIssue } from '../errors.js';
 import { validateAgainst } from '../schemas.js';
 import type { SourceConfig, TargetConfig } from './config.js';
 import { normalizeSchedule, type RawSchedule } from './schedule-policy-config.js';
-import { normalizeSource, type RawSource } from './source-config.js';
+import { hostExec, normalizeSource, type RawSource } from './source-config.js';
 
 /**
  * Targets, packs and the inventory (README "Fleets and compliance packs").
@@ -143,7 +143,8 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
       hosts.forEach((host, index) => {
         const address = host.address ?? host.name;
         const substitute = (text: string): string => text.replace(/\{host\}/g, host.name).replace(/\{address\}/g, address);
-        const exec = (host.exec ?? ref.exec)?.map(substitute);
+        const template = host.exec ?? ref.exec;
+        const exec = template ? hostExec(template, substitute) : undefined;
         packTargets(
           { name: host.name, labels: { ...(host.labels ?? {}) }, enabled: host.enabled ?? true, listed: host.packs ?? [], exec, address },
           ['inventory'],
@@ -178,9 +179,15 @@ function readInventory(file: string, display: string, fileIssue: (issue: ConfigI
   }
   const hosts = (document as { hosts: InventoryHost[] }).hosts;
   const seen = new Set<string>();
+  let unsafe = false;
   for (const [index, host] of hosts.entries()) {
+    // An address reaches ssh (or any exec prefix) as one argument: it must not read as an option.
+    if (host.address !== undefined && (host.address.startsWith('-') || /[\s\x00-\x1f\x7f]/.test(host.address))) {
+      fileIssue({ file: display, path: `hosts[${index}].address`, message: `${JSON.stringify(host.address)} must not start with "-" or contain whitespace or control characters (give a host name or IP address)` });
+      unsafe = true;
+    }
     if (seen.has(host.name)) fileIssue({ file: display, path: `hosts[${index}].name`, message: `duplicate host "${host.name}"` });
     seen.add(host.name);
   }
-  return hosts;
+  return unsafe ? undefined : hosts;
 }

@@ -9,13 +9,13 @@ import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } fro
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
 import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
-import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TIMEOUT_MS, DEFAULT_OUTBOX_MAX_AGE_MS, DEFAULT_OUTBOX_MAX_ATTEMPTS, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
   version: 1;
   policies?: RawPolicy[];
-  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string };
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
   targets?: RawTarget[];
@@ -23,7 +23,7 @@ interface RawConfig extends RawSchedule {
   inventory?: RawInventoryRef;
   severity?: {
     default?: Severity;
-    rules?: { name?: string; match: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; type?: string | string[]; severity: Severity; alert?: string }[];
+    rules?: { name?: string; match?: string | string[]; change?: ChangeKind | ChangeKind[]; source?: string; target?: string; type?: string | string[]; severity: Severity; alert?: string }[];
   };
   alerts?: {
     templates?: string;
@@ -31,6 +31,7 @@ interface RawConfig extends RawSchedule {
     report_url?: string;
     channels?: RawChannel[];
     digest?: { since?: string; channels?: string[] };
+    outbox?: { max_attempts?: number; max_age?: string };
   };
 }
 interface RawChannel {
@@ -78,7 +79,14 @@ export function loadConfig(file: string, cwd?: string): Config {
   if (!existsSync(file)) {
     throw new ConfigError([{ file, path: '', message: `not found (run "driftctl init" to write a starter config, or pass --config PATH)` }]);
   }
-  const text = readFileSync(file, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = code === 'EISDIR' ? 'is a directory, not a config file (pass --config PATH/driftctl.yml)' : `cannot be read (${code ?? (error as Error).message})`;
+    throw new ConfigError([{ file, path: '', message: why }]);
+  }
   return parseConfig(text, file, cwd);
 }
 
@@ -93,7 +101,13 @@ export function parseConfig(text: string, file: string, cwd?: string): Config {
       }),
     );
   }
-  const raw = doc.value();
+  let raw: unknown;
+  try {
+    raw = doc.value();
+  } catch (error) {
+    // The yaml library refuses documents whose aliases expand beyond its limit (an alias bomb).
+    throw new ConfigError([{ file: display, path: '', message: `YAML: ${(error as Error).message.split('\n')[0]}` }]);
+  }
   const located = (segments: (string | number)[]): string => {
     // For a missing field, this is the line of its parent.
     const line = doc.lineOf(segments);
@@ -143,7 +157,9 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   }
 
   const rules: SeverityRule[] = (raw.severity?.rules ?? []).map((rule, index) => {
-    const match = Array.isArray(rule.match) ? rule.match : [rule.match];
+    // A rule with only `type` applies to every entry of those resource types.
+    if (rule.match === undefined && rule.type === undefined) issue(['severity', 'rules', index], 'needs match (key globs, or KEY#FIELD) or type (Terraform resource types / Kubernetes kinds), or both');
+    const match = rule.match === undefined ? ['**'] : Array.isArray(rule.match) ? rule.match : [rule.match];
     match.forEach((glob, i) => {
       const hash = fieldSeparator(glob);
       const problem = hash < 0 ? checkGlob(glob) : (hash > 0 ? checkGlob(glob.slice(0, hash)) : undefined) ?? fieldProblem(glob.slice(hash + 1));
@@ -151,7 +167,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     });
     const change = rule.change === undefined ? undefined : Array.isArray(rule.change) ? rule.change : [rule.change];
     return {
-      id: rule.name ?? match.join(', '),
+      id: rule.name ?? (rule.match === undefined ? `type ${[rule.type ?? []].flat().join(', ')}` : match.join(', ')),
       match,
       ...(change ? { change } : {}),
       ...(rule.source ? { source: rule.source } : {}),
@@ -196,6 +212,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     repeatIntervalMs: raw.alerts?.repeat_interval ? parseDuration(raw.alerts.repeat_interval) : null,
     ...(raw.alerts?.report_url ? { reportUrl: raw.alerts.report_url } : {}),
     channels,
+    outbox: { maxAttempts: raw.alerts?.outbox?.max_attempts ?? DEFAULT_OUTBOX_MAX_ATTEMPTS, maxAgeMs: raw.alerts?.outbox?.max_age ? parseDuration(raw.alerts.outbox.max_age) : DEFAULT_OUTBOX_MAX_AGE_MS },
     digest: { sinceMs: raw.alerts?.digest?.since ? parseDuration(raw.alerts.digest.since) : 86_400_000, ...(raw.alerts?.digest?.channels ? { channels: raw.alerts.digest.channels } : {}) },
   };
 
@@ -223,6 +240,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(raw.ledger?.remote ? { remote: raw.ledger.remote } : {}),
       tokenEnv: raw.ledger?.token_env ?? DEFAULT_GIT_TOKEN_ENV,
       ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
+      timeoutMs: raw.ledger?.timeout ? parseDuration(raw.ledger.timeout) : DEFAULT_GIT_TIMEOUT_MS,
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },

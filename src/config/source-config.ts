@@ -41,9 +41,10 @@ export type RawSource = {
   ca?: string;
   // terraform
   plan?: string;
+  schema?: string;
   // kubernetes
   file?: string;
-  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string };
+  desired?: { file?: string; argv?: string[]; command?: string; shell?: boolean; namespace?: string; include_hooks?: boolean; extra?: boolean; extra_ignore_kinds?: string[]; field_manager?: string };
   // metrics
   thresholds?: (string | { when: string; severity?: Severity })[];
   disk?: string;
@@ -64,6 +65,32 @@ export interface SourceNormalizeContext {
 const DEFAULT_TIMEOUT_MS = { command: 60_000, http: 30_000, terraform: 600_000, kubernetes: 120_000 } as const;
 const DEFAULT_KUBECTL = ['kubectl', 'get', 'all', '-A', '-o', 'json'];
 
+/**
+ * A remote prefix with its placeholders ({host}, {address}) substituted. For ssh, option parsing
+ * ends with a `--` before the host (inserted when missing; a `--` right after the host is then
+ * dropped, since ssh no longer parses options there), so no host or address can act as an option.
+ */
+export function hostExec(template: readonly string[], substitute: (text: string) => string): string[] {
+  const exec = [...template];
+  const at = exec.findIndex((arg) => /\{(host|address)\}/.test(arg));
+  if (at > 0 && path.basename(exec[0]) === 'ssh' && !exec.slice(1, at).includes('--')) {
+    exec.splice(at, exec[at + 1] === '--' ? 2 : 1, '--', exec[at]);
+  }
+  return exec.map(substitute);
+}
+
+/**
+ * Watched keys never leave the root nor name git's data: a pattern with a `.`, `..` or `.git`
+ * path segment is refused (its keys would become tree entries that git refuses).
+ */
+function outsideRoot(glob: string): string | undefined {
+  const segment = glob.trim().replace(/^\.\//, '').split('/').find((part) => part === '.' || part === '..' || part.toLowerCase() === '.git');
+  if (segment === undefined) return undefined;
+  return segment.toLowerCase() === '.git'
+    ? `names git's own data (a ".git" segment), which is never watched: remove "${glob}"`
+    : `leaves the source's root (a "${segment}" segment in "${glob}"): watch files elsewhere with a source whose "root" is that directory`;
+}
+
 export function normalizeSource(source: RawSource, name: string, at: (string | number)[], ctx: SourceNormalizeContext): SourceConfig {
   const sub = ctx.substitute ?? ((text: string) => text);
   const ignoreFields = normalizeIgnoreFields(source.ignore_fields ?? [], [...at, 'ignore_fields'], ctx);
@@ -80,7 +107,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
       cwd: resolve(source.cwd ?? '.'),
       timeoutMs: source.timeout ? parseDuration(source.timeout) : DEFAULT_TIMEOUT_MS[source.kind as 'command'],
       env: [...(source.env ?? [])],
-      exec: source.exec ? source.exec.map(sub) : (ctx.exec ?? []),
+      exec: source.exec ? hostExec(source.exec, sub) : (ctx.exec ?? []),
     };
   };
   const selection = { parse: source.parse ?? 'json', ...(source.items ? { items: source.items } : {}), ...(source.key ? { key: source.key } : {}), ...(source.value ? { value: source.value } : {}) };
@@ -90,7 +117,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         const value = source[field];
         const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
         list.forEach((glob, i) => {
-          const problem = checkGlob(glob);
+          const problem = checkGlob(glob) ?? (field === 'watch' || field === 'group' ? outsideRoot(glob) : undefined);
           if (problem) ctx.issue([...at, field, ...(Array.isArray(value) ? [i] : [])], problem);
         });
         return [...list];
@@ -144,6 +171,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         kind: 'terraform',
         ignoreFields,
         ...(source.plan ? { plan: resolve(source.plan) } : {}),
+        ...(source.schema ? { schema: resolve(source.schema) } : {}),
         ...(source.dir ? { process: { ...(processSpec({ argv: source.argv }, at, ['terraform']) as ProcessSpec), cwd: resolve(source.dir) } } : {}),
       };
     case 'kubernetes': {
@@ -162,6 +190,10 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
               desired: {
                 ...(desired.file ? { file: resolve(desired.file) } : { process: processSpec(desired, [...at, 'desired']) as ProcessSpec }),
                 ...(desired.namespace ? { namespace: sub(desired.namespace) } : {}),
+                ...(desired.include_hooks !== undefined ? { includeHooks: desired.include_hooks } : {}),
+                ...(desired.extra !== undefined ? { extra: desired.extra } : {}),
+                ...(desired.extra_ignore_kinds ? { extraIgnoreKinds: desired.extra_ignore_kinds } : {}),
+                ...(desired.field_manager ? { fieldManager: desired.field_manager } : {}),
               },
             }
           : {}),

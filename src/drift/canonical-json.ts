@@ -1,9 +1,12 @@
+import { ExactInteger, parseJsonKeepingIntegers } from '../drift/exact-json.js';
+
 /**
  * Canonical JSON: object keys sorted by UTF-16 code unit (all keys alike: "10" sorts before "2",
  * and "__proto__" is an ordinary key), two-space indent, a trailing newline. It equals
  * `JSON.stringify(value, null, 2) + "\n"` with keys in that order. The same value always yields
  * the same bytes, hence the same git object id. Throws on values JSON cannot represent faithfully
  * (undefined inside arrays, NaN, Infinity, functions, bigints); undefined object fields are omitted.
+ * An ExactInteger is written as its digits (a JSON number that JSON.parse would round).
  */
 export function canonicalJson(value: unknown): string {
   return `${serialize(value, '', '')}\n`;
@@ -19,6 +22,7 @@ function serialize(value: unknown, indent: string, path: string): string {
       if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path || '/'}`);
       return JSON.stringify(value);
     case 'object':
+      if (value instanceof ExactInteger) return value.digits;
       break;
     default:
       throw new TypeError(`canonicalJson: unsupported ${typeof value} at ${path || '/'}`);
@@ -44,7 +48,7 @@ function serialize(value: unknown, indent: string, path: string): string {
 /** True when `text` is exactly the canonical form of the value it parses to. */
 export function isCanonicalJson(text: string): boolean {
   try {
-    return canonicalJson(JSON.parse(text)) === text;
+    return canonicalJson(parseJsonKeepingIntegers(text)) === text;
   } catch {
     return false;
   }

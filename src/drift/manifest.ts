@@ -1,9 +1,13 @@
 import { createHash } from 'node:crypto';
 import type { Severity } from './severity-levels.js';
 import { canonicalJson } from './canonical-json.js';
+import type { ExactInteger } from './exact-json.js';
 
-/** A JSON value, as structured entries store their normalised content. */
-export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+/**
+ * A JSON value, as structured entries store their normalised content. An integer beyond the safe
+ * range is an ExactInteger (see exact-json.ts), so it keeps every digit.
+ */
+export type Json = null | boolean | number | string | ExactInteger | Json[] | { [key: string]: Json };
 
 /**
  * The observed state of one entry, as every source reports it and as the ledger stores it.

@@ -1,6 +1,10 @@
 import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from './severity-levels.js';
 import { displayPath } from '../match/field-pattern.js';
-import { diffFields, showValue, type FieldChange } from './fields.js';
+import { ExactInteger } from './exact-json.js';
+import { type DiffOptions, diffFields, showValue, type FieldChange } from './fields.js';
+import { isKubernetesObject, kubernetesListItems } from './list-keys.js';
+import { terraformListItems } from './terraform-sets.js';
+import { canonicalJson } from './canonical-json.js';
 import type { Json, ManifestEntry } from './manifest.js';
 import { createClassifier } from './severity.js';
 
@@ -27,6 +31,8 @@ export interface Change {
   files?: { path: string; change: ChangeKind }[];
   /** Pairs (Terraform, Kubernetes desired vs live): the actions the source reports. */
   actions?: string[];
+  /** Terraform: the address the resource had before a move (its key is the new address). */
+  movedFrom?: string;
 }
 
 /** At most this many field changes are listed per change (the rest are counted). */
@@ -113,6 +119,7 @@ export function classifyDeltas(
       ...(fields && listed && fields.length > listed.length ? { fieldsOmitted: fields.length - listed.length } : {}),
       ...(detail.files && detail.files.length > 0 ? { files: detail.files } : {}),
       ...(detail.actions ? { actions: detail.actions } : {}),
+      ...(detail.movedFrom ? { movedFrom: detail.movedFrom } : {}),
     });
   }
   changes.sort(compareChanges);
@@ -127,12 +134,26 @@ export function stripEntry(entry: ManifestEntry): ManifestEntry {
   return rest;
 }
 
+/**
+ * A Terraform pair (content with `type`): set elements matched by value (terraform-sets.ts), every
+ * list when the source had no provider schema (no `sets` in the content).
+ */
+function terraformDiff(content: Json): DiffOptions {
+  if (content === null || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger || typeof content.type !== 'string') return {};
+  const sets = Array.isArray(content.sets) ? content.sets.filter((s): s is string => typeof s === 'string').map((s) => s.split('.')) : undefined;
+  return { listItems: terraformListItems(sets, canonicalJson), pairUnmatched: true };
+}
+
+/** Kubernetes objects: lists merged by key are compared by key (see list-keys.ts). */
+const KUBERNETES_DIFF: DiffOptions = { listItems: kubernetesListItems };
+
 interface DeltaDetail {
   /** The entry is structured (has content) on the side that matters, so field rules apply. */
   structured: boolean;
   fields?: FieldChange[];
   files?: { path: string; change: ChangeKind }[];
   actions?: string[];
+  movedFrom?: string;
 }
 
 /**
@@ -142,8 +163,21 @@ interface DeltaDetail {
  */
 export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestEntry }): DeltaDetail {
   const { before, after } = delta;
-  const current = after ?? before;
   const actions = pairActions(after) ?? pairActions(before);
+  const moved = previousAddress(after);
+  if (moved) return { ...describePair(before, after, actions), movedFrom: moved };
+  return describePair(before, after, actions);
+}
+
+/** A Terraform pair's `previous_address` (the resource was moved), if any. */
+function previousAddress(entry: ManifestEntry | undefined): string | undefined {
+  const content = entry?.pair ? entry.content : undefined;
+  if (content === null || content === undefined || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger) return undefined;
+  return typeof content.previous_address === 'string' ? content.previous_address : undefined;
+}
+
+function describePair(before: ManifestEntry | undefined, after: ManifestEntry | undefined, actions: string[] | undefined): DeltaDetail {
+  const current = after ?? before;
   if (current?.type === 'dir') {
     return { structured: false, files: diffFileMaps(before?.files, after?.files) };
   }
@@ -151,11 +185,13 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
     const pair = after.content as { before?: Json; after?: Json };
     // A whole object created or deleted: the action says it, a field list would only repeat the object.
     if (!before && (pair.before == null || pair.after == null)) return { structured: true, ...(actions ? { actions } : {}) };
-    const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null) : diffFields(pair.before ?? null, pair.after ?? null);
+    const options = isKubernetesObject(pair.before ?? pair.after) ? KUBERNETES_DIFF : terraformDiff(after.content);
+    const fields = before?.pair && before.content !== undefined ? diffFields((before.content as { after?: Json }).after ?? null, pair.after ?? null, options) : diffFields(pair.before ?? null, pair.after ?? null, options);
     return { structured: true, fields: fields.map(capValues), ...(actions ? { actions } : {}) };
   }
   if (before && after && before.content !== undefined && after.content !== undefined) {
-    return { structured: true, fields: diffFields(before.content, after.content).map(capValues), ...(actions ? { actions } : {}) };
+    const options = isKubernetesObject(after.content) ? KUBERNETES_DIFF : {};
+    return { structured: true, fields: diffFields(before.content, after.content, options).map(capValues), ...(actions ? { actions } : {}) };
   }
   return { structured: current?.content !== undefined, ...(actions ? { actions } : {}) };
 }
@@ -166,11 +202,11 @@ export function describeDelta(delta: { before?: ManifestEntry; after?: ManifestE
  */
 export function resourceType(entry: ManifestEntry | undefined): string | undefined {
   const content = entry?.content;
-  if (content === null || typeof content !== 'object' || Array.isArray(content)) return undefined;
+  if (content === null || typeof content !== 'object' || Array.isArray(content) || content instanceof ExactInteger) return undefined;
   if (typeof content.type === 'string' && entry?.pair) return content.type;
   if (typeof content.kind === 'string') return content.kind;
   const side = (entry?.pair ? (content.before ?? content.after) : undefined) as Json | undefined;
-  return side !== null && typeof side === 'object' && !Array.isArray(side) && typeof side.kind === 'string' ? side.kind : undefined;
+  return side !== null && typeof side === 'object' && !Array.isArray(side) && !(side instanceof ExactInteger) && typeof side.kind === 'string' ? side.kind : undefined;
 }
 
 function pairActions(entry: ManifestEntry | undefined): string[] | undefined {
@@ -232,6 +268,7 @@ export function changeDetails(change: Change, max = 10): string[] {
   const reading = change.after?.reading;
   if (reading !== undefined) lines.push(`observed ${reading} (${change.rule})`);
   if (change.actions && change.actions.length > 0 && !(change.actions.length === 1 && change.actions[0] === 'update')) lines.push(`action: ${change.actions.join(', ')}`);
+  if (change.movedFrom) lines.push(`moved from ${change.movedFrom}`);
   for (const field of change.fields ?? []) {
     const where = field.path === '' ? '' : `${displayPath(field.path)}: `;
     if (field.change === 'changed') lines.push(`${where}${showValue(field.before)} → ${showValue(field.after)}`);

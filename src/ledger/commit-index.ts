@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { CommitInfo, GitStore } from './git-store.js';
@@ -9,7 +10,9 @@ import { writeFileAtomic } from '../write-atomic.js';
  * `<gitdir>/driftctl/commit-index/`, outside the branch. Reading 10,000 commits through
  * isomorphic-git takes seconds; the index makes history queries read only the commits added since
  * the last query. It follows first parents (the ledger's history is linear), is rebuilt when the
- * branch no longer contains its tip, and is only a cache: deleting it loses nothing.
+ * branch no longer contains its tip, and is only a cache: deleting it loses nothing. The file
+ * carries the sha256 of its commits' JSON; one that fails it (a changed character could hide a
+ * report from `log`) is discarded and rebuilt from the commits, with a warning.
  */
 export interface IndexedCommit {
   oid: string;
@@ -24,19 +27,35 @@ export interface IndexedCommit {
 }
 
 interface IndexFile {
-  version: 2;
+  version: 3;
   /** Oldest first. */
   commits: IndexedCommit[];
+  /** sha256 of `JSON.stringify(commits)`. */
+  checksum: string;
 }
 
-export async function indexedHistory(store: GitStore, branch: string, tip: string): Promise<IndexedCommit[]> {
+function checksumOf(commits: unknown): string {
+  return createHash('sha256').update(JSON.stringify(commits) ?? '').digest('hex');
+}
+
+export async function indexedHistory(store: GitStore, branch: string, tip: string, warn?: (message: string) => void): Promise<IndexedCommit[]> {
   const file = path.join(store.gitdir, 'driftctl', 'commit-index', `${branch.replace(/\//g, '%2F')}.json`);
   let commits: IndexedCommit[] = [];
+  let text: string | undefined;
   try {
-    const data = JSON.parse(readFileSync(file, 'utf8')) as IndexFile;
-    if (data.version === 2) commits = data.commits;
+    text = readFileSync(file, 'utf8');
   } catch {
     // no index yet
+  }
+  if (text !== undefined) {
+    let data: Partial<IndexFile> | undefined;
+    try {
+      data = JSON.parse(text) as Partial<IndexFile>;
+    } catch {
+      data = undefined;
+    }
+    if (data?.version === 3 && Array.isArray(data.commits) && data.checksum === checksumOf(data.commits)) commits = data.commits;
+    else if (data === undefined || data.version === 3) warn?.(`commit index ${file} is damaged (checksum mismatch): discarded, and rebuilt from the ledger's commits`);
   }
   const position = new Map(commits.map((c, i) => [c.oid, i]));
   const fresh: IndexedCommit[] = [];
@@ -61,7 +80,7 @@ export async function indexedHistory(store: GitStore, branch: string, tip: strin
   const kept = cursor === undefined ? [] : commits.slice(0, (position.get(cursor) as number) + 1);
   const all = [...kept, ...fresh.reverse()];
   if (fresh.length > 0 || kept.length !== commits.length) {
-    writeFileAtomic(file, JSON.stringify({ version: 2, commits: all } satisfies IndexFile));
+    writeFileAtomic(file, JSON.stringify({ version: 3, commits: all, checksum: checksumOf(all) } satisfies IndexFile));
   }
   return all;
 }

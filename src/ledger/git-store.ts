@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import path from 'node:path';
 import { deflateSync } from 'node:zlib';
 import git from 'isomorphic-git';
-import http from 'isomorphic-git/http/node';
+import { classifyRequestError } from '../http/request-errors.js';
 import { DriftError } from '../errors.js';
 import { createAtomicFs } from './atomic-fs.js';
 import { objectId, type GitObjectType } from './git-objects.js';
@@ -104,7 +104,7 @@ export class GitStore {
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
-    const { commit } = await git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { commit } = await this.reading('commit', oid, () => git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return {
       oid,
       message: commit.message,
@@ -117,12 +117,12 @@ export class GitStore {
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
-    const { tree } = await git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
   }
 
   async readBlob(oid: string): Promise<Buffer> {
-    const { blob } = await git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache });
+    const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
 
@@ -140,16 +140,65 @@ export class GitStore {
     return { oid, type };
   }
 
+  /**
+   * Runs an object read; a missing or unreadable object (the repository is damaged: a truncated
+   * or deleted object file, a corrupt pack) becomes a LEDGER_DAMAGED error naming the object and
+   * how to repair, instead of isomorphic-git's bare "Could not find" or zlib message.
+   */
+  private async reading<T>(what: string, oid: string, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (error) {
+      if (error instanceof DriftError) throw error;
+      const e = error as { code?: string; message?: string; data?: { message?: unknown } };
+      const missing = e.code === 'NotFoundError' ? /Could not find ([0-9a-f]{40})/.exec(e.message ?? '')?.[1] ?? oid : oid;
+      const detail = typeof e.data?.message === 'string' ? e.data.message : String(e.message ?? error).split('\n')[0];
+      const reason = e.code === 'NotFoundError' ? 'missing' : `unreadable (${detail})`;
+      throw new DriftError(
+        'LEDGER_DAMAGED',
+        `the ledger in ${this.gitdir} is damaged: ${what} ${missing} is ${reason}; run "git fsck" there to see the extent, then restore the ledger branch from its remote ("driftctl pull", or git fetch) or a backup`,
+        { cause: error, data: { object: missing, what } },
+      );
+    }
+  }
+
+  /** Branches checked out in this repository's work tree and its linked work trees. */
+  checkedOutBranches(): string[] {
+    const heads: string[] = [];
+    const read = (file: string): void => {
+      try {
+        const m = /^ref:\s*refs\/heads\/(.+?)\s*$/m.exec(readFileSync(file, 'utf8'));
+        if (m) heads.push(m[1]);
+      } catch {
+        // No such work tree.
+      }
+    };
+    if (this.workdir) read(path.join(this.gitdir, 'HEAD'));
+    try {
+      for (const tree of fs.readdirSync(path.join(this.gitdir, 'worktrees'))) read(path.join(this.gitdir, 'worktrees', tree, 'HEAD'));
+    } catch {
+      // No linked work trees.
+    }
+    return heads;
+  }
+
   hasLooseObject(oid: string): boolean {
     return existsSync(path.join(this.gitdir, 'objects', oid.slice(0, 2), oid.slice(2)));
   }
 
   /**
-   * Writes one object whose id the caller may already know. Skips the write when a loose copy
-   * exists; an object that exists only in a pack gets a harmless loose duplicate.
+   * Writes one object whose id the caller may already know (it is checked against the bytes).
+   * Skips the write when a loose copy exists; an object that exists only in a pack gets a
+   * harmless loose duplicate.
    */
   async writeObject(type: GitObjectType, content: Buffer, knownOid?: string): Promise<string> {
-    const oid = knownOid ?? objectId(type, content);
+    const oid = objectId(type, content);
+    // An id that came from a cache is never trusted to name bytes: git would call the object corrupt.
+    if (knownOid !== undefined && knownOid !== oid) {
+      throw new DriftError('OBJECT_ID_MISMATCH', `internal error: a ${type} was to be written as ${knownOid} but its bytes hash to ${oid}; nothing was written`, {
+        data: { expected: knownOid, actual: oid },
+      });
+    }
     if (this.hasLooseObject(oid)) return oid;
     // Small objects (records, trees, shards) compress best at level 9 for little CPU; big ones stay fast.
     const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: content.length < 262_144 ? 9 : 1 });
@@ -172,7 +221,7 @@ export class GitStore {
 
   /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
   async log(ref: string, depth?: number): Promise<CommitInfo[]> {
-    const entries = await git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) });
+    const entries = await this.reading('commit', ref, () => git.log({ fs: this.fs, gitdir: this.gitdir, ref, cache: this.cache, ...(depth ? { depth } : {}) }));
     return entries.map((entry) => ({
       oid: entry.oid,
       message: entry.commit.message,
@@ -209,7 +258,7 @@ export class GitStore {
       }
       const result = await git.fetch({
         fs: this.fs,
-        http,
+        http: await httpFor(spec),
         gitdir: this.gitdir,
         url: spec.url,
         remote: remoteName,
@@ -243,7 +292,7 @@ export class GitStore {
     try {
       const result = await git.push({
         fs: this.fs,
-        http,
+        http: await httpFor(spec),
         gitdir: this.gitdir,
         url: spec.url,
         remote: remoteName,
@@ -276,6 +325,16 @@ export interface RemoteSpec {
   /** The remote URL. Never printed: it may carry credentials. */
   url: string;
   auth: RemoteAuth;
+  /** How long one HTTP request may wait (ledger.timeout; default 60 s). */
+  timeoutMs?: number;
+}
+
+export const DEFAULT_REMOTE_TIMEOUT_MS = 60_000;
+
+/** The HTTP client for a remote, loaded on first use (undici is not needed by local-only commands). */
+async function httpFor(spec: RemoteSpec): Promise<import('./git-http.js').GitHttpClient> {
+  const { createGitHttpClient } = await import('./git-http.js');
+  return createGitHttpClient(spec.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS);
 }
 
 /** A short, credential-free description of a remote for messages: its host only. */
@@ -309,18 +368,25 @@ function onAuthFor(auth: RemoteAuth): (() => { username: string; password: strin
 export function remoteError(error: unknown, spec: RemoteSpec, action: 'fetch' | 'push'): DriftError {
   const e = error as { code?: string; data?: { statusCode?: number; reason?: string; result?: { refs?: Record<string, { ok: boolean; error?: string }> } }; message?: string };
   const where = describeRemote(spec.url);
+  const what = action === 'fetch' ? `fetch from ${where}` : `push to ${where}`;
   if (e.code === 'HttpError' && (e.data?.statusCode === 401 || e.data?.statusCode === 403)) {
-    return new DriftError('REMOTE_AUTH', `${action} to ${where} was refused (HTTP ${e.data.statusCode}): check the token in the environment variable named by ledger.token_env`, { data: { status: e.data.statusCode } });
+    return new DriftError('REMOTE_AUTH', `${what} was refused (HTTP ${e.data.statusCode}): check the token in the environment variable named by ledger.token_env`, { data: { status: e.data.statusCode } });
   }
   if (e.code === 'PushRejectedError' || e.code === 'GitPushError') {
     return new DriftError('REMOTE_REJECTED', `push to ${where} was rejected (${e.code === 'PushRejectedError' ? 'not a fast-forward' : 'ref update refused'})`, { data: { retryable: true } });
   }
   if (e.code === 'HttpError') {
-    return new DriftError('REMOTE_FAILED', `${action} to ${where} failed (HTTP ${e.data?.statusCode ?? '?'})`, { data: { status: e.data?.statusCode } });
+    return new DriftError('REMOTE_FAILED', `${what} failed (HTTP ${e.data?.statusCode ?? '?'})`, { data: { status: e.data?.statusCode } });
   }
-  if (e.code === 'NotFoundError') return new DriftError('REMOTE_FAILED', `${action} to ${where} failed: ${String(e.message ?? '').replace(/https?:\/\/\S+/g, where)}`, {});
-  const code = (error as { cause?: { code?: string } }).cause?.code ?? (error as { code?: string }).code ?? 'error';
-  return new DriftError('REMOTE_UNREACHABLE', `cannot reach ${where} to ${action} (${code})`, { data: { code } });
+  if (e.code === 'NotFoundError') return new DriftError('REMOTE_FAILED', `${what} failed: ${String(e.message ?? '').replace(/https?:\/\/\S+/g, where)}`, {});
+  const failure = classifyRequestError(error);
+  if (failure.kind === 'timeout') {
+    const ms = spec.timeoutMs ?? DEFAULT_REMOTE_TIMEOUT_MS;
+    return new DriftError('REMOTE_TIMEOUT', `${what} timed out after ${ms} ms (ledger.timeout)`, { data: { code: failure.code, timeoutMs: ms } });
+  }
+  const code = failure.code;
+  const reason = failure.kind === 'refused' ? 'connection refused' : failure.kind === 'not-found' ? 'host not found' : failure.kind === 'closed' ? 'connection closed' : code;
+  return new DriftError('REMOTE_UNREACHABLE', `cannot reach ${where} to ${action} (${reason})`, { data: { code } });
 }
 
 function isBareRepository(dir: string): boolean {

@@ -15,8 +15,8 @@ export interface HistoryEntry {
  * Ledger commits newest first, with their trailers parsed, back to `sinceMs` (commit time) or
  * `limit` entries. Reads the commit index (see ledger/commit-index.ts), never trees.
  */
-export async function readHistory(ledger: Ledger, tip: string, options: { sinceMs?: number; limit?: number } = {}): Promise<HistoryEntry[]> {
-  const commits = await indexedHistory(ledger.store, ledger.branch, tip);
+export async function readHistory(ledger: Ledger, tip: string, options: { sinceMs?: number; limit?: number; warn?: (message: string) => void } = {}): Promise<HistoryEntry[]> {
+  const commits = await indexedHistory(ledger.store, ledger.branch, tip, options.warn);
   const out: HistoryEntry[] = [];
   for (let i = commits.length - 1; i >= 0; i--) {
     const commit = commits[i];

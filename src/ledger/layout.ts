@@ -93,17 +93,26 @@ export function outboxPath(id: string): string {
   return `${OUTBOX_DIR}/${id}.json`;
 }
 
+/** Abandoned notifications: immutable `dead/YYYY/MM/DD/<id>.dead.json`, partitioned by the id's UTC date. */
+export const DEAD_DIR = 'dead';
+export function deadPath(id: string): string {
+  const m = RECORD_ID_PATTERN.exec(id);
+  if (!m) throw new Error(`not a record id: ${id}`);
+  return `${DEAD_DIR}/${m[1]}/${m[2]}/${m[3]}/${id}.dead.json`;
+}
+
 export function chainPath(target: string): string {
   return `targets/${target}/chain.json`;
 }
 
 /** What a file on the ledger branch is (the schema it must satisfy), or undefined for unknown files. */
-export type LedgerFileKind = 'ledger' | 'outbox' | 'head' | 'alerts' | 'chain' | 'shard' | RecordKind;
+export type LedgerFileKind = 'ledger' | 'outbox' | 'dead' | 'head' | 'alerts' | 'chain' | 'shard' | RecordKind;
 
 /** The inverse of the path functions above: which kind of file `path` is (see ledger/FORMAT.md). */
 export function ledgerFileKind(path: string): LedgerFileKind | undefined {
   if (path === LEDGER_META_PATH) return 'ledger';
   if (path.startsWith(`${OUTBOX_DIR}/`) && /^[^/]+\.json$/.test(path.slice(OUTBOX_DIR.length + 1))) return 'outbox';
+  if (path.startsWith(`${DEAD_DIR}/`) && /^\d{4}\/\d{2}\/\d{2}\/[^/]+\.dead\.json$/.test(path.slice(DEAD_DIR.length + 1))) return 'dead';
   const m = /^targets\/([^/]+)\/(.+)$/.exec(path);
   if (!m) return undefined;
   const [, target, rest] = m;

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TargetManifest } from '../drift/manifest.js';
+import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
@@ -25,8 +26,69 @@ export class Ledger {
     this.ref = `refs/heads/${branch}`;
   }
 
+  private readonly ledgerTips = new Set<string>();
+
+  /**
+   * The branch's tip, or undefined when there is no ledger yet. Refuses (LEDGER_BRANCH_CHECKED_OUT)
+   * a user's branch checked out in a work tree (absent, or not a ledger; see assertNotCheckedOut);
+   * (NOT_A_LEDGER) a tip whose tree has no `ledger.json`; and (LEDGER_REF_LOST) a missing or unreadable ref when this
+   * machine has seen the ledger (its ref file, reflog or checkpoints), so nothing starts over on
+   * top of a lost history.
+   */
   async tip(): Promise<string | undefined> {
-    return this.store.resolveRef(this.ref);
+    const tip = await this.store.resolveRef(this.ref);
+    if (tip === undefined) {
+      this.assertNotCheckedOut();
+      this.refuseLostRef();
+      return undefined;
+    }
+    if (!this.ledgerTips.has(tip)) {
+      if (!(await this.store.lookupPath(tip, LEDGER_META_PATH))) {
+        this.assertNotCheckedOut();
+        throw new DriftError(
+          'NOT_A_LEDGER',
+          `branch "${this.branch}" in ${this.store.gitdir} points at ${tip.slice(0, 12)}, which is not a driftctl ledger (no ${LEDGER_META_PATH}): set ledger.branch to a branch of its own, or put the ledger back (git reflog ${this.branch}; git update-ref ${this.ref} <ledger commit>)`,
+          { data: { branch: this.branch, tip } },
+        );
+      }
+      this.ledgerTips.add(tip);
+    }
+    return tip;
+  }
+
+  /**
+   * Throws LEDGER_BRANCH_CHECKED_OUT when the branch is checked out in a work tree: moving it would
+   * move the user's branch under their files and index. Reading a checked-out ledger (a clone of a
+   * ledger repository, for an audit) is fine; every ref move asks this first.
+   */
+  assertNotCheckedOut(): void {
+    if (!this.store.checkedOutBranches().includes(this.branch)) return;
+    throw new DriftError(
+      'LEDGER_BRANCH_CHECKED_OUT',
+      `ledger.branch "${this.branch}" is checked out in ${this.store.workdir ?? 'a work tree'}: the ledger needs a branch of its own, never one with a work tree (the default is drift-ledger); change ledger.branch in the config`,
+      { data: { branch: this.branch } },
+    );
+  }
+
+  /** Throws LEDGER_REF_LOST when the branch is gone but this machine holds traces of it. */
+  private refuseLostRef(): void {
+    const traces: string[] = [];
+    const refFile = path.join(this.store.gitdir, ...this.ref.split('/'));
+    const broken = existsSync(refFile);
+    if (broken) traces.push(`the ref file ${refFile} exists but names no commit`);
+    const reflog = readLines(path.join(this.store.gitdir, 'logs', ...this.ref.split('/')))
+      .map((line) => line.split(' ')[1])
+      .filter((oid) => oid && /^[0-9a-f]{40}$/.test(oid) && !/^0+$/.test(oid));
+    const checkpoints = this.readCheckpoints();
+    if (reflog.length > 0) traces.push(`its reflog ends at ${reflog[reflog.length - 1].slice(0, 12)}`);
+    if (checkpoints.length > 0) traces.push(`this machine published ${checkpoints[checkpoints.length - 1].slice(0, 12)} (${this.checkpointFile})`);
+    if (traces.length === 0) return;
+    const last = reflog[reflog.length - 1] ?? checkpoints[checkpoints.length - 1];
+    throw new DriftError(
+      'LEDGER_REF_LOST',
+      `the ledger branch "${this.branch}" in ${this.store.gitdir} is missing or damaged although ${traces.join(', and ')}: nothing was written; restore it (${last ? `${broken ? `rm ${refFile} && ` : ''}git update-ref ${this.ref} ${last}, ` : ''}or "driftctl pull" from the ledger remote), then run "driftctl verify"; to start a new ledger on purpose, delete ${this.checkpointFile} and the branch first`,
+      { data: { branch: this.branch, last } },
+    );
   }
 
   /** Tip, or a NOT_INITIALIZED error telling the user to run init. */
@@ -52,7 +114,7 @@ export class Ledger {
 
   async readJson<T>(commit: string, filepath: string): Promise<T | undefined> {
     const blob = await this.blobAt(commit, filepath);
-    return blob ? (JSON.parse(blob.toString('utf8')) as T) : undefined;
+    return blob ? (parseJsonKeepingIntegers(blob.toString('utf8')) as T) : undefined;
   }
 
   async latestTree(commit: string, target: string): Promise<string | undefined> {
@@ -187,31 +249,28 @@ export class LedgerWriter {
   }
 
   /**
-   * Writes the objects of a manifest built in memory, skipping those known to exist. With `index`
-   * (a target's latest manifest), the objects of the manifest that target last wrote are known
-   * when that manifest is still reachable (`index.reachable`), and this one is remembered for the
-   * next write; without it, only loose objects are detected.
+   * Writes the objects of a manifest built in memory that the store lacks. With `previous` (the
+   * manifest tree the target's ledger already holds, for example its latest snapshot), subtrees
+   * whose ids equal the tree at the same path in `previous` are known to exist and are skipped
+   * without being read; only the trees on changed paths are compared. No local cache decides what
+   * exists, and every object written is checked against its id (OBJECT_ID_MISMATCH).
    */
-  async writeManifest(built: BuiltManifest, index?: { target: string; reachable: string | undefined }): Promise<number> {
+  async writeManifest(built: BuiltManifest, previous?: string): Promise<number> {
     const store = this.ledger.store;
-    const indexFile = index ? path.join(store.gitdir, 'driftctl', 'manifest-index', `${index.target}.txt`) : undefined;
-    let known = new Set<string>();
-    if (indexFile) {
-      try {
-        const lines = readFileSync(indexFile, 'utf8').split('\n');
-        if (index?.reachable && lines[0] === index.reachable) known = new Set(lines.slice(1));
-      } catch {
-        // No index yet: fall back to checking for loose objects one by one.
-      }
-    }
     let written = 0;
-    for (const [oid, object] of built.objects) {
-      if (known.has(oid)) continue;
-      if (store.hasLooseObject(oid)) continue;
+    const visit = async (oid: string, old: string | undefined): Promise<void> => {
+      if (oid === old) return;
+      const object = built.objects.get(oid);
+      if (!object) return; // an object the build reused from the store as it is
+      if (object.type === 'tree') {
+        const before = old ? new Map((await store.readTree(old)).map((e) => [e.name, e.oid])) : undefined;
+        for (const child of parseTreeObject(object.content)) await visit(child.oid, before?.get(child.name));
+      }
+      if (store.hasLooseObject(oid)) return;
       await store.writeObject(object.type, object.content, oid);
       written++;
-    }
-    if (indexFile) writeFileAtomic(indexFile, [built.oid, ...built.objects.keys()].join('\n'));
+    };
+    await visit(built.oid, previous);
     return written;
   }
 
@@ -272,9 +331,18 @@ export class LedgerWriter {
         data: { expected: this.base, actual: current },
       });
     }
+    this.ledger.assertNotCheckedOut();
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
     this.ledger.recordCheckpoint(this.head as string);
     return this.head;
+  }
+}
+
+function readLines(file: string): string[] {
+  try {
+    return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  } catch {
+    return [];
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { canonicalJson } from '../drift/canonical-json.js';
+import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { encodeTree, objectId, type GitObjectType, type TreeEntry } from './git-objects.js';
 import { sameEntry, type ManifestEntry, type SourceManifest, type TargetManifest } from '../drift/manifest.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -53,19 +54,30 @@ export class ShardMemo {
     this.known = known;
   }
 
-  /** Loads a memo file; a missing or damaged one is empty. */
-  static load(file: string): ShardMemo {
+  /**
+   * Loads a memo file; a missing or older one is empty, and so is a damaged one (failing its
+   * checksum: a wrong object id would name a shard by bytes it does not have), with a warning.
+   */
+  static load(file: string, warn?: (message: string) => void): ShardMemo {
     const known = new Map<string, string>();
+    let text: string | undefined;
     try {
-      const lines = readFileSync(file, 'utf8').split('\n');
-      if (lines[0] === MEMO_HEADER) {
-        for (let i = 1; i < lines.length; i++) {
-          const line = lines[i];
-          if (line.length === 81 && line[40] === ' ') known.set(line.slice(0, 40), line.slice(41));
-        }
-      }
+      text = readFileSync(file, 'utf8');
     } catch {
       // No memo yet: every shard is encoded.
+    }
+    if (text?.startsWith(`${MEMO_HEADER}\n`)) {
+      const body = checkedBody(text);
+      const lines = body?.split('\n') ?? [];
+      for (let i = 1; i < lines.length; i++) {
+        const line = lines[i];
+        if (line.length === 81 && line[40] === ' ' && /^[0-9a-f]{40} [0-9a-f]{40}$/.test(line)) known.set(line.slice(0, 40), line.slice(41));
+        else if (line !== '') {
+          known.clear();
+          break;
+        }
+      }
+      if (body === undefined || (known.size === 0 && lines.length > 2)) warn?.(`shard memo ${file} is damaged (checksum mismatch): discarded, every shard is encoded again`);
     }
     return new ShardMemo(known);
   }
@@ -84,12 +96,27 @@ export class ShardMemo {
   save(file: string): void {
     const lines = [MEMO_HEADER];
     for (const [fingerprint, oid] of this.used) lines.push(`${fingerprint} ${oid}`);
-    writeFileAtomic(file, `${lines.join('\n')}\n`);
+    writeFileAtomic(file, withChecksum(`${lines.join('\n')}\n`));
   }
 }
 
 /** Changing how shards are encoded (or fingerprinted) must change this header, voiding old memos. */
-const MEMO_HEADER = 'driftctl-shard-memo 1';
+const MEMO_HEADER = 'driftctl-shard-memo 2';
+
+/**
+ * Local text caches end with a line `checksum <sha256 of everything before it>`: `withChecksum`
+ * appends it, `checkedBody` returns the text before it when it matches, else undefined.
+ */
+export function withChecksum(text: string): string {
+  return `${text}checksum ${createHash('sha256').update(text).digest('hex')}\n`;
+}
+
+export function checkedBody(text: string): string | undefined {
+  const at = text.lastIndexOf('checksum ', text.length - 2);
+  if (at < 0 || (at > 0 && text[at - 1] !== '\n')) return undefined;
+  const body = text.slice(0, at);
+  return text.slice(at) === `checksum ${createHash('sha256').update(body).digest('hex')}\n` ? body : undefined;
+}
 
 /** Builds every tree and shard object of a target manifest in memory (pure apart from `memo`; nothing is written). */
 export function buildManifest(manifest: TargetManifest, memo?: ShardMemo): BuiltManifest {
@@ -299,12 +326,40 @@ function encodeShardFast(entries: Map<string, ManifestEntry>): string | undefine
   return parts.join('');
 }
 
+/**
+ * The tree entry name of a key's directory component. A name starting with "@" gets one more "@".
+ * A name git would refuse (`git fsck --strict`: empty, `.`, `..`, anything a file system may take
+ * for `.git`, `.gitmodules` or `.gitattributes`) or could not store (a lone surrogate, see FORMAT.md) is written
+ * `@=` followed by its UTF-16 code units, each kept when it is [A-Za-z0-9_-] and written `%XXXX`
+ * (four hex digits) otherwise. No other name starts with "@=", so unescaping is unambiguous.
+ */
 export function escapeDirName(name: string): string {
+  if (needsEscape(name)) {
+    let out = '@=';
+    for (let i = 0; i < name.length; i++) {
+      const ch = name[i];
+      out += /[A-Za-z0-9_-]/.test(ch) ? ch : `%${name.charCodeAt(i).toString(16).toUpperCase().padStart(4, '0')}`;
+    }
+    return out;
+  }
   return name.startsWith('@') ? `@${name}` : name;
 }
 
 export function unescapeDirName(name: string): string {
+  if (name.startsWith('@=')) return name.slice(2).replace(/%([0-9A-Fa-f]{4})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
   return name.startsWith('@') ? name.slice(1) : name;
+}
+
+/** Code points HFS+ ignores in names (git's is_hfs_dotgit skips them too). */
+const HFS_IGNORED = /[\u200C-\u200F\u202A-\u202E\u206A-\u206F\uFEFF]/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+function needsEscape(name: string): boolean {
+  if (name === '' || name === '.' || name === '..' || LONE_SURROGATE.test(name)) return true;
+  const folded = name.replace(HFS_IGNORED, '').toLowerCase();
+  // ".git", ".gitmodules" and ".gitattributes" as HFS+ or NTFS may read them (trailing dots and
+  // spaces, alternate streams, 8.3 short names such as GIT~1 or GI7EBA~1) are refused by fsck.
+  return /^\.git(modules|attributes)?([ .:].*)?$/.test(folded) || /^gi[a-z0-9]{0,4}~\d/.test(folded);
 }
 
 export function isShardName(name: string): boolean {
@@ -378,7 +433,7 @@ async function diffDir(reader: ObjectReader, source: string, prefix: string, fro
 async function readShards(reader: ObjectReader, shards: { oid: string }[]): Promise<Map<string, ManifestEntry>> {
   const out = new Map<string, ManifestEntry>();
   for (const shard of shards) {
-    const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+    const doc = parseJsonKeepingIntegers((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
     for (const [name, entry] of Object.entries(doc.entries)) out.set(name, entry);
   }
   return out;
@@ -426,6 +481,6 @@ export async function lookupEntry(
   const entries = await reader.readTree(tree);
   const shard = entries.find((e) => e.type === 'blob' && e.name === '@.json') ?? entries.find((e) => e.type === 'blob' && e.name === `@${bucketOf(name)}.json`);
   if (!shard) return { shard: undefined, entry: undefined };
-  const doc = JSON.parse((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+  const doc = parseJsonKeepingIntegers((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
   return { shard: shard.oid, entry: doc.entries[name] };
 }

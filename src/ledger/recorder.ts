@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { isDriftError } from '../errors.js';
 import { OBSERVED_ONLY_KINDS, type Config, type TargetConfig } from '../config/config.js';
 import type { TargetManifest } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type DriftReport, type EntryError } from '../drift/report.js';
@@ -33,12 +34,21 @@ export interface StagedSnapshot {
 }
 
 /** Writes the manifest objects and stages a snapshot commit that replaces `latest`. */
-export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead): Promise<StagedSnapshot> {
+export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead, warn?: (message: string) => void): Promise<StagedSnapshot> {
   // Unchanged shards keep their ids without being encoded again (see ShardMemo).
   const memoFile = path.join(cacheDir, 'shards.memo');
-  const memo = ShardMemo.load(memoFile);
-  const built = buildManifest(observation.manifest, memo);
-  await writer.writeManifest(built, { target, reachable: head.snapshot?.tree });
+  let memo = ShardMemo.load(memoFile, warn);
+  let built = buildManifest(observation.manifest, memo);
+  try {
+    await writer.writeManifest(built, head.snapshot?.tree);
+  } catch (error) {
+    // A memo entry that passed its checksum but names other bytes: never write under it; rebuild.
+    if (!isDriftError(error) || error.code !== 'OBJECT_ID_MISMATCH') throw error;
+    warn?.(`shard memo ${memoFile} names objects that do not match their shards: discarded, every shard is encoded again`);
+    memo = new ShardMemo();
+    built = buildManifest(observation.manifest, memo);
+    await writer.writeManifest(built, head.snapshot?.tree);
+  }
   memo.save(memoFile);
   const record: SnapshotRecord = {
     format: 1,

@@ -96,6 +96,12 @@ export interface OpenAlert {
   lastNotifiedAt: string;
   lastNotifiedHash: string;
   reportId: string | null;
+  /**
+   * Channels told that this alert is open, with the severity each was last told. They hear its
+   * resolution whatever their min_severity, and hear once when it drops below their threshold.
+   * Absent in alerts.json written before 0.2.1 (resolutions then go by min_severity alone).
+   */
+  notifiedChannels?: Record<string, Severity>;
 }
 
 /** `targets/<t>/alerts.json`: the open alerts of a target and the report last evaluated. */
@@ -143,4 +149,16 @@ export interface OutboxEntry {
   created: string;
   attempts: number;
   lastError: string;
+}
+
+/** `dead/YYYY/MM/DD/<id>.dead.json`: an outbox entry abandoned, kept whole so nothing is lost silently. */
+export interface DeadRecord {
+  format: 1;
+  kind: 'dead';
+  id: string;
+  time: string;
+  reason: 'attempts' | 'age' | 'dropped';
+  /** "driftctl" when the budget ran out, else who dropped it. */
+  by: string;
+  entry: OutboxEntry;
 }

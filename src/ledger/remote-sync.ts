@@ -48,7 +48,7 @@ export function remoteLink(
   env: Record<string, string | undefined>,
   fallback?: { token: string; tokenEnv: string },
 ): RemoteLink | undefined {
-  const { remote, usernameEnv } = config.ledger;
+  const { remote, usernameEnv, timeoutMs } = config.ledger;
   if (!remote) return undefined;
   const own = env[config.ledger.tokenEnv] || undefined;
   const token = own ?? fallback?.token;
@@ -56,7 +56,7 @@ export function remoteLink(
   const username = usernameEnv ? env[usernameEnv] || undefined : undefined;
   return {
     ledger,
-    spec: { url: remote, auth: { ...(token ? { token } : {}), ...(username ? { username } : {}) } },
+    spec: { url: remote, auth: { ...(token ? { token } : {}), ...(username ? { username } : {}) }, timeoutMs },
     trackingRef: `refs/remotes/${REMOTE_NAME}/${ledger.branch}`,
     tokenEnv,
     tokenSet: token !== undefined,
@@ -102,7 +102,19 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const store = ledger.store;
   const seen = await store.resolveRef(link.trackingRef);
   const remote = await fetchRemote(link);
-  const local = await ledger.tip();
+  // A lost local ref is restored from the remote only when the remote holds the last local tip.
+  let local: string | undefined;
+  let lost: DriftError | undefined;
+  try {
+    local = await ledger.tip();
+  } catch (error) {
+    if (!isDriftError(error) || error.code !== 'LEDGER_REF_LOST') throw error;
+    lost = error;
+  }
+  if (lost) {
+    const last = lost.data.last as string | undefined;
+    if (!remote || !last || !(await store.isAncestor(last, remote))) throw lost;
+  }
   if (!remote) return { state: 'no-remote-branch', tip: local, remote, ahead: local ? (await store.log(local)).length : 0, behind: 0 };
   if (seen && seen !== remote && !(await store.isAncestor(seen, remote)) && !(await store.isAncestor(remote, seen))) {
     throw new DriftError(
@@ -112,6 +124,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
     );
   }
   if (!local) {
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'created', tip: remote, remote, ahead: 0, behind: (await store.log(remote)).length };
@@ -120,6 +133,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
   const d = await divergence(store, local, remote);
   if (d.localOnly.length === 0) {
     const behind = await countBetween(link, d.base, remote);
+    ledger.assertNotCheckedOut();
     await store.setRef(ledger.ref, remote);
     ledger.recordCheckpoint(remote);
     return { state: 'fast-forwarded', tip: remote, remote, ahead: 0, behind };
@@ -141,6 +155,7 @@ export async function syncFromRemote(link: RemoteLink, options: { replay: boolea
 async function replayLocal(link: RemoteLink, localOnly: string[], onto: string): Promise<string> {
   const { ledger } = link;
   const result = await replayCommits(ledger, localOnly, onto);
+  ledger.assertNotCheckedOut();
   await ledger.store.setRef(ledger.ref, result.tip);
   ledger.replaceCheckpoints(new Set(localOnly), result.tip);
   return result.tip;
@@ -158,6 +173,11 @@ export interface PushResult {
   pushed: boolean;
   /** Push attempts made (0 when there was nothing to push). */
   attempts: number;
+  /**
+   * Set when the push itself failed ambiguously (timed out, connection lost) but re-reading the
+   * remote showed that it had landed: the failure, for a warning.
+   */
+  landedDespite?: string;
 }
 
 /**
@@ -181,6 +201,13 @@ export async function pushToRemote(link: RemoteLink, options: { refresh?: boolea
       await store.setRef(link.trackingRef, local);
       return { tip: local, pushed: true, attempts: attempt };
     } catch (error) {
+      if (isDriftError(error) && AMBIGUOUS.has(error.code)) {
+        // The request may have failed after the server updated the ref: ask the remote before
+        // declaring failure, so that a push that landed is not reported (and replayed) as lost.
+        const remote = await fetchRemote(link).catch(() => undefined);
+        if (remote === local) return { tip: local, pushed: true, attempts: attempt, landedDespite: error.message };
+        throw error;
+      }
       if (!isDriftError(error) || error.code !== 'REMOTE_REJECTED') throw withAuthHint(error, link);
       if (attempt >= PUSH_ATTEMPTS) {
         throw new DriftError(
@@ -194,6 +221,9 @@ export async function pushToRemote(link: RemoteLink, options: { refresh?: boolea
     await sleep(Math.round((250 + Math.random() * 250) * Math.min(attempt, 3)));
   }
 }
+
+/** Push failures after which the push may still have landed (the answer was lost, not refused). */
+const AMBIGUOUS = new Set(['REMOTE_TIMEOUT', 'REMOTE_UNREACHABLE']);
 
 /** Pushes `ref` to the same name on the remote (accept --pr's branch); REMOTE_AUTH errors carry the hint. */
 export async function pushBranchRef(link: RemoteLink, ref: string, force: boolean): Promise<void> {

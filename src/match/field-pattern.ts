@@ -7,6 +7,8 @@
  * - a JSON Pointer whose segments may be "*" (any one segment) or "**" (any number of segments),
  *   and may hold globs ("/metadata/annotations/kubectl.kubernetes.io~1*");
  * - a dotted path ("metadata.annotations.*", "spec.containers[*].image", "**.timestamp").
+ * Items of lists matched by key (Kubernetes lists merged by key, see drift/list-keys.ts) have the
+ * segment `[field=value]`, written so in patterns too: "spec.template.spec.containers[name=web].image".
  * A pattern matches a field and everything below it.
  */
 export type FieldPath = string[];
@@ -18,10 +20,17 @@ export function toPointer(path: readonly string[]): string {
 export function fromPointer(pointer: string): FieldPath {
   if (pointer === '') return [];
   if (!pointer.startsWith('/')) throw new Error(`not a JSON Pointer: ${pointer} (it must start with "/")`);
+  const bad = /~(?![01])/.exec(pointer);
+  if (bad) throw new Error(`has the invalid escape "${pointer.slice(bad.index, bad.index + 2)}" in JSON Pointer ${pointer} (only ~0 for "~" and ~1 for "/" exist)`);
   return pointer
     .slice(1)
     .split('/')
     .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+}
+
+/** True when `segment` is a keyed list item's segment (`[name=web]`). */
+export function isKeyedSegment(segment: string): boolean {
+  return segment.length > 2 && segment.startsWith('[') && segment.endsWith(']') && segment.includes('=');
 }
 
 const PLAIN_SEGMENT = /^[A-Za-z_$][A-Za-z0-9_$-]*$/;
@@ -33,6 +42,7 @@ export function displayPath(pointer: string): string {
   let out = '';
   for (const segment of path) {
     if (/^(0|[1-9][0-9]*)$/.test(segment)) out += `[${segment}]`;
+    else if (isKeyedSegment(segment)) out += segment;
     else if (PLAIN_SEGMENT.test(segment)) out += out ? `.${segment}` : segment;
     else out += `[${JSON.stringify(segment)}]`;
   }
@@ -62,6 +72,7 @@ export function parseFieldPattern(pattern: string): string[] {
       if (end < 0) throw new Error(`unclosed "[" in field pattern ${pattern}`);
       let inner = p.slice(i + 1, end);
       if (/^".*"$/.test(inner)) inner = JSON.parse(inner) as string;
+      else if (inner.includes('=')) inner = `[${inner}]`;
       segments.push(inner);
       i = end + 1;
     } else {

@@ -48,7 +48,7 @@ export async function alert(deps: OpDeps, options: AlertOptions): Promise<AlertR
       const report = await readLatestReport(ws.ledger, base, target.name);
       const firstCheck = head.checks !== undefined && head.checks <= 1;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report?.changes ?? [], reportId: head.report.id, firstCheck, reason: 'drift-gone' }, time);
+      const staged = await stageTargetAlerts(ws.config, alerting.channels, writer, state, { target, changes: report?.changes ?? [], reportId: head.report.id, firstCheck, reason: 'drift-gone' }, time, { ledger: ws.ledger, commit: base });
       notices.push(...staged.notices);
       alerts.push(alertSummary(staged, firstCheck && head.report.status === 'drift' ? 'first check of this target: no alert' : null));
     }

@@ -105,7 +105,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let observation: Observation;
       try {
         observation = await observed;
-        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
+        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head, deps.warn);
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
@@ -123,7 +123,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       if (!alerting) continue;
       const state = await readAlertsState(ws.ledger, base, target.name);
       const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
-      const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time);
+      const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }

@@ -45,7 +45,7 @@ export async function digest(deps: OpDeps, options: DigestOptions): Promise<Dige
     const payloads = channels.map((c) => (c.renderDigest as NonNullable<Channel['renderDigest']>)(view, alerting.templates));
     if (options.dryRun) return { dryRun: true, view, payloads: withPreviews(channels, payloads, deps.env), deliveries: [], tip: base };
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), now));
-    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now);
+    const deliveries = await deliverWithOutbox(ws.ledger, base, writer, alerting.channels, payloads, alerting.delivery, now, ws.config.alerts.outbox);
     const tip = (await writer.publish()) as string;
     return { dryRun: false, view, payloads: [], deliveries, tip };
   };
@@ -77,6 +77,8 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   const resolved: DigestAlert[] = [];
   const accepts: DigestView['accepts'] = [];
   const latestChanges = new Map<string, Change & { target: string }>();
+  // Every entry that drifted in a report of the window, at the highest severity it had there.
+  const seen = new Map<string, Change['severity']>();
   let checks = 0;
   let drifted = 0;
   // Oldest first, so later reports replace earlier views of the same entry.
@@ -87,7 +89,12 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
       if (entry.trailers['Drift-Status'] === 'drift') drifted++;
       const report = await readEntryRecord(ws.ledger, entry, 'report');
       for (const key of [...latestChanges.keys()]) if (key.startsWith(`${entry.target}\u0000`)) latestChanges.delete(key);
-      for (const change of report?.changes ?? []) latestChanges.set(`${entry.target}\u0000${change.source}\u0000${change.key}`, { ...change, target: entry.target });
+      for (const change of report?.changes ?? []) {
+        const key = `${entry.target}\u0000${change.source}\u0000${change.key}`;
+        latestChanges.set(key, { ...change, target: entry.target });
+        const before = seen.get(key);
+        if (before === undefined || severityRank(change.severity) < severityRank(before)) seen.set(key, change.severity);
+      }
     } else if (entry.kind === 'alert') {
       for (const event of await readEntryAlertEvents(ws.ledger, entry)) {
         const item: DigestAlert = { id: event.alert, target: event.target, source: event.source, class: event.class, severity: event.severity, openedAt: event.openedAt ?? event.time, changes: event.summary.total };
@@ -111,7 +118,7 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   open.sort((a, b) => bySeverityRank(a, b) || (a.openedAt < b.openedAt ? -1 : 1));
   const current = [...latestChanges.values()].sort((a, b) => bySeverityRank(a, b) || (a.target < b.target ? -1 : a.target > b.target ? 1 : a.key < b.key ? -1 : 1));
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<string, number>;
-  for (const c of current) counts[c.severity]++;
+  for (const severity of seen.values()) counts[severity]++;
   const hours = Math.round(windowMs / 3_600_000);
   return {
     now: now.toISOString(),

@@ -81,7 +81,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
         targets.push({ target: target.name, status: 'failed', message: error.message });
         continue;
       }
-      const snapshot = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head);
+      const snapshot = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head, deps.warn);
       // Observed-only sources (metrics breaches) never enter a baseline.
       let baselineTree = snapshot.built.oid;
       const trimmed = withoutObserved(observation.manifest, observedOnlySources(target));

@@ -66,7 +66,7 @@ export async function log(deps: OpDeps, options: LogOptions): Promise<LogResult>
   const entries: LogEntry[] = [];
   let matched = 0;
   let more = false;
-  const history = await readHistory(ws.ledger, tip, since !== undefined ? { sinceMs: since } : {});
+  const history = await readHistory(ws.ledger, tip, { ...(since !== undefined ? { sinceMs: since } : {}), warn: deps.warn });
   for (let i = 0; i < history.length; i++) {
     const h = history[i];
     if (until !== undefined && h.time > until) continue;

@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
-import { classifyDeltas, reportDeltas, type DriftReport } from '../drift/report.js';
+import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../drift/report.js';
+import { isRecordId, recordPath } from '../ledger/layout.js';
+import type { TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -48,6 +53,15 @@ export interface VerifyResult {
 const MAX_PROBLEMS = 50;
 
 export async function verify(deps: OpDeps, options: VerifyOptions): Promise<VerifyResult> {
+  if (options.allowedSigners !== undefined) {
+    const file = path.resolve(deps.cwd, options.allowedSigners);
+    if (!existsSync(file) || !statSync(file).isFile()) {
+      throw new DriftError('ALLOWED_SIGNERS_NOT_FOUND', `--allowed-signers ${options.allowedSigners}: no such file (give the SSH allowed-signers file that signed commits are checked against)`, {
+        data: { file },
+      });
+    }
+    options = { ...options, allowedSigners: file };
+  }
   const ws = openWorkspace(deps, options);
   const ledger = ws.ledger;
   const tip = await ledger.requireTip();
@@ -147,23 +161,154 @@ class LedgerWalk {
   async appendOnly(commits: CommitInfo[]): Promise<VerifyCheck> {
     const problems: string[] = [];
     for (const commit of commits) {
-      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'] ?? 'other';
+      const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
         const parentTree = (await this.ledger.store.readCommit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
         const [metaBefore, metaAfter] = await Promise.all([this.pathOid(parentTree, 'ledger.json'), this.pathOid(commit.tree, 'ledger.json')]);
         if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
-        for (const target of await this.targetNames(parentTree)) {
-          const [before, after] = await Promise.all([this.pathOid(parentTree, `targets/${target}/baseline`), this.pathOid(commit.tree, `targets/${target}/baseline`)]);
-          if (before !== after && kind !== 'accept') add(problems, `baseline of target "${target}" changed in a ${kind} commit ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
-        }
       }
-      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is a ${kind} commit, not the ledger's creation`);
+      const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.ledger.store.readCommit(p)).tree));
+      for (const target of await this.targetNames(commit.tree, ...parentTrees)) {
+        await this.baselineChange(commit, kind, parentTrees, target, problems);
+        await this.headConsistency(commit, parentTrees[0], target, problems);
+      }
+      if (commit.parents.length === 0 && kind !== 'ledger') add(problems, `root commit ${commit.oid.slice(0, 12)} is ${describeKind(kind)}, not the ledger's creation`);
     }
-    return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts`);
+    return finish('append-only', problems, `${commits.length} commits: no record modified or deleted; baselines changed only by accepts that name exactly those changes`);
   }
 
-  /** Records (under targets/<t>/records) present in `before` must be present and unchanged in `after`. */
+  /**
+   * A target's baseline may change only in a single-parent accept commit that adds exactly one
+   * accept record of that target whose `baseline.before`/`after` are the trees before and after,
+   * whose `changes` are exactly the entries that differ between them (an initial baseline, with no
+   * `before`, names none), and which is the next link of the target's hash chain (`chain.json`
+   * of the commit names it). A merge commit may only take the baseline of one of its parents.
+   */
+  private async baselineChange(commit: CommitInfo, kind: string | undefined, parentTrees: string[], target: string, problems: string[]): Promise<void> {
+    const where = `baseline of target "${target}" changed in commit ${commit.oid.slice(0, 12)}`;
+    const baselineOf = (tree: string): Promise<string | undefined> => this.pathOid(tree, `targets/${target}/baseline`);
+    const after = await baselineOf(commit.tree);
+    const befores = await Promise.all(parentTrees.map(baselineOf));
+    if (parentTrees.length === 0) {
+      if (after !== undefined) add(problems, `${where}: a root commit may not hold a baseline`);
+      return;
+    }
+    if (befores.includes(after)) return;
+    if (parentTrees.length > 1) {
+      add(problems, `${where}: a merge commit may only keep the baseline of one of its parents`);
+      return;
+    }
+    if (kind !== 'accept') {
+      add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
+      return;
+    }
+    const before = befores[0];
+    const added = (await this.addedPaths(parentTrees[0], commit.tree, `targets/${target}/records/`)).filter((p) => p.endsWith('.accept.json'));
+    if (added.length !== 1) {
+      add(problems, `${where} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (an accept commit adds exactly one accept record naming the change)`);
+      return;
+    }
+    const path = added[0];
+    const blob = await this.blobAtPath(commit.tree, path);
+    const text = blob?.toString('utf8') ?? '';
+    const record = safeParse(text) as { target?: string; baseline?: { before?: string | null; after?: string }; changes?: Change[]; chain?: RecordInfo['chain'] } | undefined;
+    if (!record || record.target !== target || !record.baseline || !Array.isArray(record.changes)) {
+      add(problems, `${where}: its accept record ${path} is not a valid accept of that target`);
+      return;
+    }
+    if ((record.baseline.before ?? null) !== (before ?? null) || record.baseline.after !== after) {
+      add(problems, `${where}: its accept record ${path} names baseline ${short(record.baseline.before)} → ${short(record.baseline.after)}, but the commit changes it ${short(before)} → ${short(after)}`);
+    } else {
+      const mismatch = await this.changesMismatch(before, after, record.changes);
+      if (mismatch) add(problems, `${where}: its accept record ${path} does not name exactly the changed entries (${mismatch})`);
+    }
+    // The accept must be the next link of the target's hash chain.
+    const [parentChain, chain] = await Promise.all([this.chainLast(parentTrees[0], target), this.chainLast(commit.tree, target)]);
+    if (parentChain || chain || record.chain) {
+      const sha = createHash('sha256').update(text).digest('hex');
+      const linked =
+        record.chain !== undefined &&
+        record.chain.previous === (parentChain?.path ?? null) &&
+        record.chain.sha256 === (parentChain?.sha256 ?? null) &&
+        chain?.path === path &&
+        chain.sha256 === sha;
+      if (!linked) add(problems, `${where}: its accept record ${path} is not the next link of the target's hash chain`);
+    }
+  }
+
+  /** "" when `changes` name exactly the entries that differ between two baseline trees, else what differs. */
+  private async changesMismatch(before: string | undefined, after: string | undefined, changes: Change[]): Promise<string> {
+    const id = (source: string, key: string): string => `${source}\u0000${key}`;
+    const expected = new Map<string, string>();
+    for (const d of await this.ledger.diff(before, after)) {
+      expected.set(id(d.source, d.key), `${d.before ? (d.after ? 'changed' : 'removed') : 'added'} ${d.before?.sha256 ?? '-'} ${d.after?.sha256 ?? '-'}`);
+    }
+    if (before === undefined && changes.length === 0) return '';
+    const named = new Map<string, string>();
+    for (const c of changes) named.set(id(c.source, c.key), `${c.change} ${c.before?.sha256 ?? '-'} ${c.after?.sha256 ?? '-'}`);
+    const describe = (k: string): string => `"${k.split('\u0000').join(':')}"`;
+    for (const [k, v] of expected) if (named.get(k) !== v) return `${describe(k)} changed but is ${named.has(k) ? 'named differently' : 'not named'}`;
+    for (const k of named.keys()) if (!expected.has(k)) return `${describe(k)} is named but did not change`;
+    return '';
+  }
+
+  /**
+   * `head.json` is what check and status read: where it names a baseline or a snapshot, that must
+   * be the tree the commit holds at `baseline`/`latest`, and the baseline's accept record must exist.
+   */
+  private async headConsistency(commit: CommitInfo, parentTree: string | undefined, target: string, problems: string[]): Promise<void> {
+    // Unchanged since the parent (head, baseline and latest alike): already checked there.
+    const ids = (tree: string): Promise<(string | undefined)[]> => Promise.all(['head.json', 'baseline', 'latest'].map((p) => this.pathOid(tree, `targets/${target}/${p}`)));
+    if (parentTree !== undefined && (await ids(parentTree)).join() === (await ids(commit.tree)).join()) return;
+    const blob = await this.blobAtPath(commit.tree, `targets/${target}/head.json`);
+    const head = blob ? (safeParse(blob.toString('utf8')) as TargetHead | undefined) : undefined;
+    if (!head) return;
+    const at = `targets/${target}/head.json in commit ${commit.oid.slice(0, 12)}`;
+    const [baseline, latest] = await Promise.all([this.pathOid(commit.tree, `targets/${target}/baseline`), this.pathOid(commit.tree, `targets/${target}/latest`)]);
+    if ((head.baseline?.tree ?? undefined) !== baseline) add(problems, `${at} names baseline ${short(head.baseline?.tree)} but the baseline tree is ${short(baseline)}`);
+    if (head.snapshot && head.snapshot.tree !== latest) add(problems, `${at} names snapshot tree ${short(head.snapshot.tree)} but the latest tree is ${short(latest)}`);
+    if (head.baseline && isRecordId(head.baseline.accept)) {
+      const acceptBlob = await this.blobAtPath(commit.tree, recordPath(target, head.baseline.accept, 'accept'));
+      const accepted = acceptBlob ? (safeParse(acceptBlob.toString('utf8')) as { baseline?: { after?: string } } | undefined) : undefined;
+      if (accepted?.baseline?.after !== head.baseline.tree) add(problems, `${at} names accept ${head.baseline.accept}, which does not record baseline ${short(head.baseline.tree)}`);
+    }
+  }
+
+  private async chainLast(tree: string, target: string): Promise<{ path: string; sha256: string } | undefined> {
+    const blob = await this.blobAtPath(tree, `targets/${target}/chain.json`);
+    return blob ? (safeParse(blob.toString('utf8')) as { last?: { path: string; sha256: string } } | undefined)?.last : undefined;
+  }
+
+  private async blobAtPath(tree: string, filepath: string): Promise<Buffer | undefined> {
+    const oid = await this.pathOid(tree, filepath);
+    if (!oid) return undefined;
+    try {
+      return await this.ledger.store.readBlob(oid);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Blob paths under `prefix` that `after` has and `before` lacks (or holds with other bytes). */
+  private async addedPaths(before: string, after: string, prefix: string): Promise<string[]> {
+    const dir = prefix.replace(/\/$/, '');
+    const [a, b] = await Promise.all([this.pathOid(before, dir), this.pathOid(after, dir)]);
+    const out: string[] = [];
+    const walk = async (x: string | undefined, y: string, at: string): Promise<void> => {
+      if (x === y) return;
+      const old = new Map(x ? (await this.ledger.store.readTree(x)).map((e) => [e.name, e.oid]) : []);
+      for (const e of await this.ledger.store.readTree(y)) {
+        if (old.get(e.name) === e.oid) continue;
+        if (e.type === 'tree') await walk(old.get(e.name), e.oid, `${at}${e.name}/`);
+        else out.push(`${at}${e.name}`);
+      }
+    };
+    if (b) await walk(a, b, prefix);
+    return out;
+  }
+
+  /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
     const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
@@ -171,11 +316,12 @@ class LedgerWalk {
     for (const entry of a) {
       const path = prefix + entry.name;
       const depth = path.split('/').length;
-      // Descend only towards records: targets/ → <target>/ → records/ → …
-      if (depth === 1 && entry.name !== 'targets') continue;
-      if (depth === 3 && entry.name !== 'records') continue;
+      // Descend only towards records: targets/ → <target>/ → records/ → …, and dead/ → …
+      const top = path.split('/')[0];
+      if (depth === 1 && entry.name !== 'targets' && entry.name !== 'dead') continue;
+      if (top === 'targets' && depth === 3 && entry.name !== 'records') continue;
       const other = inB.get(entry.name);
-      const inRecords = depth >= 3;
+      const inRecords = top === 'dead' ? depth >= 2 : depth >= 3;
       if (!other) {
         if (inRecords) add(problems, `${path}${entry.type === 'tree' ? '/' : ''} deleted in commit ${commit.oid.slice(0, 12)}`);
         continue;
@@ -196,9 +342,14 @@ class LedgerWalk {
     return oid;
   }
 
-  private async targetNames(tree: string): Promise<string[]> {
-    const targets = await this.pathOid(tree, 'targets');
-    return targets ? (await this.ledger.store.readTree(targets)).filter((e) => e.type === 'tree').map((e) => e.name) : [];
+  /** Names of the targets in any of the trees. */
+  private async targetNames(...trees: string[]): Promise<string[]> {
+    const names = new Set<string>();
+    for (const tree of trees) {
+      const targets = await this.pathOid(tree, 'targets');
+      if (targets) for (const e of await this.ledger.store.readTree(targets)) if (e.type === 'tree') names.add(e.name);
+    }
+    return [...names];
   }
 
   /** Check 3. */
@@ -256,6 +407,11 @@ class LedgerWalk {
     for (const [target, records] of byTarget) {
       const chained = records.filter((r) => r.chain !== undefined);
       if (chained.length === 0) continue;
+      // Records from before chains existed are accepted only before the target's first chained record.
+      const firstChained = Math.min(...chained.map((r) => r.order));
+      for (const r of records.filter((x) => x.chain === undefined && x.order > firstChained).slice(0, 5)) {
+        add(problems, `${r.path}: not linked into target "${target}"'s hash chain, although earlier records are`);
+      }
       const successors = new Map<string, string>();
       for (const record of chained) {
         const chain = record.chain as NonNullable<RecordInfo['chain']>;
@@ -316,6 +472,10 @@ function signatures(ledger: Ledger, commits: CommitInfo[], options: VerifyOption
   return finish('signatures', problems, `${signed.length} signed commit(s) verified${options.allowedSigners ? ' against the allowed signers' : ''}`);
 }
 
+function short(oid: string | null | undefined): string {
+  return oid ? oid.slice(0, 12) : 'none';
+}
+
 function finish(id: VerifyCheck['id'], problems: string[], summary: string): VerifyCheck {
   return { id, status: problems.length > 0 ? 'FAIL' : 'PASS', summary: problems.length > 0 ? `${problems.length}${problems.length >= MAX_PROBLEMS ? '+' : ''} problem(s)` : summary, problems };
 }
@@ -335,4 +495,10 @@ function safeParse(text: string): unknown {
 const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
+}
+
+/** "an accept commit", "a report commit", or, without a Drift-Kind trailer, "a commit without a Drift-Kind trailer". */
+function describeKind(kind: string | undefined): string {
+  if (!kind) return 'a commit without a Drift-Kind trailer';
+  return `${/^[aeiou]/i.test(kind) ? 'an' : 'a'} ${kind} commit`;
 }

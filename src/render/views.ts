@@ -48,7 +48,8 @@ export interface AlertView {
   more: number;
   tier: 'full' | 'truncated' | 'summary';
   report: { id: string | null; link: string | null };
-  resolution: { reason: string | null };
+  /** Why a resolved alert resolved: `reason` drift-gone | accepted, and `text` saying it in words (null unless resolved). */
+  resolution: { reason: string | null; text: string | null };
   tool: { name: string; version: string };
 }
 
@@ -67,6 +68,8 @@ export interface AlertNotice {
   reportId: string | null;
   reportLink: string | null;
   reason: string | null;
+  /** The channels this notice goes to, when routing decided it (see routeNotice); else by channelWants. */
+  channels?: string[];
 }
 
 export function changeView(change: Change): ChangeView {
@@ -108,10 +111,14 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
         : notice.event === 'updated'
           ? `Drift changed: ${where}`
           : `Drift detected: ${where}`;
+  const count = `${summary.total} ${summary.total === 1 ? 'change' : 'changes'}`;
+  const why = notice.reason === 'accepted' ? 'accepted as the new baseline' : 'reverted: back to the baseline';
   const headline =
     notice.event === 'resolved'
-      ? `${title}${notice.reason === 'accepted' ? ', the baseline was accepted' : ', back to the baseline'}`
-      : `${title}: ${summary.total} ${summary.total === 1 ? 'change' : 'changes'}, highest ${notice.severity}`;
+      ? summary.total > 0
+        ? `${title}: ${count} (highest ${summary.highest}) ${why}`
+        : `${title}: ${why}`
+      : `${title}: ${count}, highest ${notice.severity}`;
   return {
     now,
     event: notice.event,
@@ -125,7 +132,7 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
     more: notice.changes.length - listed.length,
     tier: listed.length === notice.changes.length ? 'full' : listed.length > 0 ? 'truncated' : 'summary',
     report: { id: notice.reportId, link: notice.reportLink },
-    resolution: { reason: notice.reason },
+    resolution: { reason: notice.reason, text: notice.event === 'resolved' ? why : null },
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
   };
 }

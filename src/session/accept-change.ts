@@ -146,6 +146,6 @@ export async function stageAcceptChange(
   // Alerts whose drift is now part of the baseline resolve (reason: accepted); nothing new opens.
   const remaining = [...changes.filter((c) => !selected.includes(c)), ...observedChanges];
   const state = await readAlertsState(ws.ledger, base, target);
-  const staged = await stageTargetAlerts(ws.config, channels, writer, state, { target: targetConfig, changes: remaining, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time);
+  const staged = await stageTargetAlerts(ws.config, channels, writer, state, { target: targetConfig, changes: remaining, reportId: head.report?.id ?? null, firstCheck: true, reason: 'accepted' }, time, { ledger: ws.ledger, commit: base });
   return { writer, time, record, accepted: selected, remaining, resolvedAlerts: staged.events.filter((e) => e.event === 'resolved').length, notices: staged.notices };
 }

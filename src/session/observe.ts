@@ -20,6 +20,7 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
         cacheDir: ws.cacheDir(target.name),
         env: deps.env,
         now: deps.now(),
+        warn: deps.warn,
         onProgress: deps.onProgress ? (event) => deps.onProgress?.({ ...event, target: target.name }) : undefined,
       });
     } catch (error) {

@@ -33,7 +33,7 @@ export function selectTargets(config: Config, names: string[] | undefined, label
   return { selected: chosen.filter((t) => t.enabled), disabled: chosen.filter((t) => !t.enabled) };
 }
 
-/** Exactly one target: the named one, or the only one configured. */
+/** Exactly one target: the named one, or the only one configured, or the only enabled one. */
 export function singleTarget(config: Config, name: string | undefined): TargetConfig {
   if (name) {
     const exact = config.targets.find((t) => t.name === name);
@@ -44,7 +44,15 @@ export function singleTarget(config: Config, name: string | undefined): TargetCo
     return selectTargets(config, [name]).selected[0] ?? disabledTarget(ofHost[0]?.name ?? name);
   }
   if (config.targets.length === 1) return config.targets[0];
-  throw new DriftError('TARGET_REQUIRED', `several targets are configured (${config.targets.map((t) => t.name).join(', ')}): choose one with --target NAME`, {});
+  // Disabled targets do not count: with one enabled target, that is the one meant.
+  const enabled = config.targets.filter((t) => t.enabled);
+  if (enabled.length === 1) return enabled[0];
+  const disabled = config.targets.length - enabled.length;
+  throw new DriftError(
+    'TARGET_REQUIRED',
+    `several targets are configured (${(enabled.length > 0 ? enabled : config.targets).map((t) => t.name).join(', ')}${enabled.length > 0 && disabled > 0 ? `, and ${disabled} disabled` : ''}): choose one with --target NAME`,
+    {},
+  );
 }
 
 function disabledTarget(name: string): never {

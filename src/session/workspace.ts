@@ -88,6 +88,7 @@ export async function withLock<T>(ws: Workspace, deps: OpDeps, command: string, 
       }
       throw error;
     }
+    if (pushed.landedDespite) deps.warn?.(`${pushed.landedDespite}, but the remote has this run's commits: the push landed`);
     if (pushed.tip && pushed.tip !== published && result && typeof result === 'object' && (result as { tip?: unknown }).tip === published) {
       (result as unknown as { tip: string }).tip = pushed.tip;
     }

@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Json } from '../drift/manifest.js';
+import { parseJsonKeepingIntegers, stringifyKeepingIntegers } from '../drift/exact-json.js';
 import { writeFileAtomic } from '../write-atomic.js';
 
 /**
@@ -13,11 +15,17 @@ import { writeFileAtomic } from '../write-atomic.js';
  * source's `ignore_fields` rules); a different fingerprint makes the cache empty.
  *
  * FORMAT: one JSON document `{ format, fingerprint, records: [[key, rawSha256, contentSha256 | null,
- * content?], ...] }`; a null content hash records a file that did not parse. Anything unexpected
+ * content?], ...], checksum }`, where `checksum` is the sha256 of `JSON.stringify(records)`; a null
+ * content hash records a file that did not parse. Anything unexpected
  * makes the cache empty, which only costs a re-parse. Saved atomically (write then rename), only
  * when something changed, with just the records used by the latest scan.
  */
-const FORMAT = 'driftctl-contentcache 1';
+const FORMAT = 'driftctl-contentcache 2';
+
+/** sha256 of the records' JSON: a flipped bit anywhere in them fails it. */
+function checksumOf(records: unknown): string {
+  return createHash('sha256').update(JSON.stringify(records) ?? '').digest('hex');
+}
 
 export type CachedContent = { sha256: string; content: Json } | { unparsable: true };
 
@@ -33,11 +41,21 @@ export class ContentCache {
     private readonly loaded: Map<string, CacheRecord>,
   ) {}
 
-  /** Loads the cache; a missing, damaged or differently fingerprinted cache is simply empty. */
-  static load(file: string, fingerprint: string): ContentCache {
+  /**
+   * Loads the cache; a missing or differently fingerprinted cache is simply empty, and a damaged
+   * one (unparsable, or failing its checksum) is empty too, with a warning.
+   */
+  static load(file: string, fingerprint: string, warn?: (message: string) => void): ContentCache {
     const loaded = new Map<string, CacheRecord>();
+    let text: string | undefined;
     try {
-      const data = JSON.parse(readFileSync(file, 'utf8')) as { format?: unknown; fingerprint?: unknown; records?: unknown };
+      text = readFileSync(file, 'utf8');
+    } catch {
+      // No cache yet: every structured file is parsed.
+    }
+    try {
+      const data = text === undefined ? {} : (parseJsonKeepingIntegers(text) as { format?: unknown; fingerprint?: unknown; records?: unknown; checksum?: unknown });
+      if (data.format === FORMAT && data.checksum !== checksumOf(data.records)) throw new Error('damaged');
       if (data.format === FORMAT && data.fingerprint === fingerprint && Array.isArray(data.records)) {
         for (const record of data.records as unknown[]) {
           if (!Array.isArray(record) || typeof record[0] !== 'string' || typeof record[1] !== 'string') continue;
@@ -47,7 +65,8 @@ export class ContentCache {
         }
       }
     } catch {
-      // No cache yet, or a damaged one: every structured file is parsed.
+      loaded.clear();
+      warn?.(`content cache ${file} is damaged (checksum mismatch): discarded, every structured file is parsed again`);
     }
     return new ContentCache(file, fingerprint, loaded);
   }
@@ -75,6 +94,6 @@ export class ContentCache {
   save(): void {
     if (!this.dirty && this.next.size === this.loaded.size) return;
     const records = [...this.next].map(([key, record]) => [key, ...record]);
-    writeFileAtomic(this.file, `${JSON.stringify({ format: FORMAT, fingerprint: this.fingerprint, records })}\n`);
+    writeFileAtomic(this.file, `${stringifyKeepingIntegers({ format: FORMAT, fingerprint: this.fingerprint, records, checksum: checksumOf(records) })}\n`);
   }
 }

@@ -9,6 +9,7 @@ import { createIgnorer } from '../drift/fields.js';
 import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
+import { decodeFileName, encodeFileName, hasEscapedBytes } from './file-names.js';
 import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
@@ -18,6 +19,27 @@ import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, struc
 
 /** Never watched, whatever the patterns say: git's own data (the ledger lives there). */
 const ALWAYS_IGNORED = ['**/.git', '**/.git/**'];
+
+/**
+ * A directory holding HEAD, objects/ and refs/ is a git directory (a bare repository, or a `.git`
+ * under another name): never watched, bare or not.
+ */
+function isGitDirListing(entries: readonly { name: string | Buffer; isDirectory(): boolean }[]): boolean {
+  let found = 0;
+  for (const entry of entries) {
+    const name = entry.name.toString();
+    if (name === 'HEAD' ? !entry.isDirectory() : (name === 'objects' || name === 'refs') && entry.isDirectory()) found++;
+  }
+  return found === 3;
+}
+
+export function isGitDirectory(dir: string): boolean {
+  try {
+    return isGitDirListing(fs.readdirSync(dir, { withFileTypes: true }));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * Files matched by globs under a root. Key: the path relative to the root with "/" separators.
@@ -46,7 +68,7 @@ export function createFilesSource(config: FilesSourceConfig): Source {
 
 /** A file whose stat data missed the cache: hashed in the pool, then `settle` records the result. */
 interface HashJob {
-  path: string;
+  path: string | Buffer;
   size: number;
   record: StatRecord;
   settle(result: HashResult, record: StatRecord): void;
@@ -57,6 +79,11 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   if (!existsSync(config.root) || !statSync(config.root).isDirectory()) {
     throw new DriftError('SOURCE_FAILED', `source "${config.name}": root ${config.root} is not a directory`, { data: { source: config.name } });
   }
+  if (isGitDirectory(config.root)) {
+    throw new DriftError('SOURCE_FAILED', `source "${config.name}": root ${config.root} is a git directory (HEAD, objects/, refs/), which is never watched: set "root" to a checkout of the files to watch`, {
+      data: { source: config.name },
+    });
+  }
   const groups = listGroups(config);
   let paths = await listFiles(config);
   if (groups.length > 0) {
@@ -66,10 +93,10 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const listed = groups.reduce((n, group) => n + group.members.length, paths.length);
   context.onProgress?.({ phase: 'scan', source: config.name, done: listed, total: listed });
 
-  const cache = StatCache.load(path.join(context.cacheDir, `${config.name}.statcache`), config.root);
+  const cache = StatCache.load(path.join(context.cacheDir, `${config.name}.statcache`), config.root, context.warn);
   const structured = createKeyMatcher(config.structured);
   const contentCacheFile = path.join(context.cacheDir, `${config.name}.contentcache`);
-  const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config)) : undefined;
+  const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config), context.warn) : undefined;
   if (contents === undefined) rmSync(contentCacheFile, { force: true }); // left by an earlier config
   const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
   // `paths` is sorted, so entries (and the cache records) are built in key order; groups are sorted in at the end.
@@ -77,12 +104,14 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const jobs: HashJob[] = [];
   const records: [string, StatRecord][] = [];
   const prefix = config.root.endsWith(path.sep) ? config.root : config.root + path.sep;
-  const absolute = path.sep === '/' ? (key: string) => prefix + key : (key: string) => path.join(config.root, key);
+  // Keys with escaped bytes (see file-names.ts) name files whose names are not UTF-8: use their bytes.
+  const absolute = (key: string): string | Buffer =>
+    hasEscapedBytes(key) ? Buffer.concat([Buffer.from(prefix), encodeFileName(key)]) : path.sep === '/' ? prefix + key : path.join(config.root, key);
   let reused = 0;
   let errors = 0;
 
   /** The bytes' sha256 from the stat cache now, or from the hash pool later. */
-  const hashRegular = (key: string, abs: string, st: Stats, settle: HashJob['settle']): void => {
+  const hashRegular = (key: string, abs: string | Buffer, st: Stats, settle: HashJob['settle']): void => {
     const cached = cache.lookup(key, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
     const record: StatRecord = [st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode, cached ?? ''];
     records.push([key, record]);
@@ -95,7 +124,7 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   };
 
   /** The entry of a structured file whose raw bytes hash to `raw`: from the content cache, else parsed now. */
-  const structuredEntry = (key: string, abs: string, mode: string, raw: { sha256: string; size: number }, record: StatRecord): ManifestEntry => {
+  const structuredEntry = (key: string, abs: string | Buffer, mode: string, raw: { sha256: string; size: number }, record: StatRecord): ManifestEntry => {
     const contentCache = contents as ContentCache;
     let result: CachedContent | undefined = contentCache.lookup(key, raw.sha256);
     let { sha256: rawSha, size } = raw;
@@ -138,8 +167,8 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
     const mode = modeString(st.mode);
     if (st.isSymbolicLink()) {
       try {
-        const target = readlinkSync(abs);
-        entries.set(key, { type: 'symlink', target, sha256: sha256(target), size: Buffer.byteLength(target) });
+        const target = readlinkSync(abs, { encoding: 'buffer' });
+        entries.set(key, { type: 'symlink', target: decodeFileName(target), sha256: sha256(target), size: target.length });
       } catch (error) {
         entries.set(key, { type: 'symlink', error: describeFsError(error) });
         errors++;
@@ -239,8 +268,8 @@ interface ListedGroup {
  */
 function observeGroups(
   groups: ListedGroup[],
-  absolute: (key: string) => string,
-  hashRegular: (key: string, abs: string, st: Stats, settle: HashJob['settle']) => void,
+  absolute: (key: string) => string | Buffer,
+  hashRegular: (key: string, abs: string | Buffer, st: Stats, settle: HashJob['settle']) => void,
 ): () => [string, ManifestEntry][] {
   const states = groups.map((group) => {
     const state = { dir: group.dir, files: new Map<string, string>(), error: group.error };
@@ -260,7 +289,7 @@ function observeGroups(
       if (st === undefined || st.isDirectory()) continue; // vanished, or replaced by a directory since listing
       if (st.isSymbolicLink()) {
         try {
-          state.files.set(member, `symlink:${sha256(readlinkSync(abs))}`);
+          state.files.set(member, `symlink:${sha256(readlinkSync(abs, { encoding: 'buffer' }))}`);
         } catch (error) {
           fail(member, describeFsError(error));
         }
@@ -287,8 +316,8 @@ function observeGroups(
 /** The outermost directories matched by the group globs, with their members. */
 export function listGroups(config: FilesSourceConfig): ListedGroup[] {
   if (config.groups.length === 0) return [];
-  const { rules, prune, filter } = ignoreRules(config);
-  const unlistable: string[] = [];
+  const { rules, prune, filter, pruneWhileListing } = ignoreRules(config);
+  const notes: WalkNotes = { unlistable: [], awkward: [], prune: pruneWhileListing ? filter : undefined };
   // A trailing "/" only says "directory" here: every group glob names directories.
   const patterns = config.groups.map((glob) => normalizeGlob(glob.trim().replace(/\/+$/, '')));
   const found = fg.sync(patterns, {
@@ -299,30 +328,34 @@ export function listGroups(config: FilesSourceConfig): ListedGroup[] {
     unique: true,
     suppressErrors: true,
     ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+    fs: { readdirSync: guardedReaddir(config.root, notes) },
   });
-  throwIfUnlistable(config, unlistable);
-  const matched = (rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found).sort();
+  throwIfUnlistable(config, notes.unlistable);
+  const listed = rules.length > 0 ? found.filter((dir) => !filter.ignores(`${dir}/`)) : found;
+  const awkward = listAwkward(config, notes.awkward, rules.length > 0 ? filter : undefined, config.groups.map((glob) => glob.trim().replace(/\/+$/, '')), 'directories');
+  const matched = [...new Set([...listed, ...awkward])].sort();
   const outermost: string[] = [];
   const inKept = insideOneOf(outermost);
   for (const dir of matched) if (!inKept(dir)) outermost.push(dir);
   return outermost.map((dir) => listGroupMembers(config, dir, rules.length > 0 ? filter : undefined));
 }
 
-function listGroupMembers(config: FilesSourceConfig, dir: string, filter: Ignore | undefined): ListedGroup {
+function listGroupMembers(config: FilesSourceConfig, dir: string, filter: PathFilter | undefined): ListedGroup {
   const members: string[] = [];
   let error: string | undefined;
   const walk = (sub: string): void => {
-    let dirents: fs.Dirent[];
+    let dirents: fs.Dirent<Buffer>[];
     try {
-      dirents = fs.readdirSync(path.join(config.root, dir, sub), { withFileTypes: true });
+      dirents = fs.readdirSync(Buffer.concat([Buffer.from(path.join(config.root, dir)), encodeFileName(sub === '' ? '' : `/${sub}`)]), { withFileTypes: true, encoding: 'buffer' });
     } catch (e) {
       error ??= `${sub || '.'}: cannot list directory: ${describeFsError(e)}`;
       return;
     }
+    if (isGitDirListing(dirents)) return;
     for (const dirent of dirents) {
-      if (dirent.name === '.git') continue;
-      const member = sub === '' ? dirent.name : `${sub}/${dirent.name}`;
+      const name = decodeFileName(dirent.name);
+      if (name === '.git') continue;
+      const member = sub === '' ? name : `${sub}/${name}`;
       if (dirent.isDirectory()) {
         if (!filter?.ignores(`${dir}/${member}/`)) walk(member);
       } else if (!filter?.ignores(`${dir}/${member}`)) {
@@ -352,26 +385,183 @@ function insideOneOf(dirs: readonly string[]): (p: string) => boolean {
 // ---------------------------------------------------------------------------------------------
 // Listing
 
-/** The source's ignore rules: globs for fast-glob to prune early, and the exact gitignore filter. */
-function ignoreRules(config: FilesSourceConfig): { rules: string[]; prune: string[]; filter: Ignore } {
+/** A gitignore filter: `ignores(path)` (a directory path ends with "/"). */
+interface PathFilter {
+  ignores(path: string): boolean;
+}
+
+/**
+ * The source's ignore rules: globs for fast-glob to prune early, and the exact gitignore filter.
+ * Up to INDEXED_RULES rules, fast-glob prunes with them and the `ignore` package tests every rule
+ * per path. Beyond, testing every rule per path grows as files × rules (50,000 rules took minutes):
+ * the filter indexes the rules (see indexedFilter), fast-glob gets none, and ignored directories
+ * are pruned while listing (guardedReaddir) with the exact filter instead.
+ */
+function ignoreRules(config: FilesSourceConfig): { rules: string[]; prune: string[]; filter: PathFilter; pruneWhileListing: boolean } {
   const rules = [...config.ignore, ...config.driftignore];
+  if (rules.length > INDEXED_RULES) return { rules, prune: [], filter: indexedFilter(config.name, rules), pruneWhileListing: true };
   const negated = rules.some((rule) => rule.startsWith('!'));
   // fast-glob prunes ignored directories early; with negations only the exact filter can decide.
   const prune = negated ? [] : rules.map((rule) => normalizeGlob(rule.replace(/^\\/, '')));
-  return { rules, prune, filter: ignore().add(rules) };
+  return { rules, prune, filter: ignore().add(rules), pruneWhileListing: false };
 }
 
-/** readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip them). */
-function guardedReaddir(root: string, unlistable: string[]): never {
+const INDEXED_RULES = 64;
+/** Rules without a literal path segment are tested for every path: at most this many. */
+export const MAX_UNINDEXED_IGNORE_RULES = 2000;
+
+/**
+ * The same decisions as `ignore().add(rules)`, in time that does not grow with the number of
+ * rules: a rule with a literal path segment (`build7/**`, `/dist/gen`, `cache/`) can only
+ * match a path (or a parent of it) that holds that segment, so rules are indexed by one such
+ * segment (lowercased: gitignore matching here ignores case), and a path is tested, in rule
+ * order, against the rules indexed under its own segments plus those without a literal segment
+ * (`*.log`). Filters are built once per combination of rule groups and reused. More than
+ * MAX_UNINDEXED_IGNORE_RULES rules without a literal segment is a source error.
+ */
+function indexedFilter(source: string, rules: string[]): PathFilter {
+  const general: number[] = [];
+  const bySegment = new Map<string, number[]>();
+  rules.forEach((rule, i) => {
+    const segment = literalSegment(rule);
+    if (segment === undefined) general.push(i);
+    else {
+      const list = bySegment.get(segment);
+      if (list) list.push(i);
+      else bySegment.set(segment, [i]);
+    }
+  });
+  if (general.length > MAX_UNINDEXED_IGNORE_RULES) {
+    throw new DriftError(
+      'SOURCE_FAILED',
+      `source "${source}": ${general.length} ignore rules have no literal path segment (like "*.log"), at most ${MAX_UNINDEXED_IGNORE_RULES} are supported (each is tested against every path): combine them into fewer patterns`,
+      { data: { source, rules: general.length } },
+    );
+  }
+  const filters = new Map<string, Ignore>();
+  return {
+    ignores(p) {
+      let picked: number[] | undefined;
+      for (const part of p.toLowerCase().split('/')) {
+        const hit = bySegment.get(part);
+        if (hit) (picked ??= []).push(...hit);
+      }
+      const ids = picked ? [...new Set([...general, ...picked])].sort((a, b) => a - b) : general;
+      const key = picked ? ids.join(',') : '';
+      let filter = filters.get(key);
+      if (!filter) filters.set(key, (filter = ignore().add(ids.map((i) => rules[i]))));
+      return filter.ignores(p);
+    },
+  };
+}
+
+/** The last path segment of a gitignore rule that is plain text (no wildcards or escapes), lowercased. */
+function literalSegment(rule: string): string | undefined {
+  if (rule.startsWith('#') || /\s$/.test(rule) || rule.includes('\\')) return undefined;
+  const parts = rule.replace(/^!/, '').split('/').filter((part) => part !== '');
+  for (let i = parts.length - 1; i >= 0; i--) if (!/[*?[\]]/.test(parts[i])) return parts[i].toLowerCase();
+  return undefined;
+}
+
+/** A directory entry the glob walker was not shown (see guardedReaddir). */
+interface AwkwardEntry {
+  /** Root-relative key of the entry. */
+  key: string;
+  isDirectory: boolean;
+}
+
+/** What guardedReaddir saw while fast-glob walked. */
+interface WalkNotes {
+  /** Directories that could not be listed (permission denied). */
+  unlistable: string[];
+  /** Entries whose names fast-glob cannot handle (see isAwkwardKey): listed by listAwkward. */
+  awkward: AwkwardEntry[];
+  /** When set, directories it ignores are not shown to fast-glob (see ignoreRules). */
+  prune?: PathFilter;
+}
+
+/** Keys fast-glob cannot list: its `*` never matches line terminators, and it sees bytes that are not UTF-8 as U+FFFD. */
+function isAwkwardKey(key: string): boolean {
+  return /[\n\r\u2028\u2029]/.test(key) || hasEscapedBytes(key);
+}
+
+/**
+ * readdirSync for fast-glob, noting directories it cannot list (fast-glob would silently skip
+ * them); hiding the contents of git directories; and taking out of its sight the entries whose
+ * names it cannot handle, noted in `notes.awkward` for listAwkward.
+ */
+function guardedReaddir(root: string, notes: WalkNotes): never {
   return ((dir: string, ...rest: unknown[]) => {
+    let listed: unknown;
     try {
-      return (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
+      listed = (fs.readdirSync as (...args: unknown[]) => unknown)(dir, ...rest);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM') unlistable.push(path.relative(root, dir) || '.');
+      if (code === 'EACCES' || code === 'EPERM') notes.unlistable.push(path.relative(root, dir) || '.');
       throw error;
     }
+    if (!Array.isArray(listed)) return listed;
+    let list: unknown[] = listed;
+    const nameOf = (d: unknown): string => (typeof d === 'string' ? d : String((d as { name: unknown }).name));
+    const names = list.map(nameOf);
+    if (names.includes('HEAD') && isGitDirListing(list.filter((d): d is fs.Dirent => typeof d === 'object' && d !== null && 'isDirectory' in d))) return [];
+    if (notes.prune) {
+      const base = path.relative(root, dir).split(path.sep).join('/');
+      const prune = notes.prune;
+      const isDir = (d: unknown): boolean => typeof d === 'object' && d !== null && typeof (d as fs.Dirent).isDirectory === 'function' && (d as fs.Dirent).isDirectory();
+      list = list.filter((d) => !isDir(d) || !prune.ignores(`${base ? `${base}/` : ''}${nameOf(d)}/`));
+    }
+    if (!names.some((n) => /[\n\r\u2028\u2029\uFFFD]/.test(n))) return list;
+    // Some name is awkward, or was not UTF-8: list the bytes to tell which.
+    const relative = path.relative(root, dir).split(path.sep).join('/');
+    const raw = fs.readdirSync(dir, { withFileTypes: true, encoding: 'buffer' });
+    const hidden = new Set<string>();
+    const awkward = raw.filter((d) => isAwkwardKey(decodeFileName(d.name)));
+    for (const d of awkward) hidden.add(d.name.toString('utf8'));
+    // A UTF-8 name equal to the lossy form of another name is hidden too, and listed by its bytes.
+    for (const d of raw) {
+      if (!hidden.has(d.name.toString('utf8'))) continue;
+      const name = decodeFileName(d.name);
+      notes.awkward.push({ key: relative ? `${relative}/${name}` : name, isDirectory: d.isDirectory() });
+    }
+    return list.filter((d) => !hidden.has(nameOf(d)));
   }) as never;
+}
+
+/**
+ * The files (or, for group patterns, the directories) among and below the awkward entries that the
+ * patterns select and no ignore rule drops, by escaped key; never inside a git directory. Patterns
+ * match them with the matchers every glob uses (match/glob.ts), where every character of a name
+ * counts, line terminators included.
+ */
+function listAwkward(config: FilesSourceConfig, awkward: AwkwardEntry[], filter: PathFilter | undefined, patterns: readonly string[] = config.watch, kind: 'files' | 'directories' = 'files'): string[] {
+  if (awkward.length === 0) return [];
+  const matches = createKeyMatcher(patterns);
+  const wantDirectories = kind === 'directories';
+  const selected = (key: string): boolean => matches(key) && !key.split('/').includes('.git') && !filter?.ignores(wantDirectories ? `${key}/` : key);
+  const out: string[] = [];
+  const enter = (key: string): void => {
+    if (key.split('/').includes('.git') || filter?.ignores(`${key}/`)) return;
+    if (wantDirectories && selected(key)) out.push(key);
+    let dirents: fs.Dirent<Buffer>[];
+    try {
+      dirents = fs.readdirSync(Buffer.concat([Buffer.from(config.root + path.sep), encodeFileName(key)]), { withFileTypes: true, encoding: 'buffer' });
+    } catch {
+      if (!wantDirectories) out.push(key); // recorded as an entry error when it is observed
+      return;
+    }
+    if (isGitDirListing(dirents)) return;
+    for (const d of dirents) {
+      const child = `${key}/${decodeFileName(d.name)}`;
+      if (d.isDirectory()) enter(child);
+      else if (!wantDirectories && selected(child)) out.push(child);
+    }
+  };
+  for (const entry of awkward) {
+    if (entry.isDirectory) enter(entry.key);
+    else if (!wantDirectories && selected(entry.key)) out.push(entry.key);
+  }
+  return out;
 }
 
 function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): void {
@@ -383,10 +573,13 @@ function throwIfUnlistable(config: FilesSourceConfig, unlistable: string[]): voi
   );
 }
 
+/** A path with an empty, "." or ".." segment. */
+const NOT_BELOW_ROOT = /(?:^|\/)\.{0,2}(?:\/|$)/;
+
 /** Every path under the root that the watch patterns select and no ignore rule drops. */
 export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
-  const { rules, prune, filter } = ignoreRules(config);
-  const unlistable: string[] = [];
+  const { rules, prune, filter, pruneWhileListing } = ignoreRules(config);
+  const notes: WalkNotes = { unlistable: [], awkward: [], prune: pruneWhileListing ? filter : undefined };
   // The synchronous walk: on a warm tree, asynchronous readdir only adds callback overhead (30% at 100,000 files).
   const found = fg.sync(config.watch.map(normalizeGlob), {
     cwd: config.root,
@@ -397,14 +590,20 @@ export async function listFiles(config: FilesSourceConfig): Promise<string[]> {
     unique: false, // deduplicated below, much faster than fast-glob's own Set
     suppressErrors: true,
     ignore: [...ALWAYS_IGNORED, ...prune],
-    fs: { readdirSync: guardedReaddir(config.root, unlistable) },
+    fs: { readdirSync: guardedReaddir(config.root, notes) },
   });
-  throwIfUnlistable(config, unlistable);
+  throwIfUnlistable(config, notes.unlistable);
   let files = found.filter((p) => !p.endsWith('/'));
   if (rules.length > 0) files = files.filter((p) => !filter.ignores(p));
+  files.push(...listAwkward(config, notes.awkward, rules.length > 0 ? filter : undefined));
+  const outside = files.find((p) => NOT_BELOW_ROOT.test(p));
+  if (outside !== undefined) {
+    // The config refuses such patterns; this guards the ledger against any other way in.
+    throw new DriftError('SOURCE_FAILED', `source "${config.name}": the watch patterns selected "${outside}", which is not a path below the root`, { data: { source: config.name } });
+  }
   files.sort();
   // Overlapping watch patterns list a path more than once.
-  return config.watch.length > 1 ? files.filter((p, i) => i === 0 || p !== files[i - 1]) : files;
+  return files.filter((p, i) => i === 0 || p !== files[i - 1]);
 }
 
 const modeStrings = new Map<number, string>();

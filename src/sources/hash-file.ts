@@ -9,8 +9,11 @@ let wholeBuffer: Buffer | undefined;
 
 export type HashResult = { sha256: string; size: number } | { error: string };
 
-/** sha256 of a file's raw bytes, streaming large files; errors are returned, never thrown. */
-export function hashFileSync(file: string, sizeHint?: number): HashResult {
+/**
+ * sha256 of a file's raw bytes, streaming large files; errors are returned, never thrown. `file`
+ * may be the bytes of a name that is not UTF-8.
+ */
+export function hashFileSync(file: string | Uint8Array, sizeHint?: number): HashResult {
   try {
     if (sizeHint !== undefined && sizeHint <= WHOLE_READ_LIMIT) {
       // One reusable buffer instead of readFileSync's fresh one per file: hashing 100,000 files
@@ -18,7 +21,7 @@ export function hashFileSync(file: string, sizeHint?: number): HashResult {
       if (!wholeBuffer || wholeBuffer.length < sizeHint + 1) wholeBuffer = Buffer.allocUnsafe(Math.max(sizeHint + 1, 64 * 1024));
       const buffer = wholeBuffer;
       const hash = createHash('sha256');
-      const fd = openSync(file, 'r');
+      const fd = openSync(typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength), 'r');
       let size = 0;
       let filled = 0;
       try {
@@ -40,7 +43,7 @@ export function hashFileSync(file: string, sizeHint?: number): HashResult {
     }
     const hash = createHash('sha256');
     chunkBuffer ??= Buffer.allocUnsafe(CHUNK);
-    const fd = openSync(file, 'r');
+    const fd = openSync(typeof file === 'string' ? file : Buffer.from(file.buffer, file.byteOffset, file.byteLength), 'r');
     let size = 0;
     try {
       for (;;) {

@@ -12,7 +12,7 @@ const BATCH_BYTES = 16 * 1024 * 1024;
  * Hashes many files using every core: batches go to worker threads as each becomes free, so one
  * large file does not hold up the rest. Results come back in input order.
  */
-export async function hashFiles(files: readonly { path: string; size: number }[], onDone?: (done: number) => void): Promise<HashResult[]> {
+export async function hashFiles(files: readonly { path: string | Uint8Array; size: number }[], onDone?: (done: number) => void): Promise<HashResult[]> {
   const totalBytes = files.reduce((sum, f) => sum + f.size, 0);
   const results: HashResult[] = new Array(files.length);
   if (files.length <= INLINE_FILES && totalBytes <= INLINE_BYTES) {

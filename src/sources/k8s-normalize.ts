@@ -4,6 +4,7 @@ import { type FieldMatcher } from '../match/field-pattern.js';
 import { normalizeContent } from '../drift/fields.js';
 import type { Json } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
+import { kubernetesListItems, listItemSegment, sortKeyedLists } from '../drift/list-keys.js';
 import { safeKey } from './keys.js';
 
 /**
@@ -69,14 +70,21 @@ export function parseObjects(text: string, what: string): KubeObject[] {
   };
   const body = text.replace(/^\uFEFF/, '');
   const documents: unknown[] = [];
+  let json: unknown;
+  let jsonError: Error | undefined;
   if (/^\s*[[{]/.test(body)) {
     try {
-      documents.push(JSON.parse(body));
+      json = JSON.parse(body);
     } catch (error) {
-      fail(`is not valid JSON (${(error as Error).message})`);
+      jsonError = error as Error;
     }
-  } else {
-    parseYamlStream(body, { maxAliasCount: 1000 }).documents.forEach((doc, i) => {
+  }
+  if (json !== undefined) documents.push(json);
+  else {
+    // JSON is YAML: a JSON document followed by `---` and more documents is a valid YAML stream.
+    const all = parseYamlStream(body, { maxAliasCount: 1000 }).documents;
+    if (jsonError && (all.length < 2 || all.some((doc) => doc.errors.length > 0))) fail(`is not valid JSON (${jsonError.message})`);
+    all.forEach((doc, i) => {
       if (doc.errors.length > 0) fail(`YAML document ${i + 1}: ${doc.errors[0].split('\n')[0]}`);
       const value = doc.value();
       if (value !== null && value !== undefined) documents.push(value);
@@ -118,7 +126,8 @@ export function objectKey(object: KubeObject, clusterScoped: (kind: string) => b
  * The desired state of an object: without `status`, server-maintained metadata (managedFields,
  * resourceVersion, uid, generation, creation/deletion timestamps, selfLink), the last-applied and
  * deployment-revision annotations, and annotations/labels left empty; then normalised (sorted
- * keys) with `ignore` applied. The input is not modified.
+ * keys, lists that Kubernetes merges by key sorted by that key, see list-keys.ts) with `ignore`
+ * applied. The input is not modified.
  */
 export function desiredState(object: KubeObject, ignore?: FieldMatcher): Json {
   const { status: _status, ...rest } = object;
@@ -139,7 +148,7 @@ export function desiredState(object: KubeObject, ignore?: FieldMatcher): Json {
     delete secret.stringData;
     if (masked) secret.data = masked;
   }
-  return normalizeContent({ ...rest, metadata }, ignore);
+  return sortKeyedLists(normalizeContent({ ...rest, metadata }, ignore));
 }
 
 /**
@@ -151,8 +160,9 @@ export function desiredState(object: KubeObject, ignore?: FieldMatcher): Json {
 function maskSecretValues(object: KubeObject, data: unknown, stringData: unknown): Record<string, string> | undefined {
   if (!isRecord(data) && !isRecord(stringData)) return undefined;
   const plain = new Map<string, string>();
-  for (const [key, value] of Object.entries(isRecord(data) ? data : {})) plain.set(key, typeof value === 'string' ? Buffer.from(value, 'base64').toString('latin1') : JSON.stringify(value));
-  for (const [key, value] of Object.entries(isRecord(stringData) ? stringData : {})) plain.set(key, Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('latin1'));
+  // A null value is an empty one: the API server stores `key: null` as "" (and returns either).
+  for (const [key, value] of Object.entries(isRecord(data) ? data : {})) plain.set(key, typeof value === 'string' ? Buffer.from(value, 'base64').toString('latin1') : value === null ? '' : JSON.stringify(value));
+  for (const [key, value] of Object.entries(isRecord(stringData) ? stringData : {})) plain.set(key, Buffer.from(typeof value === 'string' ? value : value === null ? '' : JSON.stringify(value), 'utf8').toString('latin1'));
   const out: Record<string, string> = {};
   for (const [key, value] of plain) {
     const digest = createHash('sha256').update(`driftctl-secret\0${object.kind}\0${object.metadata.name}\0${key}\0`).update(value, 'latin1').digest('hex');
@@ -164,8 +174,9 @@ function maskSecretValues(object: KubeObject, data: unknown, stringData: unknown
 /**
  * The live object seen through the desired one: the live values at exactly the fields the desired
  * object sets (defaulted fields the desired object leaves out are not drift). Objects compare
- * field by field; arrays element by element over the desired elements (extra live elements, such
- * as injected sidecars, are not compared; missing ones are left out, so they show as removed).
+ * field by field; lists Kubernetes merges by key (containers, env, ports, ...) item by key, other
+ * arrays element by element, over the desired items (extra live items, such as injected sidecars
+ * or env vars, are not compared; missing ones are left out, so they show as removed).
  * Where a value counts as equal the desired value is used, so `project(d, l)` deep-equals `d`
  * exactly when the live object is in sync: an empty object, empty array or null desired matches
  * an absent live field, and resource quantities compare by amount (`0.5` = "500m", `1` = "1").
@@ -176,6 +187,12 @@ export function project(desired: Json, live: Json | undefined, at: readonly stri
   if (Array.isArray(desired)) {
     if (!Array.isArray(live)) return (live === undefined || live === null) && desired.length === 0 ? desired : live;
     const out: Json[] = [];
+    const wanted = kubernetesListItems(at, desired);
+    const found = wanted && kubernetesListItems(at, live);
+    if (wanted && found) {
+      for (const [segment, item] of wanted) if (found.has(segment)) out.push(project(item, found.get(segment), [...at, segment]) as Json);
+      return out;
+    }
     for (let i = 0; i < desired.length && i < live.length; i++) out.push(project(desired[i], live[i], [...at, String(i)]) as Json);
     return out;
   }
@@ -215,4 +232,117 @@ function sameQuantity(a: Json, b: Json): boolean {
   const y = quantity(b);
   if (x === undefined || y === undefined) return false;
   return x === y || Math.abs(x - y) <= 1e-9 * Math.max(Math.abs(x), Math.abs(y));
+}
+
+/** Annotations that make a rendered object a hook (run by Helm or Argo CD around a release), not a live object. */
+const HOOK_ANNOTATIONS = ['helm.sh/hook', 'argocd.argoproj.io/hook'];
+
+/** True when the object is a Helm or Argo CD hook (a test pod, a pre-install job). */
+export function isHook(object: KubeObject): boolean {
+  const annotations = object.metadata.annotations;
+  return isRecord(annotations) && HOOK_ANNOTATIONS.some((name) => typeof annotations[name] === 'string' && annotations[name] !== '');
+}
+
+/** The fields a previous apply set, as a tree: field name (or keyed list segment) → the fields below it. */
+export type AppliedFields = Map<string, AppliedFields>;
+
+function fieldsOfValue(value: Json, at: string[]): AppliedFields {
+  const out: AppliedFields = new Map();
+  if (Array.isArray(value)) {
+    const items = kubernetesListItems(at, value);
+    if (items) for (const [segment, item] of items) out.set(segment, fieldsOfValue(item, [...at, segment]));
+  } else if (value !== null && typeof value === 'object') {
+    for (const [name, item] of Object.entries(value)) out.set(name, fieldsOfValue(item, [...at, name]));
+  }
+  return out;
+}
+
+function fieldsOfManagedSet(set: unknown, at: string[], out: AppliedFields): void {
+  if (!isRecord(set)) return;
+  for (const [name, below] of Object.entries(set)) {
+    let segment: string | undefined;
+    if (name.startsWith('f:')) segment = name.slice(2);
+    else if (name.startsWith('k:')) {
+      try {
+        segment = listItemSegment(at, JSON.parse(name.slice(2)) as Json);
+      } catch {
+        segment = undefined;
+      }
+    }
+    if (segment === undefined) continue;
+    const child = out.get(segment) ?? new Map();
+    out.set(segment, child);
+    fieldsOfManagedSet(below, [...at, segment], child);
+  }
+}
+
+/**
+ * What the live object records of its last apply: the fields of its
+ * `kubectl.kubernetes.io/last-applied-configuration` annotation (client-side apply), or else the
+ * union of its managedFields entries with operation "Apply" (server-side apply, by any manager or
+ * by `manager` when given). Undefined when it records neither.
+ */
+export function appliedFields(live: KubeObject, manager?: string): AppliedFields | undefined {
+  const annotations = live.metadata.annotations;
+  const lastApplied = isRecord(annotations) ? annotations['kubectl.kubernetes.io/last-applied-configuration'] : undefined;
+  if (typeof lastApplied === 'string') {
+    try {
+      const parsed = JSON.parse(lastApplied) as unknown;
+      if (isRecord(parsed) && isRecord(parsed.metadata)) return fieldsOfValue(desiredState(parsed as KubeObject), []);
+    } catch {
+      // An unreadable annotation records nothing usable; fall through to managedFields.
+    }
+  }
+  const managed = live.metadata.managedFields;
+  if (!Array.isArray(managed)) return undefined;
+  const applies = managed.filter((m) => isRecord(m) && m.operation === 'Apply' && (manager === undefined || m.manager === manager) && isRecord(m.fieldsV1));
+  if (applies.length === 0) return undefined;
+  const out: AppliedFields = new Map();
+  for (const m of applies) fieldsOfManagedSet((m as Record<string, unknown>).fieldsV1, [], out);
+  return out;
+}
+
+/** The parts of a live object value that an apply set (all of it for a leaf, list or scalar). */
+function appliedPart(value: Json, applied: AppliedFields): Json {
+  if (applied.size === 0 || !isRecord(value)) return value;
+  const out: { [key: string]: Json } = {};
+  for (const [name, below] of applied) {
+    if (Object.hasOwn(value, name)) Object.defineProperty(out, name, { value: appliedPart(value[name] as Json, below), enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * `seen` (the live object projected onto `want`, see project) plus the live value of every field
+ * that a previous apply set (`applied`), the desired object no longer sets, and the live object
+ * still has: fields removed from the manifest that apply would prune. Such a field then differs
+ * between want and the result. Modifies and returns `seen`.
+ */
+export function addPrunedFields(seen: Json, want: Json, applied: AppliedFields, live: Json, at: string[] = []): Json {
+  if (Array.isArray(want) && Array.isArray(live) && Array.isArray(seen)) {
+    const wanted = kubernetesListItems(at, want);
+    const found = kubernetesListItems(at, live);
+    const shown = kubernetesListItems(at, seen);
+    if (!wanted || !found || !shown) return seen;
+    for (const [segment, below] of applied) {
+      const liveItem = found.get(segment);
+      if (liveItem === undefined) continue;
+      const wantItem = wanted.get(segment);
+      if (wantItem === undefined) seen.push(liveItem);
+      else if (below.size > 0 && shown.has(segment)) addPrunedFields(shown.get(segment) as Json, wantItem, below, liveItem, [...at, segment]);
+    }
+    return seen;
+  }
+  if (!isRecord(want) || !isRecord(live) || !isRecord(seen)) return seen;
+  for (const [name, below] of applied) {
+    if (!Object.hasOwn(live, name) || live[name] === null) continue;
+    // The object's identity is never pruned (a manifest without a namespace is placed, not emptied).
+    if (at.length === 1 && at[0] === 'metadata' && (name === 'name' || name === 'namespace')) continue;
+    if (!Object.hasOwn(want, name)) {
+      Object.defineProperty(seen, name, { value: appliedPart(live[name] as Json, below), enumerable: true, writable: true, configurable: true });
+    } else if (below.size > 0 && Object.hasOwn(seen, name)) {
+      addPrunedFields(seen[name] as Json, want[name] as Json, below, live[name] as Json, [...at, name]);
+    }
+  }
+  return seen;
 }

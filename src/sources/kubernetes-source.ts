@@ -4,7 +4,8 @@ import type { Ignorer } from '../drift/fields.js';
 import { type Json, type ManifestEntry, type SourceManifest, valueEntry } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { canonicalJson } from '../drift/canonical-json.js';
-import { CLUSTER_SCOPED_KINDS, desiredState, type KubeObject, objectKey, parseObjects, project } from './k8s-normalize.js';
+import { createKeyMatcher } from '../match/glob.js';
+import { addPrunedFields, appliedFields, CLUSTER_SCOPE, CLUSTER_SCOPED_KINDS, desiredState, isHook, type KubeObject, objectKey, parseObjects, project } from './k8s-normalize.js';
 import { uniqueKeys } from './keys.js';
 import { runProcess } from './run-process.js';
 import { wholeSource, type Source, type SourceContext, type SourceObservation } from './source.js';
@@ -24,7 +25,15 @@ import { wholeSource, type Source, type SourceContext, type SourceObservation } 
  * - a desired object whose live object differs at the fields the desired object sets (see
  *   project) → `{ actions: ["update"], before: <desired>, after: <live values at those fields> }`;
  * - a desired object with no live object → `{ actions: ["create"], before: <desired>, after: null }`.
- * Live objects that are not desired are ignored, and objects in sync give no entry. A desired
+ * - a live object of a kind the manifests render, in a namespace they render into, with no
+ *   manifest and no owner → `{ actions: ["extra"], before: null, after: <live> }` (see extraObjects;
+ *   off with `extra: false`, per kind with `extra_ignore_kinds`);
+ * - a field that the live object's last apply set (last-applied-configuration annotation, or
+ *   managedFields of operation Apply), that the manifest no longer sets and that is still live
+ *   shows in `after` with its live value (apply would prune it).
+ * Lists Kubernetes merges by key are matched by key (list-keys.ts). Helm and Argo CD hooks
+ * (`helm.sh/hook`, `argocd.argoproj.io/hook` annotations) are left out of the desired objects
+ * unless `include_hooks` is set. Objects in sync give no entry. A desired
  * object without a namespace is cluster-scoped if its kind is (a built-in cluster-scoped kind, or
  * a kind seen live without a namespace) and otherwise in namespace "default", as `kubectl apply`
  * without -n. When two desired objects share a key, the later one wins (as sequential applies).
@@ -38,7 +47,7 @@ export function createKubernetesSource(config: KubernetesSourceConfig): Source {
       readObjects(what, 'live objects', config.file, config.process, context),
       config.desired ? readObjects(what, 'desired objects', config.desired.file, config.desired.process, context) : undefined,
     ]);
-    return desired ? desiredDrift(desired, live, ignorer, config.desired?.namespace) : liveEntries(live, ignorer);
+    return desired && config.desired ? desiredDrift(desired, live, ignorer, config.desired) : liveEntries(live, ignorer);
   });
 }
 
@@ -73,7 +82,7 @@ function liveEntries(live: readonly KubeObject[], ignorer: Ignorer): SourceObser
   return { entries, stats: stats(entries) };
 }
 
-function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: Ignorer, namespace?: string): SourceObservation {
+function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[], ignorer: Ignorer, options: NonNullable<KubernetesSourceConfig['desired']>): SourceObservation {
   const liveByKey = new Map<string, KubeObject>();
   const clusterKinds = new Set(CLUSTER_SCOPED_KINDS);
   for (const object of live) {
@@ -82,7 +91,10 @@ function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[
     if (typeof object.metadata.namespace !== 'string' || object.metadata.namespace === '') clusterKinds.add(object.kind);
   }
   const desiredByKey = new Map<string, KubeObject>();
-  for (const object of desired) desiredByKey.set(objectKey(object, (kind) => clusterKinds.has(kind), namespace), object);
+  for (const object of desired) {
+    if (!options.includeHooks && isHook(object)) continue;
+    desiredByKey.set(objectKey(object, (kind) => clusterKinds.has(kind), options.namespace), object);
+  }
 
   const list: [string, ManifestEntry][] = [];
   for (const [key, object] of desiredByKey) {
@@ -93,9 +105,44 @@ function desiredDrift(desired: readonly KubeObject[], live: readonly KubeObject[
       list.push([key, valueEntry({ actions: ['create'], before: want, after: null }, { pair: true })]);
       continue;
     }
-    const seen = project(want, desiredState(found, ignore)) as Json;
+    const liveState = desiredState(found, ignore);
+    let seen = project(want, liveState) as Json;
+    const applied = appliedFields(found, options.fieldManager);
+    if (applied) seen = addPrunedFields(seen, want, applied, liveState);
     if (canonicalJson(seen) !== canonicalJson(want)) list.push([key, valueEntry({ actions: ['update'], before: want, after: seen }, { pair: true })]);
   }
+  if (options.extra !== false) list.push(...extraObjects(live, desiredByKey, ignorer, options.extraIgnoreKinds ?? []));
   const entries = sortedEntries(list);
   return { entries, stats: stats(entries) };
+}
+
+/**
+ * Live objects with no manifest, as `{ actions: ["extra"], before: null, after: <live> }` pairs
+ * (what `kubectl apply --prune` or Argo CD would delete): only objects of a kind the manifests
+ * render, in a namespace they render into (cluster-scoped kinds: anywhere), that no other object
+ * owns (ownerReferences: ReplicaSets and Pods of a Deployment are not extra), that are not
+ * hooks, and whose kind no `extra_ignore_kinds` glob matches.
+ */
+function extraObjects(live: readonly KubeObject[], desiredByKey: ReadonlyMap<string, KubeObject>, ignorer: Ignorer, ignoreKinds: readonly string[]): [string, ManifestEntry][] {
+  const kinds = new Set<string>();
+  const scopes = new Set<string>();
+  for (const key of desiredByKey.keys()) {
+    const [kind, scope] = key.split('/');
+    kinds.add(kind);
+    scopes.add(scope);
+  }
+  const ignored = createKeyMatcher(ignoreKinds);
+  const out: [string, ManifestEntry][] = [];
+  const seen = new Set<string>();
+  for (const object of live) {
+    const key = objectKey(object);
+    if (desiredByKey.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    const scope = key.split('/')[1];
+    if (!kinds.has(object.kind) || (scope !== CLUSTER_SCOPE && !scopes.has(scope))) continue;
+    const owners = object.metadata.ownerReferences;
+    if ((Array.isArray(owners) && owners.length > 0) || isHook(object) || ignored(object.kind)) continue;
+    out.push([key, valueEntry({ actions: ['extra'], before: null, after: desiredState(object, ignorer(key)) }, { pair: true })]);
+  }
+  return out;
 }

@@ -24,6 +24,8 @@ export interface SourceContext {
   /** The time of this run (fixed by DRIFTCTL_NOW in tests). */
   now: Date;
   onProgress?: ProgressListener;
+  /** Reports a recoverable problem (a damaged cache that was discarded). */
+  warn?: (message: string) => void;
 }
 
 export interface SourceObservation {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../write-atomic.js';
 
@@ -11,8 +12,9 @@ import { writeFileAtomic } from '../write-atomic.js';
  * older than the scan start are treated as unknown on the next scan and rehashed.
  *
  * The file is binary so that loading and saving 100,000 records costs milliseconds, not the
- * hundreds a JSON object of that size takes (see FORMAT below). Anything unexpected in it makes
- * the cache empty, which only costs a rehash.
+ * hundreds a JSON object of that size takes (see FORMAT below). It ends with a checksum: a file
+ * that fails it (a flipped bit would otherwise become a false hash, false drift, and an accept that
+ * bakes it in) or anything else unexpected makes the cache empty, which only costs a rehash.
  */
 export const RACY_WINDOW_MS = 2000;
 
@@ -20,12 +22,14 @@ export const RACY_WINDOW_MS = 2000;
 export type StatRecord = [number, number, number, number, number, string];
 
 /**
- * FORMAT (version 2), all integers little-endian:
+ * FORMAT (version 3), all integers little-endian:
  *   MAGIC, u32 header length, header JSON `{ root, scanStartMs, count }`, zero padding to a
  *   multiple of 8 bytes, `count` x 5 float64 (size, mtimeMs, ctimeMs, ino, mode), `count` x 32
- *   bytes of sha256, then the keys in strictly ascending code-unit order, joined by NUL.
+ *   bytes of sha256, the keys in strictly ascending code-unit order, joined by NUL, and last the
+ *   32-byte sha256 of everything before it.
  */
-const MAGIC = Buffer.from('driftctl-statcache 2\n');
+const MAGIC = Buffer.from('driftctl-statcache 3\n');
+const CHECKSUM_BYTES = 32;
 const FIELDS = 5;
 const SHA_BYTES = 32;
 
@@ -51,13 +55,27 @@ export class StatCache {
     this.loaded = loaded;
   }
 
-  /** Loads the cache; a missing, unreadable, foreign or damaged cache is simply empty. */
-  static load(file: string, root: string): StatCache {
+  /**
+   * Loads the cache; a missing, unreadable or foreign cache is simply empty, and a damaged one
+   * (failing its checksum) is empty too, with a warning.
+   */
+  static load(file: string, root: string, warn?: (message: string) => void): StatCache {
     let loaded: Loaded | undefined;
+    let data: Buffer | undefined;
     try {
-      loaded = decode(readFileSync(file), root);
+      data = readFileSync(file);
     } catch {
-      // No cache yet, or a damaged one: everything is hashed.
+      // No cache yet: everything is hashed.
+    }
+    if (data !== undefined && data.subarray(0, MAGIC.length).equals(MAGIC)) {
+      const body = data.subarray(0, Math.max(0, data.length - CHECKSUM_BYTES));
+      const intact = data.length >= MAGIC.length + CHECKSUM_BYTES && createHash('sha256').update(body).digest().equals(data.subarray(body.length));
+      try {
+        loaded = intact ? decode(body, root) : undefined;
+      } catch {
+        loaded = undefined;
+      }
+      if (!intact) warn?.(`stat cache ${file} is damaged (checksum mismatch): discarded, every file is hashed again`);
     }
     return new StatCache(file, root, loaded);
   }
@@ -152,7 +170,7 @@ function encode(root: string, scanStartMs: number, keys: string[], nums: number[
   });
   Buffer.from(view.buffer, view.byteOffset, view.byteLength).copy(out, numsAt);
   out.write(keyText, keysAt, 'utf8');
-  return out;
+  return Buffer.concat([out, createHash('sha256').update(out).digest()]);
 }
 
 function decode(data: Buffer, root: string): Loaded | undefined {

@@ -6,6 +6,7 @@ import { normalizeContent, type Ignorer } from '../drift/fields.js';
 import { valueEntry, type Json, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { canonicalJson } from '../drift/canonical-json.js';
+import { type SetPaths, setPathsFromSchema, sortSets } from '../drift/terraform-sets.js';
 import { safeKey } from './keys.js';
 import { runProcess, shellQuote } from './run-process.js';
 import { wholeSource, type Source, type SourceContext, type SourceObservation } from './source.js';
@@ -39,7 +40,9 @@ const HOW_TO = 'run `terraform plan -refresh-only -out=drift.tfplan` then `terra
  *   `actions`, `before` and `after`, and the planned actions are added as `planned_actions` when
  *   they are not a no-op. A planned change without drift is an entry of its own.
  * - Records whose actions are ["no-op"] are not drift and give no entry; neither does an "update"
- *   whose before and after are equal once ignore_fields are applied.
+ *   whose before and after are equal once ignore_fields are applied. A moved resource (a record
+ *   with `previous_address`) always gives an entry, at its new address, with `previous_address`
+ *   in the content (actions ["move"] when nothing else changes).
  * - Data sources (mode "data") are skipped: they are re-read on every run and "read" is not a
  *   change to infrastructure. Output changes are not entries either (they follow from resources).
  * - Values marked in `before_sensitive`/`after_sensitive` become "(sensitive)" (in `after`,
@@ -51,8 +54,9 @@ const HOW_TO = 'run `terraform plan -refresh-only -out=drift.tfplan` then `terra
  */
 export function createTerraformSource(config: TerraformSourceConfig): Source {
   return wholeSource(config, 'terraform', async (context, ignorer) => {
-    const { text, origin } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
-    return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer);
+    const { text, origin, schema } = config.plan !== undefined ? readPlanFile(config.name, config.plan) : await runTerraform(config, context);
+    const schemaText = config.schema !== undefined ? readSchemaFile(config.name, config.schema) : schema;
+    return planObservation(parsePlan(text, `source "${config.name}": ${origin}`), ignorer, schemaText !== undefined ? parseSchema(schemaText, `source "${config.name}": schema ${config.schema ?? '(providers schema -json)'}`) : undefined);
   });
 }
 
@@ -64,6 +68,8 @@ export interface TerraformPlan {
 
 interface ResourceChange {
   address: string;
+  /** Set when the resource was moved (a `moved` block or `terraform state mv`): its address before. */
+  previous_address?: string;
   mode?: string;
   type?: string;
   deposed?: string;
@@ -81,7 +87,7 @@ function sourceFailed(message: string): never {
   throw new DriftError('SOURCE_FAILED', message);
 }
 
-function readPlanFile(name: string, file: string): { text: string; origin: string } {
+function readPlanFile(name: string, file: string): { text: string; origin: string; schema?: string } {
   let bytes: Buffer;
   try {
     bytes = readFileSync(file);
@@ -126,11 +132,37 @@ export function parsePlan(text: string, what: string): TerraformPlan {
   return plan as TerraformPlan;
 }
 
-/** Entries from a checked plan (see createTerraformSource for the rules). */
-export function planObservation(plan: TerraformPlan, ignorer: Ignorer): SourceObservation {
+function readSchemaFile(name: string, file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    return sourceFailed(`source "${name}": cannot read schema ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The set paths of `terraform providers schema -json` output; anything else is SOURCE_FAILED. */
+export function parseSchema(text: string, what: string): SetPaths {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    return sourceFailed(`${what} is not JSON (${(error as Error).message}): run \`terraform providers schema -json > schema.json\``);
+  }
+  if (doc === null || typeof doc !== 'object' || !('provider_schemas' in doc)) return sourceFailed(`${what} has no provider_schemas, so it is not \`terraform providers schema -json\` output`);
+  return setPathsFromSchema(doc);
+}
+
+/**
+ * Entries from a checked plan (see createTerraformSource for the rules). With `sets` (from the
+ * provider schema), a resource type it knows gets `sets` in its content (the dotted set paths,
+ * "*" for any element) and the elements of those sets sorted, so Terraform's set order is never
+ * drift; reports then match set elements by value. Without it, reports match the elements of
+ * every list by value.
+ */
+export function planObservation(plan: TerraformPlan, ignorer: Ignorer, sets?: SetPaths): SourceObservation {
   const byKey = new Map<string, { drift?: ResourceChange; planned?: ResourceChange }>();
   const note = (record: ResourceChange, role: 'drift' | 'planned'): void => {
-    if (record.mode === 'data' || isNoOp(record.change.actions)) return;
+    if (record.mode === 'data' || (isNoOp(record.change.actions) && typeof record.previous_address !== 'string')) return;
     const key = safeKey(record.deposed ? `${record.address} (deposed ${record.deposed})` : record.address);
     const slot = byKey.get(key) ?? {};
     slot[role] = record;
@@ -145,22 +177,27 @@ export function planObservation(plan: TerraformPlan, ignorer: Ignorer): SourceOb
     const record = (drift ?? planned) as ResourceChange;
     const ignore = ignorer(key);
     const change = record.change;
-    const actions = change.actions.map(String);
+    const moved = typeof record.previous_address === 'string' ? record.previous_address : typeof drift?.previous_address === 'string' ? drift.previous_address : planned?.previous_address;
+    const actions = isNoOp(change.actions) ? ['move'] : change.actions.map(String);
     const rawBefore = change.before ?? null;
     const rawAfter = overlay(change.after ?? null, change.after_unknown, () => KNOWN_AFTER_APPLY, []);
-    if (actions.length === 1 && actions[0] === 'update' && canonicalJson(normalizeContent(rawBefore, ignore)) === canonicalJson(normalizeContent(rawAfter, ignore))) continue;
+    if (!moved && actions.length === 1 && actions[0] === 'update' && canonicalJson(normalizeContent(rawBefore, ignore)) === canonicalJson(normalizeContent(rawAfter, ignore))) continue;
     const before = overlay(rawBefore, change.before_sensitive, () => SENSITIVE, []);
     const after = overlay(rawAfter, change.after_sensitive, (value, at) => {
       const was = valueAt(rawBefore, at);
       return was === undefined || canonicalJson(normalizeContent(was)) === canonicalJson(normalizeContent(value ?? null)) ? SENSITIVE : SENSITIVE_CHANGED;
     }, []);
+    const paths = record.type !== undefined ? sets?.get(record.type) : undefined;
+    const bySet = (value: Json): Json => (paths ? sortSets(value, paths, canonicalJson) : value);
     const content: { [k: string]: Json } = {
       type: record.type ?? null,
       actions,
-      before: normalizeContent(before, ignore),
-      after: normalizeContent(after, ignore),
+      before: bySet(normalizeContent(before, ignore)),
+      after: bySet(normalizeContent(after, ignore)),
     };
-    if (drift && planned) content.planned_actions = planned.change.actions.map(String);
+    if (paths) content.sets = paths.map((p) => p.join('.'));
+    if (drift && planned && !isNoOp(planned.change.actions)) content.planned_actions = planned.change.actions.map(String);
+    if (moved) content.previous_address = moved;
     entries.set(key, valueEntry(content, { pair: true }));
   }
   return { entries, stats: { entries: entries.size, hashed: entries.size, reused: 0, errors: 0 } };
@@ -204,7 +241,7 @@ function valueAt(value: unknown, at: readonly string[]): unknown {
   return current;
 }
 
-async function runTerraform(config: TerraformSourceConfig, context: SourceContext): Promise<{ text: string; origin: string }> {
+async function runTerraform(config: TerraformSourceConfig, context: SourceContext): Promise<{ text: string; origin: string; schema?: string }> {
   const spec = config.process;
   if (!spec) return sourceFailed(`source "${config.name}": neither plan nor process is set`);
   const what = `source "${config.name}"`;
@@ -222,7 +259,16 @@ async function runTerraform(config: TerraformSourceConfig, context: SourceContex
   try {
     await runProcess(withArgs(spec, ['plan', '-refresh-only', `-out=${planFile}`, '-input=false', '-no-color']), `${what}: ${program} plan -refresh-only`, context.env);
     const stdout = await runProcess(withArgs(spec, ['show', '-json', planFile]), `${what}: ${program} show -json`, context.env);
-    return { text: stdout.toString('utf8'), origin };
+    // The provider schema says which attributes are sets; without it (a failing command) every list is matched by value.
+    let schema: string | undefined;
+    if (config.schema === undefined) {
+      try {
+        schema = (await runProcess(withArgs(spec, ['providers', 'schema', '-json']), `${what}: ${program} providers schema -json`, context.env)).toString('utf8');
+      } catch {
+        schema = undefined;
+      }
+    }
+    return { text: stdout.toString('utf8'), origin, ...(schema !== undefined ? { schema } : {}) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

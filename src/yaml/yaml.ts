@@ -1,4 +1,4 @@
-import { isNode, LineCounter, parse, parseAllDocuments, parseDocument } from 'yaml';
+import { type Document, isAlias, isMap, isNode, isPair, isSeq, LineCounter, parse, parseAllDocuments, parseDocument } from 'yaml';
 
 /**
  * The YAML adapter: the only module that imports the yaml library. Duplicate keys are errors
@@ -36,10 +36,17 @@ export function parseYaml(text: string): unknown {
 export interface YamlStreamOptions {
   /** YAML 1.2 core schema with merge keys, silent about stringified collection keys. */
   strictCore?: boolean;
-  /** Alias expansions allowed per document ("billion laughs" guard). */
-  maxAliasCount: number;
+  /**
+   * "Billion laughs" guard, one of: alias expansions allowed per document (the library's count),
+   * or the number of nodes a document may hold once its aliases are expanded (counted without
+   * expanding them; value() throws "aliases expand to more than N nodes" beyond it).
+   */
+  maxAliasCount?: number;
+  maxExpandedNodes?: number;
   /** `!!binary` values become base64 strings instead of bytes. */
   binaryAsBase64?: boolean;
+  /** Integers become bigints (every digit kept; the caller narrows them). */
+  intAsBigInt?: boolean;
 }
 
 export interface YamlStreamDocument {
@@ -49,18 +56,59 @@ export interface YamlStreamDocument {
   value(): unknown;
 }
 
+/** The error message of a document over YamlStreamOptions.maxExpandedNodes. */
+export function aliasExpansionMessage(maxExpandedNodes: number): string {
+  return `aliases expand to more than ${maxExpandedNodes} nodes`;
+}
+
 /** Every document of a YAML stream; `streamErrors` are those of a stream without documents. */
 export function parseYamlStream(text: string, options: YamlStreamOptions): { documents: YamlStreamDocument[]; streamErrors: string[] } {
-  const parsed = parseAllDocuments(
-    text,
-    options.strictCore ? { version: '1.2', schema: 'core', merge: true, uniqueKeys: true, prettyErrors: true, logLevel: 'silent' } : {},
-  );
+  const parsed = parseAllDocuments(text, {
+    ...(options.strictCore ? ({ version: '1.2', schema: 'core', merge: true, uniqueKeys: true, prettyErrors: true, logLevel: 'silent' } as const) : {}),
+    ...(options.intAsBigInt ? { intAsBigInt: true } : {}),
+  });
   if ('empty' in parsed) return { documents: [], streamErrors: parsed.errors.map((e) => e.message) };
-  const toJsOptions = { maxAliasCount: options.maxAliasCount, ...(options.binaryAsBase64 ? { reviver: binaryAsBase64 } : {}) };
+  const limit = options.maxExpandedNodes;
+  const toJsOptions = { maxAliasCount: limit !== undefined ? -1 : options.maxAliasCount, ...(options.binaryAsBase64 ? { reviver: binaryAsBase64 } : {}) };
   return {
-    documents: parsed.map((doc) => ({ errors: doc.errors.map((e) => e.message), value: () => doc.toJS(toJsOptions) as unknown })),
+    documents: parsed.map((doc) => ({
+      errors: doc.errors.map((e) => e.message),
+      value: () => {
+        if (limit !== undefined && expandedNodes(doc, limit) > limit) throw new Error(aliasExpansionMessage(limit));
+        return doc.toJS(toJsOptions) as unknown;
+      },
+    })),
     streamErrors: [],
   };
+}
+
+/**
+ * How many nodes the document holds with every alias expanded, counted without expanding (each
+ * anchored node's size is computed once), stopping early past `limit`. An alias to an unknown
+ * anchor counts 1 (toJS reports it); an alias inside its own anchor counts past the limit.
+ */
+function expandedNodes(document: Document.Parsed, limit: number): number {
+  const sizes = new Map<unknown, number>();
+  const visiting = new Set<unknown>();
+  const size = (node: unknown): number => {
+    if (node === null || node === undefined) return 1;
+    const known = sizes.get(node);
+    if (known !== undefined) return known;
+    if (visiting.has(node)) return limit + 1;
+    visiting.add(node);
+    let total = 1;
+    if (isAlias(node)) total = size(node.resolve(document));
+    else if (isMap(node) || isSeq(node)) {
+      for (const item of node.items as unknown[]) {
+        total += isPair(item) ? size(item.key) + size(item.value) : size(item);
+        if (total > limit) break;
+      }
+    }
+    visiting.delete(node);
+    sizes.set(node, total);
+    return total;
+  };
+  return size(document.contents);
 }
 
 function binaryAsBase64(_key: unknown, value: unknown): unknown {

@@ -56,9 +56,10 @@ test('inventory hosts × packs: names, labels, exec with {host}/{address}, sched
     ],
   );
   const process = (name: string) => (config.targets.find((t) => t.name === name)?.sources[0] as CommandSourceConfig).process;
-  assert.equal(process('web1.cis').exec, ['ssh', '10.0.0.1', '--']);
+  // For ssh, option parsing ends before the host (a "--" after it moves in front of it).
+  assert.equal(process('web1.cis').exec, ['ssh', '--', '10.0.0.1']);
   assert.equal(process('web1.cis').argv, ['sha256sum', '/etc/ssh/sshd_config', 'web1.conf']);
-  assert.equal(process('mac1.images').exec, ['ssh', '-p', '2222', 'mac1', '--']);
+  assert.equal(process('mac1.images').exec, ['ssh', '-p', '2222', '--', 'mac1']);
   assert.equal(process('ci.images').exec, [], 'configured targets run packs locally');
   assert.is(process('web1.cis').timeoutMs, 60_000);
 });

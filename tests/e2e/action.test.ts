@@ -37,7 +37,7 @@ interface ActionYaml {
 
 const ACTION = parseYaml(readFileSync(path.join(REPO_ROOT, 'action.yml'), 'utf8')) as ActionYaml;
 
-async function runAction(workspace: string, binDir: string, inputs: Record<string, string>): Promise<{ code: number; outputs: Record<string, string>; log: string }> {
+async function runAction(workspace: string, binDir: string, inputs: Record<string, string>, stepEnv: Record<string, string> = {}): Promise<{ code: number; outputs: Record<string, string>; log: string }> {
   const temp = mkdtempSync(path.join(tmpdir(), 'driftctl-runner-temp-'));
   const stepOutputs: Record<string, Record<string, string>> = {};
   const values = Object.fromEntries(Object.entries(ACTION.inputs).map(([name, input]) => [name, inputs[name] ?? input.default ?? '']));
@@ -72,6 +72,7 @@ async function runAction(workspace: string, binDir: string, inputs: Record<strin
         GITHUB_SHA: '0'.repeat(40),
         GITHUB_RUN_ID: '1',
         RUNNER_TEMP: temp,
+        ...stepEnv,
         ...Object.fromEntries(Object.entries(step.env ?? {}).map(([k, v]) => [k, expand(String(v))])),
       };
       const r = await exec('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', expand(step.run)], { cwd: workspace, env });
@@ -163,6 +164,70 @@ test('action.yml: init then scheduled checks on fresh checkouts fetch the ledger
     assert.is(broken.outputs.status, 'error');
   } finally {
     await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('the workflow "ci github" writes for ledger.remote: its action step (inputs and secrets as GitHub maps them) pulls the ledger, records drift there with the token, pushes nothing to the watched repository', async () => {
+  const TOKEN = 'tok-action-4c2e8b1d9f';
+  const watched = await startGitServer();
+  const ledgerServer = await startGitServer({ token: TOKEN });
+  const work = mkdtempSync(path.join(tmpdir(), 'driftctl-action-remote-'));
+  try {
+    const binDir = path.join(work, 'bin');
+    mkdirSync(binDir);
+    symlinkSync(BIN, path.join(binDir, 'driftctl'));
+    watched.createRepo('ops', 'main');
+    const ledgerBare = ledgerServer.createRepo('ledger');
+    const remote = `${watched.url}/ops.git`;
+    const config = SEED_CONFIG.replace('  branch: drift-ledger\n', `  branch: drift-ledger\n  remote: ${ledgerServer.url}/ledger.git\n  token_env: LEDGER_TOKEN\n`);
+
+    const seed = path.join(work, 'seed');
+    mkdirSync(seed);
+    await git(seed, 'init', '-q', '-b', 'main');
+    for (const [file, content] of Object.entries({ 'driftctl.yml': config, ...SEED_FILES })) {
+      mkdirSync(path.dirname(path.join(seed, file)), { recursive: true });
+      writeFileSync(path.join(seed, file), content);
+    }
+    const init = await exec(BIN, ['init'], { cwd: seed, env: { ...TEST_ENV, LEDGER_TOKEN: TOKEN } });
+    assert.is(init.status, 0, init.stderr);
+    const generated = await exec(BIN, ['ci', 'github', '--json'], { cwd: seed, env: TEST_ENV });
+    assert.is(generated.status, 0, generated.stderr);
+    const workflow = parseYaml(readFileSync(path.join(seed, '.github/workflows/driftctl.yml'), 'utf8')) as any;
+    const step = (workflow.jobs.check.steps as any[]).find((s) => typeof s.uses === 'string' && s.uses.startsWith('driftctl/driftctl@'));
+    assert.ok(step, 'the workflow uses the action');
+    const secrets: Record<string, string> = { LEDGER_TOKEN: TOKEN };
+    const stepEnv = Object.fromEntries(
+      Object.entries(step.env as Record<string, string>).map(([name, value]) => [name, String(value).replace(/^\$\{\{\s*secrets\.(\w+)\s*\}\}$/, (_, secret: string) => secrets[secret] ?? '')]),
+    );
+    await git(seed, 'add', '-A');
+    await git(seed, 'commit', '-q', '-m', 'seed');
+    await git(seed, 'remote', 'add', 'origin', remote);
+    await git(seed, 'push', '-q', 'origin', 'main');
+    const initTip = (await git(ledgerBare, 'rev-parse', 'refs/heads/drift-ledger')).trim();
+
+    const checkout = path.join(work, 'run1');
+    await git(work, 'clone', '-q', remote, checkout);
+    writeFileSync(path.join(checkout, 'config/models.yaml'), 'models:\n  primary:\n    name: gpt-4.1\n');
+    const drift = await runAction(checkout, binDir, step.with as Record<string, string>, stepEnv);
+    assert.is(drift.code, 0, drift.log);
+    assert.equal({ status: drift.outputs.status, highest: drift.outputs.highest }, { status: 'drift', highest: 'high' });
+    assert.match(drift.outputs['report-id'], RECORD_ID);
+    assert.not.match(drift.log, TOKEN);
+    const tip = (await git(ledgerBare, 'rev-parse', 'refs/heads/drift-ledger')).trim();
+    assert.is.not(tip, initTip, 'the ledger repository received the report');
+    await git(ledgerBare, 'merge-base', '--is-ancestor', initTip, tip);
+    assert.is((await git(seed, 'ls-remote', remote, 'refs/heads/drift-ledger')).trim(), '', 'no ledger branch pushed to the watched repository');
+
+    // Without the secret the step fails (exit 1), naming the variable.
+    const bare = path.join(work, 'run2');
+    await git(work, 'clone', '-q', remote, bare);
+    const missing = await runAction(bare, binDir, step.with as Record<string, string>, { ...stepEnv, LEDGER_TOKEN: '' });
+    assert.is(missing.code, 1, missing.log);
+    assert.match(missing.log, 'LEDGER_TOKEN');
+  } finally {
+    await watched.close();
+    await ledgerServer.close();
     rmSync(work, { recursive: true, force: true });
   }
 });

@@ -79,7 +79,7 @@ test(
     const checked = await run(repo, ['check'], 2, env(), at(2));
     assert.is(receiver.received.length, 1, '4xx is never retried');
     const original = receiver.received[0].body;
-    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run\): slack channel "slack": HTTP 404 \(no_service\), not retried/);
+    assert.match(checked.stdout, /not delivered \(kept in the outbox for the next run, attempt 1 of 10\): slack channel "slack": HTTP 404 \(no_service\), rejected \(not retried in this run\)/);
 
     // Visible on the ledger branch with plain git…
     const files = outboxFiles(repo);
@@ -183,7 +183,7 @@ test(
     assert.ok(took >= 900 && took < 5000, `gave up after the 1s timeout (took ${took} ms)`);
     assert.is(receiver.received.length, 1, 'retries: 0 means one attempt');
     assert.equal(result.deliveries.map((d: any) => d.status), ['queued']);
-    assert.match(result.deliveries[0].error, /timed out after 1000 ms after 1 attempt/, result.deliveries[0].error);
+    assert.match(result.deliveries[0].error, /timed out after 1000 ms \(1 attempt\)/, result.deliveries[0].error);
     assert.is(outboxFiles(repo).length, 1);
     assert.match(showJson(repo, outboxFiles(repo)[0]).lastError, /timed out/);
     // Next run, the receiver answers: delivered from the outbox.
@@ -200,13 +200,13 @@ test(
     receiver.script({ status: 502 }, { status: 502 });
     const result = await runJson(repo, ['check'], 2, env(), at(2));
     assert.is(receiver.received.length, 2);
-    assert.match(result.deliveries[0].error, /HTTP 502 after 2 attempts/);
+    assert.match(result.deliveries[0].error, /HTTP 502 \(2 attempts\)/);
     assert.is(outboxFiles(repo).length, 1);
 
     const dead = await startReceiver();
     await dead.close();
     const refused = await runJson(repo, ['alert'], 0, { SLACK_URL: `${dead.url}/hooks/slack` }, at(3));
-    assert.match(refused.deliveries[0].error, /connection refused after 2 attempts/);
+    assert.match(refused.deliveries[0].error, /connection refused \(2 attempts\)/);
     assert.is(showJson(repo, outboxFiles(repo)[0]).attempts, 2);
 
     const unset = await runJson(repo, ['alert'], 0, {}, at(3.5));
@@ -371,13 +371,13 @@ test(
       assert.equal(events[0].changes, [{ key: 'prompts/system.txt', change: 'changed', severity: 'medium', rule: 'prompts/**' }]);
       assert.equal(events[1].changes.map((c: any) => c.key), ['config/models.yaml', 'prompts/system.txt']);
       assert.is(events[1].summary.total, 2);
-      assert.equal([events[2].reason, events[2].changes], ['drift-gone', []]);
+      assert.equal([events[2].reason, events[2].changes.map((c: any) => [c.key, c.severity])], ['drift-gone', [['config/models.yaml', 'high'], ['prompts/system.txt', 'medium']]], 'the resolution lists what was open');
       assert.equal(events.map((e) => e.report), records.map((r) => r.report));
 
       const text = readFileSync(textLog, 'utf8');
       assert.match(text, new RegExp(`^${at(2)} MEDIUM opened default/files \\S+: Drift detected: default \\(files\\): 1 change, highest medium\\n  MEDIUM changed prompts/system.txt\\n`));
       assert.match(text, /HIGH updated default\/files \S+: Drift changed: default \(files\): 2 changes, highest high\n {2}HIGH changed config\/models\.yaml\n {2}MEDIUM changed prompts\/system\.txt\n/);
-      assert.match(text, /HIGH resolved default\/files \S+: Drift resolved: default \(files\), back to the baseline\n$/);
+      assert.match(text, /HIGH resolved default\/files \S+: Drift resolved: default \(files\): 2 changes \(highest high\) reverted: back to the baseline\n {2}HIGH changed config\/models\.yaml\n {2}MEDIUM changed prompts\/system\.txt\n$/);
 
       // Appended, never rewritten: a later event adds one line.
       repo.write('src/main.py', 'print("x")\n');
@@ -399,7 +399,117 @@ test(
     repo.write('config/evals.json', '{"threshold": 0.8}\n');
     const json = await run(repo, ['check', '--json'], 0, {}, at(3));
     JSON.parse(json.stdout);
-    assert.match(json.stderr, /✅ Drift resolved: default \(files\), back to the baseline/);
+    assert.match(json.stderr, /✅ Drift resolved: default \(files\): 1 change \(highest high\) reverted: back to the baseline\n {3}HIGH {2}changed {2}config\/evals\.json/);
+  }),
+);
+
+test(
+  'a malformed webhook URL in the environment is one config error at load naming the file, field and variable (not a retried network error); nothing is written',
+  inRepo(
+    alertProject(alertConfig(`channels:\n  - { name: ops, kind: slack, webhook_env: SLACK_URL, timeout: 2s, retries: 2 }\n  - { name: hook, kind: webhook, url_env: HOOK_URL }`)),
+    async (repo) => {
+      await readyToOpen(repo);
+      const tip = repo.git('rev-parse', 'drift-ledger').trim();
+      const bad = await run(repo, ['check'], 1, { SLACK_URL: 'http://exa mple.test/services/T0/B0/secret-token', HOOK_URL: `${receiver.url}/hook` }, at(2));
+      assert.is(
+        bad.stderr.trim(),
+        'driftctl: error: driftctl.yml: alerts.channels[0].webhook_env: the environment variable SLACK_URL (channel "ops") is not a valid URL: set it to the Slack incoming-webhook URL, https://…',
+      );
+      assert.not.match(bad.stdout + bad.stderr, /secret-token|ERR_INVALID_URL|network error/);
+      assert.is(receiver.received.length, 0, 'nothing was attempted');
+      assert.is(repo.git('rev-parse', 'drift-ledger').trim(), tip, 'the ledger is untouched');
+      const json = await run(repo, ['check', '--json'], 1, { SLACK_URL: `${receiver.url}/slack`, HOOK_URL: 'mailto:ops@example.test' }, at(2));
+      assert.is(JSON.parse(json.stdout).error.code, 'CONFIG_INVALID');
+      assert.match(JSON.parse(json.stdout).error.message, /alerts\.channels\[1\]\.url_env: the environment variable HOOK_URL \(channel "hook"\) is not an http\(s\) URL \(it starts with mailto:\)/);
+      // Set right, the same check delivers.
+      await run(repo, ['check'], 2, { SLACK_URL: `${receiver.url}/slack`, HOOK_URL: `${receiver.url}/hook` }, at(3));
+      assert.is(receiver.received.length, 2);
+    },
+  ),
+);
+
+test(
+  'outbox budget: an entry is abandoned after max_attempts failed deliveries, recorded whole as a dead record, and never posted again',
+  inRepo(alertProject(alertConfig(`${slack()}\noutbox: { max_attempts: 2, max_age: 7d }`)), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 404, body: 'no_service' });
+    const first = await run(repo, ['check'], 2, env(), at(2));
+    assert.match(first.stdout, /kept in the outbox for the next run, attempt 1 of 2/);
+    const [file] = outboxFiles(repo);
+    const entry = showJson(repo, file);
+    receiver.script({ status: 404, body: 'no_service' });
+    const second = await runJson(repo, ['alert'], 0, env(), at(3));
+    assert.equal(second.deliveries.map((d: any) => [d.status, d.reason, d.attempts]), [['abandoned', 'attempts', 2]]);
+    const human = await run(repo, ['alert'], 0, env(), at(3.5));
+    assert.not.match(human.stdout, /abandoned/, 'abandoned once');
+    assert.equal(outboxFiles(repo), []);
+    assert.match(commitsOfKind(repo, 'outbox')[0].subject, /^outbox: 0 delivered, 0 waiting, 1 abandoned$/);
+    const dead = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    assert.is(dead.length, 1);
+    assert.match(dead[0], /^dead\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.dead\.json$/);
+    const record = showJson(repo, dead[0]);
+    assert.equal([record.kind, record.reason, record.by, record.time], ['dead', 'attempts', 'driftctl', at(3)]);
+    assert.equal({ ...record.entry, attempts: 0, lastError: '' }, { ...entry, attempts: 0, lastError: '' }, 'the entry is kept whole');
+    assert.is(record.entry.attempts, 2);
+    // Never posted again, and the ledger still verifies (the dead record has a schema and is immutable).
+    await run(repo, ['alert'], 0, env(), at(4));
+    await run(repo, ['check'], 2, env(), at(5));
+    assert.is(receiver.received.length, 2);
+    await run(repo, ['verify'], 0, env(), at(6));
+  }),
+);
+
+test(
+  'outbox budget: an entry for a channel removed from the config is not attempted, and is abandoned once older than max_age',
+  inRepo(alertProject(alertConfig(slack())), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 503 }, { status: 503 }, { status: 503 });
+    await run(repo, ['check'], 2, env(), at(2));
+    assert.is(outboxFiles(repo).length, 1);
+    repo.write('driftctl.yml', alertConfig('channels:\n  - kind: console'));
+    const early = await runJson(repo, ['alert'], 0, env(), at(2 + 24 * 6));
+    assert.equal(early.deliveries.map((d: any) => [d.status, d.error]), [['kept', 'channel "slack" is no longer configured']]);
+    const late = await runJson(repo, ['alert'], 0, env(), at(2 + 24 * 7));
+    assert.equal(late.deliveries.map((d: any) => [d.status, d.reason]), [['abandoned', 'age']]);
+    assert.equal(outboxFiles(repo), []);
+    const [dead] = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    assert.is(showJson(repo, dead).reason, 'age');
+    assert.is(receiver.received.length, 3, 'never posted once the channel was gone');
+  }),
+);
+
+test(
+  'alerts outbox lists entries with their budget; --retry ID delivers one now; --drop ID abandons one, recorded as dropped by the actor; an unknown id is an error',
+  inRepo(alertProject(alertConfig(slack('timeout: 2s\nretries: 0'))), async (repo) => {
+    await readyToOpen(repo);
+    receiver.script({ status: 500 });
+    await run(repo, ['check'], 2, env(), at(2));
+    repo.write('config/models.yaml', 'models: {}\n');
+    receiver.script({ status: 500 }, { status: 500 });
+    await run(repo, ['check'], 2, env(), at(3));
+    const listed = await runJson(repo, ['alerts', 'outbox'], 0, env(), at(3.5));
+    assert.equal(listed.entries.map((e: any) => [e.channel, e.subject.split(' ')[0], e.attempts, e.maxAttempts, e.expires]), [
+      ['slack', 'opened', 2, 10, at(2 + 24 * 7)],
+      ['slack', 'updated', 1, 10, at(3 + 24 * 7)],
+    ]);
+    const [opened, updated] = listed.entries.map((e: any) => e.id);
+    const human = await run(repo, ['alerts', 'outbox'], 0, env(), at(3.5));
+    assert.match(human.stdout, new RegExp(`outbox \\(2 waiting\\):\\n {2}ID .*\\n {2}${opened} +slack +opened \\S+ +2/10 `));
+
+    const retried = await runJson(repo, ['alerts', 'outbox', '--retry', opened], 0, env(), at(4));
+    assert.equal([retried.outcome.status, retried.entries.map((e: any) => e.id)], ['delivered', [updated]]);
+    assert.is(receiver.received.length, 4);
+
+    const dropped = await runJson(repo, ['alerts', 'outbox', '--drop', updated], 0, env(), at(5));
+    assert.equal([dropped.outcome.status, dropped.outcome.reason, dropped.entries], ['abandoned', 'dropped', []]);
+    const [dead] = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    const record = showJson(repo, dead);
+    assert.equal([record.reason, record.by, record.entry.id], ['dropped', 'Test Author <author@example.test>', updated]);
+    await run(repo, ['alert'], 0, env(), at(6));
+    assert.is(receiver.received.length, 4, 'a dropped entry is never posted');
+
+    const unknown = await run(repo, ['alerts', 'outbox', '--drop', 'nope', '--json'], 1, env(), at(7));
+    assert.is(JSON.parse(unknown.stdout).error.code, 'OUTBOX_ENTRY_NOT_FOUND');
   }),
 );
 

@@ -70,8 +70,9 @@ test(
       ['web', 'site.conf', 'high'],
       ['web', 'index.html', 'low'],
     ]);
+    // Drift seen in the window, each entry once: web's site.conf and index.html, and db's pg.conf (accepted since).
     assert.equal(view.bySeverity, [
-      { severity: 'high', count: 1 },
+      { severity: 'high', count: 2 },
       { severity: 'low', count: 1 },
     ]);
     assert.equal(view.targets.map((t: any) => [t.name, t.status]), [
@@ -129,7 +130,7 @@ test(
       '*Still open*\n1',
       '*Resolved*\n1',
       '*Accepted baselines*\n1',
-      '*By severity*\n🟠 1 🔵 1',
+      '*By severity*\n🟠 2 🔵 1',
     ]);
     const text = slackTexts(payload);
     assert.match(text, /\*Open alerts\*\n🟠 `web\/files` 2 changes, open since 4 hours ago/);
@@ -164,6 +165,25 @@ test(
     const next = await runJson(repo, ['alert'], 0, env(), at(7));
     assert.equal(next.deliveries.map((d: any) => [d.channel, d.subject, d.status, d.retried]), [['slack', 'digest', 'delivered', true]]);
     assert.match(bodyJson(receiver.received[1]).text, /^Drift digest: last 24h/);
+  }),
+);
+
+test(
+  'digest counts the drift seen in its window by severity, also when every alert resolved since',
+  inRepo(alertProject(CONFIG, FILES), async (repo) => {
+    await history(repo);
+    repo.write('web/index.html', '<h1>hi</h1>\n');
+    repo.write('web/site.conf', 'listen 80;\n');
+    await run(repo, ['check'], 0, env(), at(5.5));
+    const { view } = await runJson(repo, ['digest', '--dry-run', '--channel', 'slack'], 0, env(), at(6));
+    assert.equal(view.counts.open, 0);
+    assert.equal(view.bySeverity, [
+      { severity: 'high', count: 2 },
+      { severity: 'low', count: 1 },
+    ]);
+    const human = await run(repo, ['digest', '--dry-run', '--channel', 'slack'], 0, env(), at(6));
+    assert.match(human.stdout, /\*By severity\*\\n🟠 2 🔵 1/);
+    assert.not.match(human.stdout, /By severity\*\\nnone/);
   }),
 );
 

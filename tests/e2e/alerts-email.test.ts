@@ -133,7 +133,7 @@ test(
     const refused = await run(repo, ['check', '--json'], 2, env(), at(2));
     const delivery = JSON.parse(refused.stdout).deliveries[0];
     assert.is(delivery.status, 'queued');
-    assert.is(delivery.error, 'email channel "mail": SMTP server refused the login with 535 (535 Invalid username or password), not retried');
+    assert.is(delivery.error, 'email channel "mail": SMTP server refused the login with 535 (535 Invalid username or password), not retried in this run');
     assert.equal(smtp.logins, [USER], 'a refused login is not retried');
     assert.is(smtp.messages.length, 0);
     assert.is(outboxFiles(repo).length, 1);
@@ -181,7 +181,7 @@ test(
     repo.write('config/models.yaml', 'models: {}\n');
     const untrusted = await runJson(repo, ['check'], 2, env(), at(2));
     assert.is(untrusted.deliveries[0].status, 'queued');
-    assert.match(untrusted.deliveries[0].error, /^email channel "mail": TLS with 127\.0\.0\.1:\d+ failed: self-signed certificate \(for a private CA or a self-signed certificate, set the channel's ca: to its PEM file\), not retried$/);
+    assert.match(untrusted.deliveries[0].error, /^email channel "mail": TLS with 127\.0\.0\.1:\d+ failed: self-signed certificate \(for a private CA or a self-signed certificate, set the channel's ca: to its PEM file\), not retried in this run$/);
     assert.equal(starttls.logins, [], 'no login is sent before TLS is up');
 
     repo.write('driftctl.yml', alertConfig(emailChannel(starttls.port, `${LOGIN}\n    tls: starttls\n    ca: smtp-ca.pem`)));

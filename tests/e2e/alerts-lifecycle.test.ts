@@ -142,7 +142,7 @@ test(
     assert.equal(clean.alerts, [{ target: 'default', opened: 0, updated: 0, reminded: 0, resolved: 1, open: 0, note: null }]);
     assert.is(receiver.received.length, 3);
     const resolvedPayload = payloads()[2];
-    assert.match(resolvedPayload.text, /^✅ Drift resolved: default \(files\), back to the baseline$/);
+    assert.match(resolvedPayload.text, /^✅ Drift resolved: default \(files\): \d+ changes? \(highest \w+\) reverted: back to the baseline$/);
     records = alertRecords(repo);
     assert.equal(records.map((r) => r.event), ['opened', 'updated', 'resolved']);
     assert.is(records[2].alert, records[0].alert);
@@ -214,7 +214,7 @@ test(
     assert.is(accepted.resolvedAlerts, 1);
     assert.is(receiver.received.length, 2);
     const payload = payloads()[1];
-    assert.match(payload.text, /Drift resolved: default \(files\), the baseline was accepted/);
+    assert.match(payload.text, /Drift resolved: default \(files\): \d+ changes? \(highest \w+\) accepted as the new baseline/);
     const records = alertRecords(repo);
     assert.equal(records.map((r) => [r.event, r.reason]), [
       ['opened', null],

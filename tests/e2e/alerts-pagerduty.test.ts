@@ -81,15 +81,20 @@ test(
     assert.equal(api.events[1].payload?.custom_details.summary, { total: 2, added: 0, removed: 0, changed: 2 });
     assert.is(api.events[1].payload?.custom_details.event, 'updated');
 
-    // The high change goes back: the alert is now medium, below min_severity, so no trigger...
+    // The high change goes back: the alert is now medium, below min_severity. The channel that was
+    // paged hears that once (the incident's severity drops to warning), and nothing more...
     repo.write('config/models.yaml', 'models:\n  primary:\n    name: gpt-4o\n');
     const lowered = await runJson(repo, ['check'], 2, env(), at(4));
     assert.is(lowered.alerts[0].updated, 1);
-    assert.is(api.events.length, 2, 'a medium update does not page a high-only channel');
+    assert.is(api.events.length, 3, 'the paged channel hears the drop below its min_severity');
+    assert.equal([api.events[2].event_action, api.events[2].dedup_key, api.events[2].payload?.severity], ['trigger', fingerprint, 'warning']);
+    repo.write('prompts/system.txt', 'You are brief.\n');
+    await runJson(repo, ['check'], 2, env(), at(4.5));
+    assert.is(api.events.length, 3, 'a further medium update does not page a high-only channel');
     // ...but the resolution still closes the incident.
     await runJson(repo, ['accept', '--all', '--reason', 'expected'], 0, env(), at(5));
-    assert.is(api.events.length, 3);
-    assert.equal(api.events[2], { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: fingerprint });
+    assert.is(api.events.length, 4);
+    assert.equal(api.events[3], { routing_key: ROUTING_KEY, event_action: 'resolve', dedup_key: fingerprint });
     assert.equal(api.rejected, []);
     assert.equal(outboxFiles(repo), []);
   }),
@@ -150,7 +155,7 @@ test(
     assert.not.ok('routing_key' in JSON.parse(queued.body), 'the outbox keeps the event without its key');
 
     const wrong = await go(['alert', '--json'], 0, 4, env('wrong-key-0000'));
-    assert.match(JSON.parse(wrong.stdout).deliveries[0].error, /HTTP 400 \(.*Invalid routing key.*\), not retried/);
+    assert.match(JSON.parse(wrong.stdout).deliveries[0].error, /HTTP 400 \(.*Invalid routing key.*\), rejected \(not retried in this run\)/);
     assert.is(api.rejected.length, 1, '4xx is not retried');
 
     api.failNext(503);
@@ -162,6 +167,28 @@ test(
 
     for (const [i, o] of outputs.entries()) assertNoSecret(o.stdout + o.stderr, [ROUTING_KEY], `output of command ${i}`);
     assertNoSecret(everythingStored(repo), [ROUTING_KEY], 'the ledger repository');
+  }),
+);
+
+test(
+  'out of its retry budget, a pagerduty event is abandoned and recorded whole under dead/ (its kind passes the dead schema); the ledger verifies',
+  inRepo(alertProject('version: 1\n'), async (repo) => {
+    repo.write('driftctl.yml', alertConfig(`outbox:\n  max_attempts: 2\n${channel().replace('API_URL', api.url)}`));
+    await run(repo, ['init'], 0, env(), at(0));
+    await run(repo, ['check'], 0, env(), at(1));
+    repo.write('config/models.yaml', 'models: {}\n');
+    const queued = await runJson(repo, ['check'], 2, {}, at(2));
+    assert.equal(queued.deliveries.map((d: any) => [d.status, d.attempts, d.maxAttempts]), [['queued', 1, 2]]);
+    const abandoned = await runJson(repo, ['alert'], 0, {}, at(3));
+    assert.equal(abandoned.deliveries.map((d: any) => [d.status, d.reason]), [['abandoned', 'attempts']]);
+    assert.equal(outboxFiles(repo), []);
+    const dead = repo.git('ls-tree', '-r', '--name-only', 'drift-ledger', 'dead/').split('\n').filter(Boolean);
+    assert.is(dead.length, 1);
+    const record = showJson(repo, dead[0]);
+    assert.equal([record.kind, record.reason, record.entry.channel, record.entry.channelKind, record.entry.attempts], ['dead', 'attempts', 'oncall', 'pagerduty', 2]);
+    await run(repo, ['verify'], 0, env(), at(4));
+    await runJson(repo, ['alert'], 0, env(), at(5));
+    assert.is(api.events.length, 0, 'an abandoned event is never sent');
   }),
 );
 

@@ -69,8 +69,8 @@ test(
     await go(['check', '--json'], 2, 2.1);
     const lastErrors = outboxFiles(repo).map((f) => showJson(repo, f).lastError as string).sort();
     assert.equal(lastErrors, [
-      'slack channel "slack": HTTP 502 (<pre>Cannot POST [redacted]</pre>) after 2 attempts',
-      'webhook channel "hook": HTTP 404 (Cannot POST [redacted]?x=1 ([redacted])), not retried',
+      'slack channel "slack": HTTP 502 (<pre>Cannot POST [redacted]</pre>) (2 attempts)',
+      'webhook channel "hook": HTTP 404 (Cannot POST [redacted]?x=1 ([redacted])), rejected (not retried in this run)',
     ]);
     assert.is(outboxFiles(repo).length, 2);
     await go(['alerts'], 0, 2.2);
@@ -88,8 +88,9 @@ test(
     const dead = await startReceiver();
     await dead.close();
     await go(['alert'], 0, 3.5, env(dead.url, dead.url));
-    await go(['alert', '--json', '--debug'], 0, 3.6, { SLACK_URL: `ftp://user:${SIGNING_KEY}@example.test${TOKEN_PATH}`, HOOK_URL: `gopher://x${HOOK_PATH}`, HOOK_SECRET: SIGNING_KEY });
-    await go(['alert'], 0, 3.7, { SLACK_URL: `http://[::1${TOKEN_PATH}`, HOOK_URL: `http://${HOOK_PATH}`, HOOK_SECRET: SIGNING_KEY });
+    // Malformed URLs are config errors at load, naming the field and the variable, not the value.
+    await go(['alert', '--json', '--debug'], 1, 3.6, { SLACK_URL: `ftp://user:${SIGNING_KEY}@example.test${TOKEN_PATH}`, HOOK_URL: `gopher://x${HOOK_PATH}`, HOOK_SECRET: SIGNING_KEY });
+    await go(['alert'], 1, 3.7, { SLACK_URL: `http://[::1${TOKEN_PATH}`, HOOK_URL: `http://${HOOK_PATH}`, HOOK_SECRET: SIGNING_KEY });
     assert.is(outboxFiles(repo).length, 2, 'still waiting');
 
     // Delivered at last, then an update, a digest and a resolution, all delivered.
@@ -110,11 +111,12 @@ test(
       assertNoSecret(o.stderr, secrets, `stderr of command ${i}`);
     }
     const failures = outputs.map((o) => o.stdout + o.stderr).join('\n');
-    assert.match(failures, /HTTP 503 after 2 attempts/, 'failures are still explained');
-    assert.match(failures, /HTTP 401 \(bad signature\), not retried/);
+    assert.match(failures, /HTTP 503 \(2 attempts\)/, 'failures are still explained');
+    assert.match(failures, /HTTP 401 \(bad signature\), rejected \(not retried in this run\)/);
     assert.match(failures, /timed out after 500 ms/);
     assert.match(failures, /connection refused/);
-    assert.match(failures, /environment variable SLACK_URL does not hold an http\(s\) URL/);
+    assert.match(failures, /webhook_env: the environment variable SLACK_URL \(channel "slack"\) is not an http\(s\) URL \(it starts with ftp:\)/);
+    assert.match(failures, /webhook_env: the environment variable SLACK_URL \(channel "slack"\) is not a valid URL/);
 
     const stored = everythingStored(repo);
     assert.ok(stored.includes('Drift-Kind: outbox') && /"kind":\s*"outbox"/.test(stored), 'the dump covers outbox commits and blobs');

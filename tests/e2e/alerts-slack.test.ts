@@ -73,14 +73,16 @@ test(
         `report <https://git.example.test/ops/blob/drift-ledger/targets/web-01/records/2026/03/01/${reportId}.report.json?id=${reportId}|${reportId}> · alert ${alertId} · opened 0 seconds ago · env=prod · pack=base`,
       );
 
-      // The resolution: a ✅ header and no changes section.
+      // The resolution: a ✅ header, what was resolved and why, and the changes that were open.
       repo.write('etc/nginx.conf', 'worker_processes 1;\n');
       await run(repo, ['check'], 0, env(), at(3));
       const resolved = assertSlackPayload(bodyJson(receiver.received[1]));
-      assert.is(resolved.text, '✅ Drift resolved: web-01 (etc), back to the baseline');
-      assert.equal(resolved.blocks.map((b: any) => b.type), ['header', 'section', 'context']);
+      assert.is(resolved.text, '✅ Drift resolved: web-01 (etc): 1 change (highest high) reverted: back to the baseline');
+      assert.equal(resolved.blocks.map((b: any) => b.type), ['header', 'section', 'section', 'context']);
       assert.is(resolved.blocks[0].text.text, '✅ Drift resolved: web-01 (etc)');
-      assert.match(resolved.blocks[2].elements[0].text, / · opened 1 hour ago · /, resolved.blocks[2].elements[0].text);
+      assert.equal(resolved.blocks[1].fields[3], { type: 'mrkdwn', text: '*Resolved*\n1 change reverted: back to the baseline' });
+      assert.is(resolved.blocks[2].text.text, '🟠 `nginx.conf` changed _(core-config)_');
+      assert.match(resolved.blocks[3].elements[0].text, / · opened 1 hour ago · /, resolved.blocks[3].elements[0].text);
     },
   ),
 );

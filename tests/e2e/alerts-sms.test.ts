@@ -76,8 +76,8 @@ test(
 
     await runJson(repo, ['accept', '--all', '--reason', 'ok'], 0, env(), at(4));
     assert.equal(api.messages.slice(2).map((m) => [m.to, m.body]), [
-      ['+15550002222', 'Drift resolved: default (files), the baseline was accepted'],
-      ['+4915112345678', 'Drift resolved: default (files), the baseline was accepted'],
+      ['+15550002222', 'Drift resolved: default (files): 2 changes (highest high) accepted as the new baseline'],
+      ['+4915112345678', 'Drift resolved: default (files): 2 changes (highest high) accepted as the new baseline'],
     ]);
   }),
 );
@@ -141,7 +141,7 @@ test(
     outputs.push(refused);
     const delivery = JSON.parse(refused.stdout).deliveries[0];
     assert.is(delivery.status, 'queued');
-    assert.match(delivery.error, /^sms channel "text": HTTP 401 \(.*Authenticate.*\), not retried$/);
+    assert.match(delivery.error, /^sms channel "text": HTTP 401 \(.*Authenticate.*\), rejected \(not retried in this run\)$/);
     assert.is(api.requests.length, 1);
     const entry = showJson(repo, outboxFiles(repo)[0]);
     assert.is(entry.channelKind, 'sms');

@@ -386,4 +386,44 @@ targets:
   ),
 );
 
+test(
+  'accept --all and diff need no --target when the only other target is disabled',
+  inRepo(
+    () =>
+      makeRepo({
+        'driftctl.yml': `version: 1
+targets:
+  - name: web
+    sources: [ { kind: files, root: ./web, watch: ["**/*"] } ]
+  - name: old
+    enabled: false
+    sources: [ { kind: files, root: ./web, watch: ["**/*"] } ]
+`,
+        'web/index.html': '<h1>hi</h1>\n',
+      }),
+    async (repo) => {
+      await json(repo, ['init'], 0);
+      repo.write('web/index.html', '<h1>hello</h1>\n');
+      await json(repo, ['check'], 2);
+      await json(repo, ['diff'], 2);
+      const accepted = await json(repo, ['accept', '--all', '--reason', 'new title'], 0);
+      assert.is(accepted.target, 'web');
+      await json(repo, ['check'], 0);
+    },
+  ),
+);
+
+test(
+  'a target name over 64 characters is one clear config error that says the limit',
+  inRepo(
+    () => makeRepo({ 'driftctl.yml': `version: 1\ntargets:\n  - name: ${'w'.repeat(65)}\n    sources: [ { kind: files, watch: ["**/*"] } ]\n` }),
+    async (repo) => {
+      const run = await cli(repo.dir, ['status']);
+      expectCode(run, 1, 'status');
+      assert.match(run.stderr, /driftctl\.yml:3: targets\[0\]\.name: "w{65}" is not a valid name \(1 to 64 characters: letters, digits, "\.", "_" and "-", starting with a letter or digit\)/);
+      assert.is(run.stderr.trim().split('\n').length, 1, run.stderr);
+    },
+  ),
+);
+
 test.run();

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -168,7 +168,9 @@ test(
       assertFsckClean(repo, `after init, ${when}`);
       const head = assertLedgerConsistent(repo, `after init, ${when}`);
       assert.is(head.snapshot.entries, DIRS * FILES_PER_DIR, when);
+      // Starting over on purpose: the branch and this machine's record of it both go.
       repo.git('update-ref', '-d', 'refs/heads/drift-ledger');
+      rmSync(path.join(repo.dir, '.git', 'driftctl', 'checkpoints'), { force: true });
     }
   }),
 );

@@ -151,7 +151,7 @@ test(
     async (repo) => {
       const run = await cli(repo.dir, ['check'], env(repo));
       expectCode(run, 1, 'bad inventory');
-      assert.match(run.stderr, /^driftctl: error: hosts\.yml: hosts\[1\]\.name: "bad name" is not allowed here/m);
+      assert.match(run.stderr, /^driftctl: error: hosts\.yml: hosts\[1\]\.name: "bad name" is not a valid name \(1 to 64 characters/m);
       assert.is(ledgerTip(repo), undefined, 'nothing written');
     },
   ),

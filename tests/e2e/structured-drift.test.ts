@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli, makeRepo, type TempRepo } from '../helpers/repo.js';
-import { expectCode, inRepo, oneJson } from '../helpers/e2e.js';
+import { expectCode, inRepo, LEDGER, oneJson } from '../helpers/e2e.js';
 
 /**
  * Field-level drift of structured files through the CLI, compared exactly: changed, added and
@@ -157,6 +157,25 @@ test(
       assert.not.match(run.stderr, /rules\[0\]/);
     },
   ),
+);
+
+test(
+  'integers beyond 2^53 keep every digit through the ledger, the content cache and the report; JSON duplicate keys are byte-hashed',
+  inRepo(project, async (repo) => {
+    repo.write('config/ids.json', '{"ids": [9223372036854775807]}\n');
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    // The baseline stores the exact digits (JSON.parse would read 9223372036854775808).
+    assert.match(repo.git('grep', '-h', '922337203685477', LEDGER, '--', 'targets/default/baseline'), /^\s*9223372036854775807$/m);
+    // A re-check reads the content cache: still clean.
+    assert.is((await check(repo, 0)).status, 'clean');
+    repo.write('config/ids.json', '{"ids": [9223372036854775808]}\n');
+    const report = await check(repo, 2);
+    const change = report.changes.find((c: any) => c.key === 'config/ids.json');
+    assert.equal(change.fields.map((f: any) => [f.path, f.before, f.after]), [['/ids/0', '9223372036854775807', '9223372036854775808']]);
+    repo.write('config/ids.json', '{"ids": [9223372036854775807], "ids": [9223372036854775807]}\n');
+    const dup = (await check(repo, 2)).changes.find((c: any) => c.key === 'config/ids.json');
+    assert.is(dup.fields, undefined, 'a file with duplicate keys is recorded by its bytes');
+  }),
 );
 
 test.run();

@@ -190,6 +190,20 @@ test(
 );
 
 test(
+  'a baseline edited in a commit without a Drift-Kind trailer is named as such (not "a other commit")',
+  inRepo(buildLedger, async (repo) => {
+    const [shard] = ledgerFiles(repo, /^targets\/default\/baseline\/files\/config\/@\.json$/);
+    const doc = JSON.parse(git(repo, ['show', `${LEDGER}:${shard}`]));
+    doc.entries['models.yaml'].sha256 = 'e'.repeat(64);
+    tamperCommit(repo, { [shard]: `${JSON.stringify(doc, null, 2)}\n` }, 'tweak the baseline');
+    const run = await cli(repo.dir, ['verify']);
+    expectCode(run, 1, 'verify');
+    assert.match(run.stdout, /baseline of target "default" changed in a commit without a Drift-Kind trailer [0-9a-f]{12}/);
+    assert.not.match(run.stdout, /a other/);
+  }),
+);
+
+test(
   'signed commits verify against allowed signers; a signature by an unknown key fails; --require-signatures fails unsigned commits',
   inRepo(buildLedger, async (repo) => {
     const keys = mkdtempSync(path.join(tmpdir(), 'driftctl-keys-'));

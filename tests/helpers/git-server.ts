@@ -1,6 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -19,14 +19,47 @@ export interface GitServer {
   requests: { method: string; path: string; status: number }[];
   /** Creates a bare repository whose HEAD points at `head` (so clients never see an unborn HEAD). */
   createRepo(name: string, head?: string): string;
+  /** Makes git POSTs slow from now on (see SlowMode); `undefined` makes them fast again. */
+  slow(mode: SlowMode | undefined): void;
   close(): Promise<void>;
 }
 
-export async function startGitServer(options: { token?: string } = {}): Promise<GitServer> {
+/**
+ * A slow git server: each POST (of `service` only, when given) is answered `ms` after it arrived.
+ * `phase: 'answer'` (the default) processes the request at once and holds back only the answer, so
+ * a push lands on the server while the client still waits; `phase: 'request'` waits before
+ * processing, and processes nothing if the client gave up meanwhile (its push never lands).
+ */
+export interface SlowMode {
+  ms: number;
+  service?: 'git-receive-pack' | 'git-upload-pack';
+  phase?: 'answer' | 'request';
+}
+
+export async function startGitServer(options: { token?: string; slow?: SlowMode } = {}): Promise<GitServer> {
   const root = mkdtempSync(path.join(tmpdir(), 'driftctl-git-server-'));
   const requests: GitServer['requests'] = [];
-  const server: Server = createServer((req, res) => {
+  let slow = options.slow;
+  const server: Server = createServer(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const arrived = Date.now();
+    const mode = slow && req.method === 'POST' && (!slow.service || url.pathname.endsWith(`/${slow.service}`)) ? slow : undefined;
+    const wait = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, (mode?.ms ?? 0) - (Date.now() - arrived))));
+    if (mode?.phase === 'request') {
+      const body: Buffer[] = [];
+      for await (const chunk of req) body.push(chunk as Buffer);
+      await wait();
+      if (req.socket.destroyed) {
+        requests.push({ method: req.method ?? '', path: url.pathname, status: 0 });
+        return;
+      }
+      serve(req, res, url, Buffer.concat(body), undefined);
+      return;
+    }
+    serve(req, res, url, undefined, mode ? wait() : undefined);
+  });
+  /** Runs git http-backend for one request; with `held`, its answer is written only once `held` settles. */
+  const serve = (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer | undefined, held: Promise<void> | undefined): void => {
     if (options.token) {
       const header = req.headers.authorization ?? '';
       const [scheme, value] = header.split(' ');
@@ -53,10 +86,12 @@ export async function startGitServer(options: { token?: string } = {}): Promise<
         ...(req.headers['git-protocol'] ? { GIT_PROTOCOL: String(req.headers['git-protocol']) } : {}),
       },
     });
-    req.pipe(cgi.stdin);
+    if (body) cgi.stdin.end(body);
+    else req.pipe(cgi.stdin);
     let head = Buffer.alloc(0);
     let headersDone = false;
-    cgi.stdout.on('data', (chunk: Buffer) => {
+    const output: Buffer[] = [];
+    const onData = (chunk: Buffer): void => {
       if (headersDone) {
         res.write(chunk);
         return;
@@ -77,19 +112,34 @@ export async function startGitServer(options: { token?: string } = {}): Promise<
       requests.push({ method: req.method ?? '', path: url.pathname, status });
       res.writeHead(status, headers);
       res.write(head.subarray(end + 4));
-    });
-    cgi.stdout.on('end', () => res.end());
+    };
+    if (held) {
+      cgi.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+      cgi.stdout.on('end', () => {
+        void held.then(() => {
+          if (res.destroyed) return;
+          for (const chunk of output) onData(chunk);
+          res.end();
+        });
+      });
+    } else {
+      cgi.stdout.on('data', onData);
+      cgi.stdout.on('end', () => res.end());
+    }
     cgi.on('error', () => {
       res.writeHead(500);
       res.end();
     });
-  });
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
     root,
     requests,
+    slow(mode) {
+      slow = mode;
+    },
     createRepo(name, head = 'drift-ledger') {
       const dir = path.join(root, `${name}.git`);
       mkdirSync(dir, { recursive: true });

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { FilesSourceConfig } from '../../src/config/config.js';
+import { ExactInteger } from '../../src/drift/exact-json.js';
 import { diffFields } from '../../src/drift/fields.js';
 import { contentHash, sameEntry, type ManifestEntry } from '../../src/drift/manifest.js';
 import { createFilesSource } from '../../src/sources/files-source.js';
@@ -178,7 +179,7 @@ test(
     const { entries } = await tree.observe();
     const common = { logging: { driver: 'json-file' }, restart: 'always' };
     assert.equal(entries.get('compose.yml')?.content, {
-      services: { db: common, web: { ...common, big: 12345678901234567890, enabled: 'yes', image: 'nginx:1.27', octal: 15, released: '2024-05-01' } },
+      services: { db: common, web: { ...common, big: new ExactInteger('12345678901234567890'), enabled: 'yes', image: 'nginx:1.27', octal: 15, released: '2024-05-01' } },
       'x-common': common,
     });
     assert.equal(entries.get('k8s.yaml')?.content, [{ kind: 'Service' }, { kind: 'Deployment', spec: { replicas: 2 } }], 'a stream of documents is the array of its documents');

@@ -53,7 +53,9 @@ const LIVE_DEPLOYMENT = {
     template: {
       metadata: { creationTimestamp: null, labels: { 'app.kubernetes.io/name': 'web' } },
       spec: {
+        // Containers are a list merged by name: stored sorted by it, so a reorder is not drift.
         containers: [
+          { image: 'registry.example.com/mesh/proxy:2.0.0', name: 'mesh-proxy', resources: {} },
           {
             env: [{ name: 'LOG_LEVEL', value: 'info' }],
             image: 'registry.example.com/shop/web:1.4.2',
@@ -64,7 +66,6 @@ const LIVE_DEPLOYMENT = {
             terminationMessagePath: '/dev/termination-log',
             terminationMessagePolicy: 'File',
           },
-          { image: 'registry.example.com/mesh/proxy:2.0.0', name: 'mesh-proxy', resources: {} },
         ],
         dnsPolicy: 'ClusterFirst',
         restartPolicy: 'Always',

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
-import { changesTable } from '../format.js';
+import { changesTable, deliveryLine } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 
 interface AcceptArgs extends GlobalArgs {
@@ -35,7 +35,10 @@ export function acceptCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ac
         if (result.accepted.length > 0) lines.push(changesTable(ctx.style, result.accepted, false));
         if (result.remaining > 0) lines.push(`${result.remaining} other change${result.remaining === 1 ? '' : 's'} remain open`);
         if (result.resolvedAlerts > 0) lines.push(`${result.resolvedAlerts} alert${result.resolvedAlerts === 1 ? '' : 's'} resolved (accepted)`);
-        for (const d of result.deliveries) if (d.status !== 'delivered') lines.push(`not delivered (${d.status === 'unrendered' ? 'its template failed' : 'kept in the outbox'}): ${d.error}`);
+        for (const d of result.deliveries) {
+          const line = d.status === 'delivered' ? undefined : deliveryLine(ctx.style, d);
+          if (line) lines.push(line);
+        }
         if (result.pullRequest) {
           lines.push(`pull request #${result.pullRequest.number} ${result.pullRequest.action}: ${result.pullRequest.url}`);
           lines.push(`branch ${result.branch} at ${result.tip.slice(0, 12)} proposes the new baseline for ${result.base}; it takes effect when merged`);

@@ -25,7 +25,7 @@ export function alertCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ale
         if (result.dryRun) {
           lines.push(payloadText(result.payloads));
           if (result.outbox > 0) lines.push(`${result.outbox} notification(s) wait in the outbox`);
-        } else lines.push(...deliveryLines(result.deliveries));
+        } else lines.push(...deliveryLines(ctx.style, result.deliveries));
         return lines.join('\n');
       });
     },

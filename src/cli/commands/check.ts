@@ -2,7 +2,7 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CheckResult } from '../../ops/check.js';
 import { messageOf } from '../../errors.js';
 import type { CommandContext } from '../context.js';
-import { changesTable, paint, severityText, summaryLine } from '../format.js';
+import { changesTable, deliveryLine, paint, severityText, summaryLine } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 import { targetOption, type TargetArgs } from '../target-option.js';
 
@@ -22,6 +22,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
     handler: async (argv) => {
       const { checkWithMetrics } = await import('../../ops/metrics.js');
       const { result, metricsError } = await checkWithMetrics(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert, metricsFile: argv['metrics-file'] });
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const out: string[] = [];
@@ -45,8 +47,8 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
           if (moved.length > 0 || a.note) out.push(`alerts ${a.target}: ${[...moved, `${a.open} open`].join(', ')}${a.note ? ` (${a.note})` : ''}`);
         }
         for (const d of result.deliveries) {
-          if (d.status !== 'delivered') out.push(`${paint(style, '33', 'not delivered')} (${d.status === 'queued' ? 'kept in the outbox for the next run' : d.status === 'unrendered' ? 'its template failed' : 'still in the outbox'}): ${d.error}`);
-          else if (d.retried) out.push(`delivered from the outbox: ${d.channel} ${d.subject}`);
+          const line = deliveryLine(style, d);
+          if (line) out.push(line);
         }
         const verdicts = verdictCounts(result);
         if (verdicts.total > 1) out.push(`${verdicts.total} targets: ${verdicts.parts.join(', ')}`);

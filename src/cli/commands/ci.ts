@@ -10,6 +10,7 @@ interface CiArgs extends GlobalArgs {
   force: boolean;
   'fail-on-drift': boolean;
   action?: string;
+  inline: boolean;
 }
 
 export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs> {
@@ -23,7 +24,8 @@ export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs
         .option('output', { type: 'string', describe: 'Where to write (default: the CI system\'s usual file)' })
         .option('force', { type: 'boolean', default: false, describe: 'Replace an existing file' })
         .option('fail-on-drift', { type: 'boolean', default: false, describe: 'Make exit code 2 (drift) fail the job (default: only errors do)' })
-        .option('action', { type: 'string', describe: 'github: use driftctl\'s GitHub Action at OWNER/REPO@REF (e.g. driftctl/driftctl@v0) instead of inline steps' }) as unknown as Argv<CiArgs>,
+        .option('action', { type: 'string', describe: 'github: the driftctl GitHub Action the workflow uses, OWNER/REPO@REF (default driftctl/driftctl@v<major>)' })
+        .option('inline', { type: 'boolean', default: false, describe: 'github: write install/check/push steps instead of using the action' }) as unknown as Argv<CiArgs>,
     handler: async (argv) => {
       const { writeCiConfig } = await import('../../ops/ci.js');
       const result = await writeCiConfig(ctx.deps(argv), {
@@ -34,11 +36,18 @@ export function ciCommand(ctx: CommandContext): CommandModule<GlobalArgs, CiArgs
         force: argv.force,
         failOnDrift: argv['fail-on-drift'],
         action: argv.action,
+        inline: argv.inline,
       });
       ctx.emit(argv, result, () => {
-        const lines = [`${result.overwritten ? 'replaced' : 'wrote'} ${result.file}: driftctl check on "${result.schedule}" (UTC), pushing ${result.branch}`];
-        if (result.provider === 'gitlab') lines.push('next: create a pipeline schedule with that cron and a DRIFTCTL_PUSH_TOKEN variable (project access token, write_repository)');
-        else lines.push('next: commit it; the default GITHUB_TOKEN pushes the ledger branch with the permissions it declares');
+        const where = result.ledger === 'remote' ? `publishing ${result.branch} to ledger.remote` : `pushing ${result.branch}`;
+        const lines = [`${result.overwritten ? 'replaced' : 'wrote'} ${result.file}: driftctl check on "${result.schedule}" (UTC), ${where}`];
+        const secrets = result.secrets.filter((s) => s !== 'GITHUB_TOKEN');
+        if (result.provider === 'gitlab') {
+          const variables = [...(result.ledger === 'same-repo' ? ['DRIFTCTL_PUSH_TOKEN (project access token, write_repository)'] : []), ...result.secrets];
+          lines.push(`next: create a pipeline schedule with that cron${variables.length ? ` and masked CI/CD variables ${variables.join(', ')}` : ''}`);
+        } else {
+          lines.push(`next: ${secrets.length ? `create the repository secrets ${secrets.join(', ')}, then ` : ''}commit it${result.ledger === 'same-repo' ? '; the job\'s GITHUB_TOKEN pushes the ledger branch with the permissions it declares' : ''}`);
+        }
         return lines.join('\n');
       });
     },

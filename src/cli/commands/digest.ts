@@ -31,7 +31,7 @@ export function digestCommand(ctx: CommandContext): CommandModule<GlobalArgs, Di
         }
       }
       const result = await digest(ctx.deps(argv), { config: argv.config, sinceMs, channel: argv.channel, dryRun: argv['dry-run'] });
-      ctx.emit(argv, result, () => (result.dryRun ? payloadText(result.payloads) : deliveryLines(result.deliveries).join('\n')));
+      ctx.emit(argv, result, () => (result.dryRun ? payloadText(result.payloads) : deliveryLines(ctx.style, result.deliveries).join('\n')));
     },
   };
 }

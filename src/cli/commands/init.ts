@@ -10,6 +10,8 @@ export function initCommand(ctx: CommandContext): CommandModule<GlobalArgs, Glob
     handler: async (argv) => {
       const { init } = await import('../../ops/init.js');
       const result = await init(ctx.deps(argv), { config: argv.config });
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const t of result.targets) if (t.status === 'failed') ctx.note(`driftctl: error: target ${t.target}: ${t.message}`);
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
         if (result.configWritten) lines.push(`wrote starter config ${result.configFile} (edit it to choose what to watch)`);

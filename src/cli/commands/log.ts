@@ -1,4 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
+import { DriftError } from '../../errors.js';
 import type { LogOptions } from '../../ops/log.js';
 import type { CommandContext } from '../context.js';
 import { table } from '../format.js';
@@ -26,6 +27,10 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
         .option('page', { type: 'number', default: 1, describe: 'Page number (1 = newest)' }) as Argv<LogArgs>,
     handler: async (argv) => {
       const { log } = await import('../../ops/log.js');
+      for (const name of ['limit', 'page'] as const) {
+        const value = argv[name];
+        if (!Number.isInteger(value) || value < 1) throw new DriftError('BAD_OPTION', `--${name}: expected a whole number, 1 or more (for example --${name} 20)`, { data: { option: name } });
+      }
       const { target, kind, status, severity, key, since, until, limit, page } = argv;
       const result = await log(ctx.deps(argv), { config: argv.config, target, kind, status, severity, key, since, until, limit, page });
       ctx.emit(argv, result, () => {

@@ -11,6 +11,8 @@ export function snapshotCommand(ctx: CommandContext): CommandModule<GlobalArgs, 
     handler: async (argv) => {
       const { snapshot } = await import('../../ops/check.js');
       const result = await snapshot(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label });
+      // Errors go to stderr whatever the output format (and into --json through the result).
+      for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       ctx.emit(argv, result, () =>
         [
           ...result.snapshots.map((s) => `${s.id}  target ${s.target}: ${s.entries} entries${s.errors ? `, ${s.errors} unreadable` : ''}`),
