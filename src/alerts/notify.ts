@@ -45,18 +45,28 @@ function lazySmtpMailer(): MailSender {
   };
 }
 
+/** The HTTP adapter, loaded on the first Slack, webhook, SMS or PagerDuty post (undici is not loaded otherwise). */
+function lazyHttpPoster(): HttpPoster {
+  let poster: Promise<HttpPoster> | undefined;
+  return {
+    async post(url, body, headers, options) {
+      poster ??= import('../channels/http-poster.js').then((m) => m.createHttpPoster());
+      return (await poster).post(url, body, headers, options);
+    },
+  };
+}
+
 export async function loadAlerting(config: Config, deps: AlertingDeps): Promise<Alerting> {
-  const [{ createTemplateEnv }, { templateSamples }, { createChannel }, { createHttpPoster }] = await Promise.all([
+  const [{ createTemplateEnv }, { templateSamples }, { createChannel }] = await Promise.all([
     import('../render/template-env.js'),
     import('../render/samples.js'),
     import('../channels/registry.js'),
-    import('../channels/http-poster.js'),
   ]);
   checkWebhookUrls(config, deps.env, (deps.cwd !== undefined && path.relative(deps.cwd, config.file)) || config.file);
   return {
     templates: createTemplateEnv(config.alerts.templates, templateSamples()),
     channels: config.alerts.channels.map(createChannel),
-    delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? createHttpPoster(), mail: deps.mail ?? lazySmtpMailer() },
+    delivery: { env: deps.env, writeConsole: deps.writeConsole ?? (() => undefined), http: deps.http ?? lazyHttpPoster(), mail: deps.mail ?? lazySmtpMailer() },
     outbox: config.alerts.outbox,
   };
 }

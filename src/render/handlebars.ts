@@ -1,38 +1,73 @@
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type HandlebarsModule from 'handlebars';
 import { printable, relativeTime, slackEscape, truncate } from './helpers.js';
 
 /**
- * The Handlebars adapter: the only module that imports handlebars. Templates render with
+ * The Handlebars adapter: the only module that loads handlebars. Templates render with
  * prototype access off and `strict` (a missing field is an error).
  * - `text` templates (alerts, digests, pull requests) are not escaped (none of those outputs is
  *   HTML), may use our helpers, and paths passed to helpers are strict too;
  * - `html` templates (the HTML report) use Handlebars' default HTML escaping and no helpers;
  * - `html-text` templates (email HTML bodies) are `text` templates whose `{{value}}` is HTML-escaped
  *   (use `{{{value}}}` for markup).
+ * Built-in templates are precompiled at build time (precompileTemplate) and rendered with
+ * Handlebars' runtime alone (templateFromSpec); the compiler is loaded only to compile a template
+ * that has no precompiled form (a user override, or a checkout not built since a template changed).
  */
 export type RenderTemplate = (view: object) => string;
+export type TemplateKind = 'text' | 'html-text' | 'html';
+type Handlebars = typeof HandlebarsModule;
 
 const renderOptions = { allowProtoPropertiesByDefault: false, allowProtoMethodsByDefault: false };
 
-let textInstance: typeof Handlebars | undefined;
-let htmlInstance: typeof Handlebars | undefined;
+// CommonJS, required on first use: a command that renders nothing loads neither the runtime nor the compiler.
+const require = createRequire(import.meta.url);
+const instances = new Map<string, Handlebars>();
+function instance(library: 'compiler' | 'runtime', kind: TemplateKind): Handlebars {
+  const key = `${library}:${kind === 'html' ? 'html' : 'text'}`;
+  let hb = instances.get(key);
+  if (!hb) {
+    hb = (require(library === 'compiler' ? 'handlebars' : 'handlebars/runtime') as Handlebars).create();
+    if (kind !== 'html') registerHelpers(hb);
+    instances.set(key, hb);
+  }
+  return hb;
+}
+
+function compileOptions(kind: TemplateKind): CompileOptions {
+  return kind === 'html' ? { strict: true } : { noEscape: kind === 'text', strict: true };
+}
+
+/** The AST that is compiled: for text templates, helper arguments are strict too (see strictParams). */
+function parseFor(hb: Handlebars, text: string, kind: TemplateKind): hbs.AST.Program | string {
+  // Strict mode checks only a mustache's own path; make helper arguments (`{{json alert.nmae}}`,
+  // `{{#if target.nmae}}`) strict too, so an unknown field is an error wherever it is used.
+  return kind === 'html' ? text : strictParams(hb.parse(text));
+}
 
 /** Compiles `text`; throws the library's parse error (see templateErrorLine). */
-export function compileTemplate(text: string, kind: 'text' | 'html-text' | 'html'): RenderTemplate {
-  let template: HandlebarsTemplateDelegate;
-  if (kind !== 'html') {
-    if (!textInstance) {
-      textInstance = Handlebars.create();
-      registerHelpers(textInstance);
-    }
-    // Strict mode checks only a mustache's own path; make helper arguments (`{{json alert.nmae}}`,
-    // `{{#if target.nmae}}`) strict too, so an unknown field is an error wherever it is used.
-    template = textInstance.compile(strictParams(textInstance.parse(text)), { noEscape: kind === 'text', strict: true });
-  } else {
-    htmlInstance ??= Handlebars.create();
-    template = htmlInstance.compile(text, { strict: true });
-  }
+export function compileTemplate(text: string, kind: TemplateKind): RenderTemplate {
+  const hb = instance('compiler', kind);
+  const template = hb.compile(parseFor(hb, text, kind), compileOptions(kind));
   return (view) => template(view, renderOptions);
+}
+
+/** The precompiled form of `text` (JavaScript source of Handlebars' template spec), for templateFromSpec. */
+export function precompileTemplate(text: string, kind: TemplateKind): string {
+  const hb = instance('compiler', kind);
+  return hb.precompile(parseFor(hb, text, kind), compileOptions(kind)) as string;
+}
+
+/** Renders a spec written by precompileTemplate with the runtime only (same helpers, same options). */
+export function templateFromSpec(specSource: string, kind: TemplateKind): RenderTemplate {
+  const spec = new Function(`return (${specSource});`)() as TemplateSpecification;
+  const template = instance('runtime', kind).template(spec);
+  return (view) => template(view, renderOptions);
+}
+
+/** The handlebars version (precompiled specs are tied to it). */
+export function handlebarsVersion(): string {
+  return (require('handlebars/package.json') as { version: string }).version;
 }
 
 /** `:<line>` of a template parse or render error, or '' when the error names none. */
@@ -43,7 +78,7 @@ export function templateErrorLine(error: unknown): string {
   return line ? `:${line}` : '';
 }
 
-type HelperOptions = Handlebars.HelperOptions;
+type HelperOptions = HandlebarsModule.HelperOptions;
 
 const EMOJI: Record<string, string> = { critical: '🔴', high: '🟠', medium: '🟡', low: '🔵', info: '⚪', none: '✅', resolved: '✅' };
 
@@ -52,7 +87,7 @@ const EMOJI: Record<string, string> = { critical: '🔴', high: '🟠', medium: 
  * outputs is HTML), so JSON templates must emit every string through `json` or `jsonText`,
  * which always produce valid JSON string literals whatever the text holds.
  */
-function registerHelpers(hb: typeof Handlebars): void {
+function registerHelpers(hb: Handlebars): void {
   /** `{{json value}}`: the value as a JSON literal. */
   hb.registerHelper('json', (value: unknown) => new hb.SafeString(JSON.stringify(value ?? null)));
   /** `{{#jsonText}}any *text* {{name}}{{/jsonText}}`: the rendered block as one JSON string literal. */

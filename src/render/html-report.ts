@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
-import { compileTemplate, type RenderTemplate } from './handlebars.js';
+import { builtinTemplate } from './builtin-templates.js';
+import type { RenderTemplate } from './handlebars.js';
 import { printable, relativeTime } from './helpers.js';
 import type { AcceptRow, CheckPoint, ReportModel, SeverityCounts, TargetReport } from './report-model.js';
-import { BUILTIN_TEMPLATE_DIR } from './template-env.js';
 
 /**
  * The HTML page of `driftctl report --html` (pure: model → string). The page is self-contained:
@@ -17,7 +16,7 @@ export function renderHtmlReport(model: ReportModel): string {
 
 let compiled: RenderTemplate | undefined;
 function template(): RenderTemplate {
-  compiled ??= compileTemplate(readFileSync(new URL('report.html.hbs', BUILTIN_TEMPLATE_DIR), 'utf8'), 'html');
+  compiled ??= builtinTemplate('report.html.hbs');
   return compiled;
 }
 

@@ -1,11 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { packageFile } from '../package-root.js';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { BUILTIN_TEMPLATE_DIR, builtinTemplate } from './builtin-templates.js';
 import { compileTemplate, templateErrorLine, type RenderTemplate } from './handlebars.js';
-
-/** The built-in templates shipped in templates/. */
-export const BUILTIN_TEMPLATE_DIR = packageFile('templates/');
 
 export type TemplateName =
   | 'console'
@@ -68,13 +65,15 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
     }
   }
   // User overrides are compiled and sample-rendered now, so a broken one is a config error at load;
-  // built-in templates (fixed, and tested) are compiled on first use only.
+  // built-in templates (fixed, tested, precompiled at build time) are loaded on first use only.
   const compile = (name: TemplateName, file: string): RenderTemplate => compileTemplate(readFileSync(file, 'utf8'), name.endsWith('.html') ? 'html-text' : 'text');
+  const overridden = new Set<TemplateName>();
   for (const name of TEMPLATE_NAMES) {
     const override = overrides.has(`${name}.hbs`);
     const file = override ? path.join(userDir as string, `${name}.hbs`) : new URL(`${name}.hbs`, BUILTIN_TEMPLATE_DIR).pathname;
     sources[name] = file;
     if (!override) continue;
+    overridden.add(name);
     try {
       const template = compile(name, file);
       compiled.set(name, template);
@@ -99,7 +98,7 @@ export function createTemplateEnv(userDir: string | undefined, samples: Partial<
     render(name, view) {
       try {
         let template = compiled.get(name);
-        if (!template) compiled.set(name, (template = compile(name, sources[name])));
+        if (!template) compiled.set(name, (template = overridden.has(name) ? compile(name, sources[name]) : builtinTemplate(`${name}.hbs`)));
         return template(view);
       } catch (error) {
         throw new ConfigError([{ file: `${sources[name]}${templateErrorLine(error)}`, path: '', message: `template error: ${firstLine(error)}` }]);
