@@ -4,8 +4,50 @@
 // The hash worker is its own entry point, so `new URL('./hash-worker.js', import.meta.url)` in
 // whichever chunk holds the hash pool names dist/bundle/hash-worker.js. Dependencies are bundled
 // too; createRequire gives their CommonJS code a real `require` for Node's built-in modules.
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
+
+/**
+ * isomorphic-git carries portable implementations for browsers: it deflates each object it writes
+ * through the web CompressionStream and a fetch `Response` (which makes Node load its internal
+ * undici, about 40 ms of CPU on a ten-file check), inflates with pako (JavaScript) and hashes with
+ * crypto.subtle (whose first use sets up WebCrypto, about 40 ms). In the bundle those three calls
+ * use node:zlib and node:crypto instead: the same algorithms, the same bytes and object ids, and
+ * corrupt data still ends as isomorphic-git's own error (the inflate failure is thrown as the string
+ * pako would throw). Each substitution must match exactly once, or the build fails, so an upgrade
+ * of isomorphic-git cannot silently drop one.
+ */
+const ISOMORPHIC_GIT_NODE_CALLS = [
+  {
+    what: 'deflate',
+    pattern: /return supportsCompressionStream\s*\?\s*browserDeflate\(buffer\)\s*:\s*pako\.deflate\(buffer\)/g,
+    replacement: "return new Uint8Array(require('node:zlib').deflateSync(buffer))",
+  },
+  {
+    what: 'inflate',
+    pattern: /\?\s*await nativeInflate\(buffer\)\s*:\s*pako\.inflate\(buffer\)/g,
+    replacement: "? await nativeInflate(buffer) : (() => { try { return new Uint8Array(require('node:zlib').inflateSync(buffer)); } catch (e) { throw String(e && e.message || e); } })()",
+  },
+  {
+    what: 'shasum',
+    pattern: /if \(supportsSubtleSHA1 === null\) \{\s*supportsSubtleSHA1 = await testSubtleSHA1\(\);\s*\}\s*return supportsSubtleSHA1 \? subtleSHA1\(buffer\) : shasumSync\(buffer\)/g,
+    replacement: "return require('node:crypto').createHash('sha1').update(buffer).digest('hex')",
+  },
+];
+const NODE_CALLS_PLUGIN = {
+  name: 'isomorphic-git-node-calls',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]isomorphic-git[\\/]index\.c?js$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      for (const { what, pattern, replacement } of ISOMORPHIC_GIT_NODE_CALLS) {
+        const count = source.match(pattern)?.length ?? 0;
+        if (count !== 1) throw new Error(`scripts/bundle.mjs: the ${what} call of ${args.path} matched ${count} times (expected once): update ISOMORPHIC_GIT_NODE_CALLS`);
+        source = source.replace(pattern, replacement);
+      }
+      return { contents: source, loader: 'js', resolveDir: args.path.replace(/[\\/][^\\/]*$/, '') };
+    });
+  },
+};
 
 const outdir = new URL('../dist/bundle/', import.meta.url).pathname;
 rmSync(outdir, { recursive: true, force: true });
@@ -19,6 +61,7 @@ await build({
   target: 'node20',
   chunkNames: '[name]-[hash]',
   banner: { js: "import { createRequire as __driftctlCreateRequire } from 'node:module'; const require = __driftctlCreateRequire(import.meta.url);" },
+  plugins: [NODE_CALLS_PLUGIN],
   logLevel: 'warning',
   legalComments: 'linked',
 });

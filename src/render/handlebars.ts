@@ -27,7 +27,7 @@ function instance(library: 'compiler' | 'runtime', kind: TemplateKind): Handleba
   const key = `${library}:${kind === 'html' ? 'html' : 'text'}`;
   let hb = instances.get(key);
   if (!hb) {
-    hb = (require(library === 'compiler' ? 'handlebars' : 'handlebars/runtime') as Handlebars).create();
+    hb = ((library === 'compiler' ? require('handlebars') : require('handlebars/runtime')) as Handlebars).create();
     if (kind !== 'html') registerHelpers(hb);
     instances.set(key, hb);
   }
