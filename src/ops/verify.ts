@@ -4,7 +4,7 @@ import path from 'node:path';
 import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../drift/report.js';
-import { isRecordId, recordPath } from '../ledger/layout.js';
+import { dayRecordPath, isRecordId, recordPath } from '../ledger/layout.js';
 import type { TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo } from '../ledger/git-store.js';
@@ -14,6 +14,8 @@ import { chainPath, ledgerFileKind } from '../ledger/layout.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace } from '../session/workspace.js';
+import { indexedHistory, type IndexedCommit } from '../ledger/commit-index.js';
+import { formatGap, monitoringGaps } from '../ledger/gaps.js';
 
 /**
  * Checks the whole ledger history, like a lock-file drift check: one PASS/FAIL per check.
@@ -31,12 +33,14 @@ export interface VerifyOptions extends ConfigOption {
   /** SSH allowed-signers file for commit signatures. */
   allowedSigners?: string;
   requireSignatures?: boolean;
+  /** `--max-gap`: a target unchecked for longer than this (between two checks, or until now) is a finding. */
+  maxGapMs?: number;
 }
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
 
 export interface VerifyCheck {
-  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures';
+  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures' | 'gaps';
   status: CheckStatus;
   summary: string;
   problems: string[];
@@ -73,6 +77,7 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   checks.push(await walk.reproducible());
   checks.push(await walk.continuity(tip));
   checks.push(signatures(ledger, commits, options));
+  checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
   return {
     status: checks.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS',
     branch: ledger.branch,
@@ -269,7 +274,7 @@ class LedgerWalk {
     if ((head.baseline?.tree ?? undefined) !== baseline) add(problems, `${at} names baseline ${short(head.baseline?.tree)} but the baseline tree is ${short(baseline)}`);
     if (head.snapshot && head.snapshot.tree !== latest) add(problems, `${at} names snapshot tree ${short(head.snapshot.tree)} but the latest tree is ${short(latest)}`);
     if (head.baseline && isRecordId(head.baseline.accept)) {
-      const acceptBlob = await this.blobAtPath(commit.tree, recordPath(target, head.baseline.accept, 'accept'));
+      const acceptBlob = (await this.blobAtPath(commit.tree, recordPath(target, head.baseline.accept, 'accept'))) ?? (await this.blobAtPath(commit.tree, dayRecordPath(target, head.baseline.accept, 'accept')));
       const accepted = acceptBlob ? (safeParse(acceptBlob.toString('utf8')) as { baseline?: { after?: string } } | undefined) : undefined;
       if (accepted?.baseline?.after !== head.baseline.tree) add(problems, `${at} names accept ${head.baseline.accept}, which does not record baseline ${short(head.baseline.tree)}`);
     }
@@ -470,6 +475,20 @@ function signatures(ledger: Ledger, commits: CommitInfo[], options: VerifyOption
     if (!check.ok) add(problems, `commit ${commit.oid.slice(0, 12)}: signature does not verify${check.detail ? ` (${check.detail})` : ''}`);
   }
   return finish('signatures', problems, `${signed.length} signed commit(s) verified${options.allowedSigners ? ' against the allowed signers' : ''}`);
+}
+
+/**
+ * Check 6: monitoring never stopped for longer than `--max-gap` (reports and heartbeats are the
+ * evidence of checks; see ledger/gaps.ts). Without `--max-gap` it only reports the longest gap.
+ */
+function gapCheck(commits: IndexedCommit[], now: number, maxGapMs: number | undefined): VerifyCheck {
+  const gaps = monitoringGaps(commits, now, maxGapMs ?? 0);
+  const longest = gaps[0];
+  const longestText = longest ? `longest gap ${formatGap(longest.ms)} (target "${longest.target}", ${longest.from} → ${longest.open ? 'now' : longest.to})` : 'no checks recorded yet';
+  if (maxGapMs === undefined) return { id: 'gaps', status: 'SKIP', summary: `${longestText} (pass --max-gap to demand a limit)`, problems: [] };
+  const problems: string[] = [];
+  for (const gap of gaps) add(problems, `target "${gap.target}" was not checked for ${formatGap(gap.ms)}, from ${gap.from} to ${gap.open ? `now (${gap.to})` : gap.to} (--max-gap ${formatGap(maxGapMs)})`);
+  return finish('gaps', problems, `no target went unchecked for longer than ${formatGap(maxGapMs)}`);
 }
 
 function short(oid: string | null | undefined): string {

@@ -61,7 +61,7 @@ test(
     assert.match(text, /\*Source\*\nfiles/, 'pack (source) name');
     assert.match(text, /\*Changes\*\n2 \(0 added, 0 removed, 2 changed\)/, 'mismatch count');
     const report = result.reports[0];
-    const reportPath = `targets/default/records/2026/03/01/${report.id}.report.json`;
+    const reportPath = `targets/default/records/2026/03/01/${report.id.slice(9, 11)}/${report.id}.report.json`;
     assert.ok(text.includes(`<https://git.example.test/ops/blob/drift-ledger/${reportPath}|${report.id}>`), `link to the report:\n${text}`);
     assert.is(showJson(repo, reportPath).id, report.id, 'the link names a real ledger path');
 

@@ -72,7 +72,7 @@ export async function runJson<T = any>(repo: TempRepo, args: string[], code: num
 /** Every alert event record on the ledger branch, oldest first (ids sort by time). */
 export function alertRecords(repo: TempRepo, target = 'default'): any[] {
   const paths = ledgerPaths(repo).filter((p) => p.startsWith(`targets/${target}/records/`) && p.endsWith('.alert.json'));
-  for (const p of paths) assert.match(p, /^targets\/[^/]+\/records\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.alert\.json$/, `alert record path ${p}`);
+  for (const p of paths) assert.match(p, /^targets\/[^/]+\/records\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.alert\.json$/, `alert record path ${p}`);
   return paths.map((p) => showJson(repo, p)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 

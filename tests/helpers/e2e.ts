@@ -84,7 +84,8 @@ export function ledgerLog(repo: TempRepo, ref = LEDGER): LedgerCommit[] {
       const trailers: Record<string, string> = {};
       for (const line of trailerText.split('\n')) {
         const m = /^([A-Za-z-]+): (.*)$/.exec(line);
-        if (m) trailers[m[1]] = m[2];
+        // A grouped commit (one check) repeats keys per operation: the first names the commit.
+        if (m) trailers[m[1]] ??= m[2];
       }
       return { oid, parents: parents.split(' ').filter(Boolean), subject, trailers };
     });

@@ -2,10 +2,13 @@ import type { Argv, CommandModule } from 'yargs';
 import type { CommandContext } from '../context.js';
 import { paint } from '../format.js';
 import type { GlobalArgs } from '../io.js';
+import { parseDuration } from '../../config/config.js';
+import { DriftError } from '../../errors.js';
 
 interface VerifyArgs extends GlobalArgs {
   'allowed-signers'?: string;
   'require-signatures': boolean;
+  'max-gap'?: string;
 }
 
 export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, VerifyArgs> {
@@ -15,10 +18,19 @@ export function verifyCommand(ctx: CommandContext): CommandModule<GlobalArgs, Ve
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('allowed-signers', { type: 'string', describe: 'SSH allowed-signers file to verify signed commits against' })
-        .option('require-signatures', { type: 'boolean', default: false, describe: 'Fail on unsigned commits' }) as Argv<VerifyArgs>,
+        .option('require-signatures', { type: 'boolean', default: false, describe: 'Fail on unsigned commits' })
+        .option('max-gap', { type: 'string', describe: 'Fail when a target went unchecked (no report or heartbeat) for longer than this, e.g. 2h' }) as Argv<VerifyArgs>,
     handler: async (argv) => {
       const { verify } = await import('../../ops/verify.js');
-      const result = await verify(ctx.deps(argv), { config: argv.config, allowedSigners: argv['allowed-signers'], requireSignatures: argv['require-signatures'] });
+      let maxGapMs: number | undefined;
+      if (argv['max-gap'] !== undefined) {
+        try {
+          maxGapMs = parseDuration(argv['max-gap']);
+        } catch {
+          throw new DriftError('BAD_OPTION', `--max-gap ${argv['max-gap']}: not a duration (use for example 90m, 2h or 1d)`, { data: { option: 'max-gap' } });
+        }
+      }
+      const result = await verify(ctx.deps(argv), { config: argv.config, allowedSigners: argv['allowed-signers'], requireSignatures: argv['require-signatures'], ...(maxGapMs !== undefined ? { maxGapMs } : {}) });
       const style = ctx.style;
       ctx.emit(argv, result, () => {
         const lines: string[] = [];
