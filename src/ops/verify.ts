@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../write-atomic.js';
 import path from 'node:path';
 import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
@@ -33,6 +34,8 @@ export interface VerifyOptions extends ConfigOption {
   /** SSH allowed-signers file for commit signatures. */
   allowedSigners?: string;
   requireSignatures?: boolean;
+  /** Check every commit again instead of continuing from the last verified point. */
+  full?: boolean;
   /** `--max-gap`: a target unchecked for longer than this (between two checks, or until now) is a finding. */
   maxGapMs?: number;
 }
@@ -48,6 +51,8 @@ export interface VerifyCheck {
 
 export interface VerifyResult {
   status: 'PASS' | 'FAIL';
+  /** `incremental`: only the commits after the last verified point were checked (`--full` checks all). */
+  mode: 'incremental' | 'full';
   branch: string;
   tip: string;
   commits: number;
@@ -69,22 +74,116 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   const ws = openWorkspace(deps, options);
   const ledger = ws.ledger;
   const tip = await ledger.requireTip();
-  const commits = (await ledger.store.log(tip)).reverse();
-  const walk = new LedgerWalk(ledger);
+  const stateFile = verifiedStateFile(ledger);
+  // A verified point holds only for the signature rules it was verified under.
+  const rules = `${options.allowedSigners ?? ''}\u0000${options.requireSignatures === true}`;
+  const loaded = options.full ? undefined : loadVerifiedState(stateFile, ledger.branch, deps.warn);
+  const state = loaded?.rules === rules ? loaded : undefined;
+  let commits: CommitInfo[] | undefined;
+  if (state && state.tip === tip) commits = [];
+  else if (state && (await ledger.store.isAncestor(state.tip, tip))) commits = await commitsSince(ledger, tip, new Set(state.commits));
+  const incremental = commits !== undefined && state !== undefined;
+  commits ??= (await ledger.store.log(tip)).reverse();
+  const walk = new LedgerWalk(ledger, incremental ? state : undefined);
   const checks: VerifyCheck[] = [];
   checks.push(await walk.schemas(commits));
   checks.push(await walk.appendOnly(commits));
   checks.push(await walk.reproducible());
-  checks.push(await walk.continuity(tip));
+  const allCheckpoints = ledger.readCheckpoints();
+  checks.push(await walk.continuity(tip, incremental ? allCheckpoints.slice(state.checkpoints) : allCheckpoints));
   checks.push(signatures(ledger, commits, options));
   checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
+  const structural = checks.filter((c) => c.id !== 'gaps');
+  if (!structural.some((c) => c.status === 'FAIL')) {
+    saveVerifiedState(stateFile, {
+      version: 1,
+      branch: ledger.branch,
+      tip,
+      commits: [...(incremental ? state.commits : []), ...commits.map((c) => c.oid)],
+      records: [...walk.records.values()],
+      order: walk.nextOrder,
+      checkpoints: allCheckpoints.length,
+      rules,
+    });
+  }
   return {
     status: checks.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS',
+    mode: incremental ? 'incremental' : 'full',
     branch: ledger.branch,
     tip,
     commits: commits.length,
     checks,
   };
+}
+
+/**
+ * The verified point (ledger/FORMAT.md "Outside the branch"): after a verify that passed, the tip,
+ * every commit checked, the records with their hashes and chain links, and how many checkpoint
+ * lines were proven, with the sha256 of all that. The next `verify` checks only commits that are
+ * not in it (the append-only, reproducible and signature checks of a commit depend only on it and
+ * its parents) and continues the hash chains from the records it holds. A state that fails its
+ * checksum, names another branch, or whose tip the branch no longer contains means a full verify.
+ */
+interface VerifiedState {
+  version: 1;
+  branch: string;
+  tip: string;
+  commits: string[];
+  records: RecordInfo[];
+  order: number;
+  checkpoints: number;
+  /** The signature options verified under (allowed-signers file, require-signatures). */
+  rules: string;
+}
+
+function verifiedStateFile(ledger: Ledger): string {
+  return path.join(ledger.store.gitdir, 'driftctl', 'verified', `${ledger.branch.replace(/\//g, '%2F')}.json`);
+}
+
+function loadVerifiedState(file: string, branch: string, warn?: (message: string) => void): VerifiedState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const data = JSON.parse(text) as { state?: VerifiedState; checksum?: string };
+    if (data.state?.version === 1 && data.state.branch === branch && data.checksum === createHash('sha256').update(JSON.stringify(data.state)).digest('hex')) return data.state;
+  } catch {
+    // damaged: fall through
+  }
+  warn?.(`verified point ${file} is damaged (checksum mismatch): ignored, the whole history is verified`);
+  return undefined;
+}
+
+function saveVerifiedState(file: string, state: VerifiedState): void {
+  const text = JSON.stringify(state);
+  writeFileAtomic(file, JSON.stringify({ state, checksum: createHash('sha256').update(text).digest('hex') }));
+}
+
+/** Commits reachable from `tip` and not in `known`, parents before children. */
+async function commitsSince(ledger: Ledger, tip: string, known: Set<string>): Promise<CommitInfo[]> {
+  const out: CommitInfo[] = [];
+  const seen = new Set<string>();
+  const visit = async (oid: string): Promise<void> => {
+    const stack: { commit: CommitInfo; next: number }[] = [];
+    const push = async (id: string): Promise<void> => {
+      seen.add(id);
+      stack.push({ commit: await ledger.store.readCommit(id), next: 0 });
+    };
+    await push(oid);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const parent = top.commit.parents[top.next++];
+      if (parent === undefined) {
+        out.push(top.commit);
+        stack.pop();
+      } else if (!known.has(parent) && !seen.has(parent)) await push(parent);
+    }
+  };
+  if (!known.has(tip)) await visit(tip);
+  return out;
 }
 
 interface RecordInfo {
@@ -104,8 +203,23 @@ class LedgerWalk {
   readonly records = new Map<string, RecordInfo>();
   readonly reports: { path: string; commit: string; text: string }[] = [];
   private order = 0;
+  /** Incremental: record paths known present at the verified point plus those added since. */
+  private readonly incremental: boolean;
 
-  constructor(private readonly ledger: Ledger) {}
+  constructor(
+    private readonly ledger: Ledger,
+    state?: VerifiedState,
+  ) {
+    this.incremental = state !== undefined;
+    if (state) {
+      for (const record of state.records) this.records.set(record.path, record);
+      this.order = state.order;
+    }
+  }
+
+  get nextOrder(): number {
+    return this.order;
+  }
 
   /** Check 1, collecting every record on the way for the later checks. */
   async schemas(commits: CommitInfo[]): Promise<VerifyCheck> {
@@ -113,23 +227,29 @@ class LedgerWalk {
     let files = 0;
     for (const commit of commits) {
       const before = this.seenBlobs.size;
-      await this.visitTree(commit.tree, '', commit.oid, problems);
+      // What equals the first parent's tree was checked with the parent (commits go oldest first).
+      const parentTree = commit.parents[0] ? (await this.ledger.store.readCommit(commit.parents[0])).tree : undefined;
+      await this.visitTree(commit.tree, parentTree, '', commit.oid, problems);
       files += this.seenBlobs.size - before;
     }
     return finish('schema', problems, `${files} distinct JSON files in ${commits.length} commits are canonical and valid against their schemas`);
   }
 
-  private async visitTree(oid: string, prefix: string, commit: string, problems: string[]): Promise<void> {
+  private async visitTree(oid: string, old: string | undefined, prefix: string, commit: string, problems: string[]): Promise<void> {
+    if (oid === old) return;
     // Manifest trees are content-addressed all the way down: one visit per tree id is enough.
     // Elsewhere the meaning of a file depends on its path, so the path is part of the key.
     const inManifest = /^targets\/[^/]+\/(latest|baseline)\//.test(`${prefix}`);
     const key = inManifest ? oid : `${prefix}\u0000${oid}`;
     if (this.seenTrees.has(key)) return;
     this.seenTrees.add(key);
+    const before = old ? new Map((await this.ledger.store.readTree(old)).map((e) => [e.name, e])) : undefined;
     for (const entry of await this.ledger.store.readTree(oid)) {
       const path = prefix + entry.name;
+      const was = before?.get(entry.name);
+      if (was?.oid === entry.oid && was.type === entry.type) continue;
       if (entry.type === 'tree') {
-        await this.visitTree(entry.oid, `${path}/`, commit, problems);
+        await this.visitTree(entry.oid, was?.type === 'tree' ? was.oid : undefined, `${path}/`, commit, problems);
         continue;
       }
       const schema: SchemaName | undefined = ledgerFileKind(path);
@@ -398,9 +518,11 @@ class LedgerWalk {
   }
 
   /** Check 4: the chains as they stand at the tip. */
-  async continuity(tip: string): Promise<VerifyCheck> {
+  async continuity(tip: string, checkpointsToProve: string[]): Promise<VerifyCheck> {
     const problems: string[] = [];
-    const present = await this.recordPathsAt(tip);
+    // Incremental: records are never deleted (the append-only check of every new commit says so),
+    // so the records present are those of the verified point plus those added since.
+    const present = this.incremental ? new Set(this.records.keys()) : await this.recordPathsAt(tip);
     const byTarget = new Map<string, RecordInfo[]>();
     for (const record of this.records.values()) {
       if (!present.has(record.path)) continue;
@@ -450,7 +572,7 @@ class LedgerWalk {
       for (const r of unreached.slice(0, 5)) add(problems, `${r.path} is not on target "${target}"'s chain ending at chain.json`);
     }
     // Tips published from this machine must all be ancestors of the current tip.
-    const checkpoints = [...new Set(this.ledger.readCheckpoints())];
+    const checkpoints = [...new Set(checkpointsToProve)];
     for (const checkpoint of checkpoints) {
       if (!(await this.ledger.store.isAncestor(checkpoint, tip))) {
         add(problems, `the ledger tip ${tip.slice(0, 12)} does not descend from ${checkpoint.slice(0, 12)}, a tip published earlier (history was rewound or rewritten)`);

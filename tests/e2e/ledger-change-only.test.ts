@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { alertConfig, alertProject, at, run, runJson } from '../helpers/alerts.js';
+import { TEST_ENV } from '../helpers/repo.js';
 import { assertFsckClean, assertLedgerConsistent, commitCount, inRepo, ledgerLog, ledgerPaths, showJson } from '../helpers/e2e.js';
 
 /**
@@ -97,5 +102,46 @@ test(
     assert.match(human.stdout, /gap: target default unchecked for 3h18m/);
   }),
 );
+
+
+test(
+  'verify continues from the last verified point (only new commits), --full checks everything; a tampered new commit is still caught',
+  inRepo(project(), async (repo) => {
+    await run(repo, ['init'], 0, {}, at(0));
+    await run(repo, ['check'], 0, {}, at(0.1));
+    const first = await runJson(repo, ['verify'], 0, {}, at(0.2));
+    assert.equal([first.status, first.mode], ['PASS', 'full']);
+    const total = first.commits;
+    repo.write('prompts/system.txt', 'You are a pirate.\n');
+    await run(repo, ['check'], 2, {}, at(1));
+    const next = await runJson(repo, ['verify'], 0, {}, at(1.1));
+    assert.equal([next.status, next.mode, next.commits], ['PASS', 'incremental', 1], JSON.stringify(next.checks));
+    assert.match(next.checks.find((c: any) => c.id === 'reproducible').summary, /^1 reports recomputed/);
+    const same = await runJson(repo, ['verify'], 0, {}, at(1.1));
+    assert.equal([same.mode, same.commits], ['incremental', 0]);
+    const full = await runJson(repo, ['verify', '--full'], 0, {}, at(1.1));
+    assert.equal([full.mode, full.commits], ['full', total + 1]);
+
+    // A commit that rewrites an existing report on top of the verified tip.
+    const reportPath = ledgerPaths(repo).find((p) => p.endsWith('.report.json') && showJson(repo, p).status === 'drift') as string;
+    const tampered = repo.git('show', `drift-ledger:${reportPath}`).replace('"drift"', '"clean"');
+    const commit = tamperCommit(repo, reportPath, tampered);
+    repo.git('update-ref', 'refs/heads/drift-ledger', commit);
+    const caught = await runJson(repo, ['verify'], 1, {}, at(1.2));
+    assert.equal([caught.status, caught.mode, caught.commits], ['FAIL', 'incremental', 1]);
+    assert.is(caught.checks.find((c: any) => c.id === 'append-only').status, 'FAIL');
+    assert.is(caught.checks.find((c: any) => c.id === 'continuity').status, 'FAIL');
+  }),
+);
+
+/** A commit on top of the ledger that sets `filepath` to `content` (through a temporary index). */
+function tamperCommit(repo: Parameters<Parameters<typeof inRepo>[1]>[0], filepath: string, content: string): string {
+  const env = { ...TEST_ENV, GIT_INDEX_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'driftctl-idx-')), 'index') };
+  const git = (args: string[], input?: string): string => execFileSync('git', args, { cwd: repo.dir, env, encoding: 'utf8', ...(input !== undefined ? { input } : {}) }).trim();
+  git(['read-tree', 'drift-ledger']);
+  const blob = git(['hash-object', '-w', '--stdin'], content);
+  git(['update-index', '--add', '--cacheinfo', `100644,${blob},${filepath}`]);
+  return git(['commit-tree', git(['write-tree']), '-p', 'drift-ledger', '-m', 'tidy up']);
+}
 
 test.run();
