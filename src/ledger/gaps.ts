@@ -13,6 +13,8 @@ export interface MonitoringGap {
   from: string;
   to: string;
   ms: number;
+  /** `ms` for people: `45m`, `3h18m`, `2d4h`. */
+  length: string;
   /** True when the gap runs up to now (no check recorded since `from`). */
   open: boolean;
 }
@@ -40,7 +42,7 @@ export function monitoringGaps(commits: IndexedCommit[], now: number, maxMs = 0)
       const open = i === points.length - 1;
       const to = open ? now : points[i + 1];
       const ms = to - points[i];
-      if (ms > maxMs) gaps.push({ target, from: new Date(points[i]).toISOString(), to: new Date(to).toISOString(), ms, open });
+      if (ms > maxMs) gaps.push({ target, from: new Date(points[i]).toISOString(), to: new Date(to).toISOString(), ms, length: formatGap(ms), open });
     }
   }
   return gaps.sort((a, b) => b.ms - a.ms);

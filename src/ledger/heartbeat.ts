@@ -80,6 +80,8 @@ export async function stageHeartbeat(writer: LedgerWriter, head: TargetHead, tim
     'Drift-Target': head.target,
     'Drift-Kind': 'heartbeat',
     'Drift-Checks': String(checks),
+    // Not Drift-Status: `log --status drift` and `git log --grep 'Drift-Status: drift'` list reports.
+    ...(head.report ? { 'Drift-Verdict': head.report.status } : {}),
   });
   return record;
 }

@@ -84,7 +84,8 @@ test(
     const alertCommits = commitsOfKind(repo, 'alert');
     assert.is(alertCommits.length, 1);
     assert.is(alertCommits[0].trailers['Drift-Target'], 'default');
-    assert.is(alertCommits[0].trailers['Drift-Record'], opened.id);
+    assert.ok(alertCommits[0].records.includes(opened.id), 'the alert event is recorded in the check commit');
+    assert.equal(alertCommits[0].kinds, ['report', 'snapshot', 'alert'], 'one commit for the check: report, snapshot, alert events');
     assert.is(alertCommits[0].trailers['Drift-Severity'], 'medium');
 
     const state = alertsState(repo);

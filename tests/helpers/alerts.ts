@@ -87,9 +87,9 @@ export function outboxFiles(repo: TempRepo): string[] {
   return repo.git('ls-tree', '-r', '--name-only', LEDGER, 'outbox/').split('\n').filter(Boolean);
 }
 
-/** Ledger commits with the trailer `Drift-Kind: <kind>`, newest first. */
+/** Ledger commits with a trailer `Drift-Kind: <kind>` (alone, or among the operations of a check commit), newest first. */
 export function commitsOfKind(repo: TempRepo, kind: string): ReturnType<typeof ledgerLog> {
-  return ledgerLog(repo).filter((c) => c.trailers['Drift-Kind'] === kind);
+  return ledgerLog(repo).filter((c) => c.kinds.includes(kind));
 }
 
 /** Parses a received request body as JSON (failing the test with the body when it is not). */

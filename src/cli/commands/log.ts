@@ -1,5 +1,4 @@
 import type { Argv, CommandModule } from 'yargs';
-import { formatGap } from '../../ledger/gaps.js';
 import { DriftError } from '../../errors.js';
 import type { LogOptions } from '../../ops/log.js';
 import type { CommandContext } from '../context.js';
@@ -35,7 +34,7 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
       const { target, kind, status, severity, key, since, until, limit, page } = argv;
       const result = await log(ctx.deps(argv), { config: argv.config, target, kind, status, severity, key, since, until, limit, page });
       ctx.emit(argv, result, () => {
-        const gapLines = result.gaps.map((g) => `gap: target ${g.target} unchecked for ${formatGap(g.ms)} (${g.from.replace('.000Z', 'Z')} → ${g.open ? 'now' : g.to.replace('.000Z', 'Z')})`);
+        const gapLines = result.gaps.map((g) => `gap: target ${g.target} unchecked for ${g.length} (${g.from.replace('.000Z', 'Z')} → ${g.open ? 'now' : g.to.replace('.000Z', 'Z')})`);
         const gapText = gapLines.length > 0 ? `\n${gapLines.join('\n')}` : '';
         if (result.entries.length === 0) return `no matching ledger entries${gapText}`;
         const rows = [['COMMIT', 'TIME', 'KIND', 'TARGET', 'STATUS', 'RECORD', ...(argv.key ? ['KEYS'] : [])]];
