@@ -1,3 +1,4 @@
+import { noteLooseObjects, notePacks, packIfDue, packNames, type PackOutcome } from './packer.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -200,6 +201,7 @@ export class GitStore {
       });
     }
     if (this.hasLooseObject(oid)) return oid;
+    this.written.add(oid);
     // Small objects (records, trees, shards) compress best at level 9 for little CPU; big ones stay fast.
     const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: content.length < 262_144 ? 9 : 1 });
     await git.writeObject({ fs: this.fs, gitdir: this.gitdir, type, object: deflated, format: 'deflated', oid });
@@ -207,16 +209,40 @@ export class GitStore {
   }
 
   async writeCommit(commit: { tree: string; parents: string[]; message: string; author: Signature; committer: Signature }): Promise<string> {
-    return git.writeCommit({
+    const oid = await git.writeCommit({
       fs: this.fs,
       gitdir: this.gitdir,
       commit: { tree: commit.tree, parent: commit.parents, message: commit.message, author: commit.author, committer: commit.committer },
     });
+    this.written.add(oid);
+    return oid;
   }
 
-  /** Points `ref` at `oid`; the ref file is replaced atomically. */
+  /** Loose objects this process wrote that no ref moved by it reaches yet (see ledger/packer.ts). */
+  private readonly written = new Set<string>();
+
+  /** Points `ref` at `oid`; the ref file is replaced atomically. Objects written so far become packable. */
   async setRef(ref: string, oid: string): Promise<void> {
     await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: oid, force: true });
+    noteLooseObjects(this.gitdir, this.written);
+    this.written.clear();
+  }
+
+  /**
+   * Moves what driftctl wrote into packs once enough is loose, and merges its packs once there
+   * are many (ledger/packer.ts); never touches other objects, never runs `git gc`.
+   */
+  async packIfDue(limits?: { loose: number; packs: number }): Promise<PackOutcome> {
+    return packIfDue(
+      {
+        gitdir: this.gitdir,
+        pack: async (oids) => Buffer.from((await git.packObjects({ fs: this.fs, gitdir: this.gitdir, oids, cache: this.cache })).packfile as Uint8Array),
+        index: async (name) => {
+          await git.indexPack({ fs: this.fs, dir: this.gitdir, gitdir: this.gitdir, filepath: `objects/pack/${name}.pack`, cache: this.cache });
+        },
+      },
+      limits,
+    );
   }
 
   /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
@@ -256,6 +282,7 @@ export class GitStore {
       if ((await git.getConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch` })) !== refspec) {
         await git.setConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch`, value: refspec });
       }
+      const packsBefore = new Set(packNames(this.gitdir));
       const result = await git.fetch({
         fs: this.fs,
         http: await httpFor(spec),
@@ -272,6 +299,7 @@ export class GitStore {
         headers: authHeaders(spec.auth),
         cache: this.cache,
       });
+      notePacks(this.gitdir, packNames(this.gitdir).filter((name) => !packsBefore.has(name)));
       if (!result.fetchHead) return undefined;
       await this.setRef(`refs/remotes/${remoteName}/${branch}`, result.fetchHead);
       return result.fetchHead;

@@ -384,6 +384,12 @@ export class LedgerWriter {
     this.ledger.assertNotCheckedOut();
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
     this.ledger.recordCheckpoint(this.head as string);
+    try {
+      await this.ledger.store.packIfDue();
+    } catch {
+      // Packing only saves space: the ref has moved and the ledger is whole; the lists it works
+      // from are kept, so the next write tries again.
+    }
     return this.head;
   }
 }
