@@ -8,7 +8,7 @@ import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../
 import { dayRecordPath, isRecordId, recordPath } from '../ledger/layout.js';
 import type { TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
-import type { CommitInfo } from '../ledger/git-store.js';
+import type { CommitInfo, StoredTreeEntry } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { chainPath, ledgerFileKind } from '../ledger/layout.js';
@@ -90,7 +90,8 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   checks.push(await walk.appendOnly(commits));
   checks.push(await walk.reproducible());
   const allCheckpoints = ledger.readCheckpoints();
-  checks.push(await walk.continuity(tip, incremental ? allCheckpoints.slice(state.checkpoints) : allCheckpoints));
+  const reachable = new Set([...(incremental ? state.commits : []), ...commits.map((c) => c.oid)]);
+  checks.push(await walk.continuity(tip, incremental ? allCheckpoints.slice(state.checkpoints) : allCheckpoints, reachable));
   checks.push(signatures(ledger, commits, options));
   checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
   const structural = checks.filter((c) => c.id !== 'gaps');
@@ -221,6 +222,20 @@ class LedgerWalk {
     return this.order;
   }
 
+  /** Trees and commits are immutable: each is read and parsed once per verify. */
+  private readonly trees = new Map<string, Promise<StoredTreeEntry[]>>();
+  private readonly commitTrees = new Map<string, Promise<CommitInfo>>();
+  private tree(oid: string): Promise<StoredTreeEntry[]> {
+    let found = this.trees.get(oid);
+    if (!found) this.trees.set(oid, (found = this.ledger.store.readTree(oid)));
+    return found;
+  }
+  private commit(oid: string): Promise<CommitInfo> {
+    let found = this.commitTrees.get(oid);
+    if (!found) this.commitTrees.set(oid, (found = this.ledger.store.readCommit(oid)));
+    return found;
+  }
+
   /** Check 1, collecting every record on the way for the later checks. */
   async schemas(commits: CommitInfo[]): Promise<VerifyCheck> {
     const problems: string[] = [];
@@ -228,7 +243,7 @@ class LedgerWalk {
     for (const commit of commits) {
       const before = this.seenBlobs.size;
       // What equals the first parent's tree was checked with the parent (commits go oldest first).
-      const parentTree = commit.parents[0] ? (await this.ledger.store.readCommit(commit.parents[0])).tree : undefined;
+      const parentTree = commit.parents[0] ? (await this.commit(commit.parents[0])).tree : undefined;
       await this.visitTree(commit.tree, parentTree, '', commit.oid, problems);
       files += this.seenBlobs.size - before;
     }
@@ -243,8 +258,8 @@ class LedgerWalk {
     const key = inManifest ? oid : `${prefix}\u0000${oid}`;
     if (this.seenTrees.has(key)) return;
     this.seenTrees.add(key);
-    const before = old ? new Map((await this.ledger.store.readTree(old)).map((e) => [e.name, e])) : undefined;
-    for (const entry of await this.ledger.store.readTree(oid)) {
+    const before = old ? new Map((await this.tree(old)).map((e) => [e.name, e])) : undefined;
+    for (const entry of await this.tree(oid)) {
       const path = prefix + entry.name;
       const was = before?.get(entry.name);
       if (was?.oid === entry.oid && was.type === entry.type) continue;
@@ -288,12 +303,12 @@ class LedgerWalk {
     for (const commit of commits) {
       const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
-        const parentTree = (await this.ledger.store.readCommit(parent)).tree;
+        const parentTree = (await this.commit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
         const [metaBefore, metaAfter] = await Promise.all([this.pathOid(parentTree, 'ledger.json'), this.pathOid(commit.tree, 'ledger.json')]);
         if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
       }
-      const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.ledger.store.readCommit(p)).tree));
+      const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.commit(p)).tree));
       for (const target of await this.targetNames(commit.tree, ...parentTrees)) {
         await this.baselineChange(commit, kind, parentTrees, target, problems);
         await this.headConsistency(commit, parentTrees[0], target, problems);
@@ -422,8 +437,8 @@ class LedgerWalk {
     const out: string[] = [];
     const walk = async (x: string | undefined, y: string, at: string): Promise<void> => {
       if (x === y) return;
-      const old = new Map(x ? (await this.ledger.store.readTree(x)).map((e) => [e.name, e.oid]) : []);
-      for (const e of await this.ledger.store.readTree(y)) {
+      const old = new Map(x ? (await this.tree(x)).map((e) => [e.name, e.oid]) : []);
+      for (const e of await this.tree(y)) {
         if (old.get(e.name) === e.oid) continue;
         if (e.type === 'tree') await walk(old.get(e.name), e.oid, `${at}${e.name}/`);
         else out.push(`${at}${e.name}`);
@@ -436,7 +451,7 @@ class LedgerWalk {
   /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
-    const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
+    const [a, b] = await Promise.all([this.tree(before), this.tree(after)]);
     const inB = new Map(b.map((e) => [e.name, e]));
     for (const entry of a) {
       const path = prefix + entry.name;
@@ -460,7 +475,7 @@ class LedgerWalk {
   private async pathOid(tree: string, filepath: string): Promise<string | undefined> {
     let oid = tree;
     for (const part of filepath.split('/')) {
-      const entry = (await this.ledger.store.readTree(oid)).find((e) => e.name === part);
+      const entry = (await this.tree(oid)).find((e) => e.name === part);
       if (!entry) return undefined;
       oid = entry.oid;
     }
@@ -472,7 +487,7 @@ class LedgerWalk {
     const names = new Set<string>();
     for (const tree of trees) {
       const targets = await this.pathOid(tree, 'targets');
-      if (targets) for (const e of await this.ledger.store.readTree(targets)) if (e.type === 'tree') names.add(e.name);
+      if (targets) for (const e of await this.tree(targets)) if (e.type === 'tree') names.add(e.name);
     }
     return [...names];
   }
@@ -504,12 +519,12 @@ class LedgerWalk {
   private async recordPathsAt(commit: string): Promise<Set<string>> {
     const paths = new Set<string>();
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      for (const e of await this.ledger.store.readTree(oid)) {
+      for (const e of await this.tree(oid)) {
         if (e.type === 'tree') await walk(e.oid, `${prefix}${e.name}/`);
         else paths.add(prefix + e.name);
       }
     };
-    const root = (await this.ledger.store.readCommit(commit)).tree;
+    const root = (await this.commit(commit)).tree;
     for (const target of await this.targetNames(root)) {
       const records = await this.pathOid(root, `targets/${target}/records`);
       if (records) await walk(records, `targets/${target}/records/`);
@@ -518,7 +533,7 @@ class LedgerWalk {
   }
 
   /** Check 4: the chains as they stand at the tip. */
-  async continuity(tip: string, checkpointsToProve: string[]): Promise<VerifyCheck> {
+  async continuity(tip: string, checkpointsToProve: string[], reachable: Set<string>): Promise<VerifyCheck> {
     const problems: string[] = [];
     // Incremental: records are never deleted (the append-only check of every new commit says so),
     // so the records present are those of the verified point plus those added since.
@@ -574,7 +589,8 @@ class LedgerWalk {
     // Tips published from this machine must all be ancestors of the current tip.
     const checkpoints = [...new Set(checkpointsToProve)];
     for (const checkpoint of checkpoints) {
-      if (!(await this.ledger.store.isAncestor(checkpoint, tip))) {
+      // `reachable` holds every commit of the branch: one set lookup instead of a walk per checkpoint.
+      if (!reachable.has(checkpoint)) {
         add(problems, `the ledger tip ${tip.slice(0, 12)} does not descend from ${checkpoint.slice(0, 12)}, a tip published earlier (history was rewound or rewritten)`);
       }
     }
