@@ -41,5 +41,5 @@ export async function readMetricsInput(reader: LedgerReader, config: Config): Pr
     const c = counts.get(target.name) ?? { checks: 0, drift: 0, accepts: 0 };
     targets.push({ target: target.name, lastCheck, changes, checks: c.checks, driftReports: c.drift, accepts: c.accepts, openAlerts, checkDurationSeconds: null });
   }
-  return { ledgerCommits: history.length, targets };
+  return { ledgerCommits: new Set(history.map((e) => e.commit.oid)).size, targets };
 }
