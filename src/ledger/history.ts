@@ -35,6 +35,10 @@ export async function readHistory(ledger: Ledger, tip: string, options: { sinceM
 
 /** The commit's primary operation (the first `Drift-Kind` trailer), as one history entry. */
 export function describeCommit(commit: IndexedCommit): HistoryEntry {
+  if (commit.parts) {
+    const parts = describeCommitParts(commit);
+    return parts.find((p) => p.kind === 'accept') ?? parts[0];
+  }
   const trailers = commit.trailers;
   return {
     commit,
@@ -56,6 +60,10 @@ const PART_ORDER = ['ledger', 'snapshot', 'report', 'heartbeat', 'accept', 'aler
  * operation's own trailers (`Drift-Target`, `Drift-Record`, `Drift-Status`, …).
  */
 export function describeCommitParts(commit: IndexedCommit): HistoryEntry[] {
+  if (commit.parts) {
+    // A forge's squash of an accept pull request: described by the records it adds.
+    return commit.parts.map((p) => ({ commit, time: commit.time * 1000, kind: p.kind, target: p.target, records: p.records, trailers: { 'Drift-Kind': p.kind, 'Drift-Target': p.target } }));
+  }
   const lines = trailerLines(commit.message);
   if (lines.filter(([key]) => key === 'Drift-Kind').length <= 1) return [describeCommit(commit)];
   const parts: { trailers: Record<string, string>; records: string[] }[] = [];

@@ -339,7 +339,10 @@ class LedgerWalk {
       add(problems, `${where}: a merge commit may only keep the baseline of one of its parents`);
       return;
     }
-    if (kind !== 'accept') {
+    // A commit without a Drift-Kind trailer is a forge's squash of an accept pull request: it is
+    // held to the same content rules as an accept commit (the trailer proves nothing by itself).
+    const squash = kind === undefined;
+    if (kind !== 'accept' && !squash) {
       add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
       return;
     }
@@ -371,8 +374,7 @@ class LedgerWalk {
         record.chain !== undefined &&
         record.chain.previous === (parentChain?.path ?? null) &&
         record.chain.sha256 === (parentChain?.sha256 ?? null) &&
-        chain?.path === path &&
-        chain.sha256 === sha;
+        (chain?.path === path ? chain.sha256 === sha : squash && chain !== undefined && (await this.chainReaches(commit.tree, chain, path, sha)));
       if (!linked) add(problems, `${where}: its accept record ${path} is not the next link of the target's hash chain`);
     }
   }
@@ -413,6 +415,22 @@ class LedgerWalk {
       const accepted = acceptBlob ? (safeParse(acceptBlob.toString('utf8')) as { baseline?: { after?: string } } | undefined) : undefined;
       if (accepted?.baseline?.after !== head.baseline.tree) add(problems, `${at} names accept ${head.baseline.accept}, which does not record baseline ${short(head.baseline.tree)}`);
     }
+  }
+
+  /**
+   * True when walking the hash chain back from `last` through records the tree holds reaches
+   * `path` with bytes hashing to `sha` (a squash holds the accept and the alert events after it).
+   */
+  private async chainReaches(tree: string, last: { path: string; sha256: string }, path: string, sha: string): Promise<boolean> {
+    let cursor: { path: string; sha256: string } | null = last;
+    for (let steps = 0; cursor && steps < 1000; steps++) {
+      const blob = await this.blobAtPath(tree, cursor.path);
+      if (!blob || createHash('sha256').update(blob).digest('hex') !== cursor.sha256) return false;
+      if (cursor.path === path) return cursor.sha256 === sha;
+      const chain = (safeParse(blob.toString('utf8')) as { chain?: { previous: string | null; sha256: string | null } } | undefined)?.chain;
+      cursor = chain?.previous && chain.sha256 ? { path: chain.previous, sha256: chain.sha256 } : null;
+    }
+    return false;
   }
 
   private async chainLast(tree: string, target: string): Promise<{ path: string; sha256: string } | undefined> {
