@@ -51,6 +51,9 @@ test(
       assert.equal(again.heartbeats, []);
     }
     assert.is(commitCount(repo), before, 'unchanged checks write no commit');
+    const human = await run(repo, ['check'], 2, {}, at(1.25 + 20 / 60));
+    assert.match(human.stdout, new RegExp(`unchanged since ${at(1.25).replace(/\./g, '\\.')}: nothing new recorded\n`));
+    assert.is(commitCount(repo), before);
     assert.is(ledgerLog(repo)[0].oid, tip);
 
     // An hour after the last record: one heartbeat, counting the checks since it.
@@ -58,10 +61,10 @@ test(
     assert.equal(beat.heartbeats, ['default']);
     assert.is(commitCount(repo), before + 1);
     const heartbeat = showJson(repo, 'targets/default/heartbeat.json');
-    assert.equal([heartbeat.kind, heartbeat.checks, heartbeat.since, heartbeat.last.report], ['heartbeat', 4, at(1.25), report.id]);
+    assert.equal([heartbeat.kind, heartbeat.checks, heartbeat.since, heartbeat.last.report], ['heartbeat', 5, at(1.25), report.id]);
     assert.is(heartbeat.last.tree, showJson(repo, 'targets/default/head.json').snapshot.tree);
     assert.is(ledgerLog(repo)[0].trailers['Drift-Kind'], 'heartbeat');
-    assert.is(ledgerLog(repo)[0].trailers['Drift-Checks'], '4');
+    assert.is(ledgerLog(repo)[0].trailers['Drift-Checks'], '5');
     // Plain git still answers "which checks found drift" with the grouped commits.
     assert.is(repo.git('log', 'drift-ledger', '--grep', 'Drift-Status: drift', '--format=%H').trim(), commit.oid);
 
