@@ -1,3 +1,4 @@
+import { CatFileReader, parseCommitObject, parseSignatureLine } from './cat-file.js';
 import { noteLooseObjects, notePacks, packIfDue, packNames, type PackOutcome } from './packer.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as fs from 'node:fs';
@@ -104,7 +105,38 @@ export class GitStore {
     }
   }
 
+  private batch: CatFileReader | undefined;
+
+  /**
+   * For a whole-history walk: reads go through one `git cat-file --batch` process when git is
+   * installed (see ledger/cat-file.ts) until `endBatchReads`. Without git nothing changes.
+   */
+  beginBatchReads(): void {
+    this.batch ??= CatFileReader.start(this.gitdir);
+  }
+
+  endBatchReads(): void {
+    this.batch?.close();
+    this.batch = undefined;
+  }
+
+  private async batchRead(oid: string, type: string): Promise<Buffer | undefined> {
+    if (!this.batch) return undefined;
+    try {
+      const found = await this.batch.read(oid);
+      return found?.type === type ? found.content : undefined;
+    } catch {
+      this.batch = undefined;
+      return undefined;
+    }
+  }
+
   async readCommit(oid: string): Promise<CommitInfo> {
+    const raw = await this.batchRead(oid, 'commit');
+    if (raw) {
+      const c = parseCommitObject(raw);
+      return { oid, message: c.message, tree: c.tree, parents: c.parents, author: parseSignatureLine(c.author), committer: parseSignatureLine(c.committer), ...(c.gpgsig ? { gpgsig: c.gpgsig } : {}) };
+    }
     const { commit } = await this.reading('commit', oid, () => git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return {
       oid,
@@ -118,11 +150,15 @@ export class GitStore {
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
+    const raw = await this.batchRead(oid, 'tree');
+    if (raw) return parseRawTree(raw);
     const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
   }
 
   async readBlob(oid: string): Promise<Buffer> {
+    const raw = await this.batchRead(oid, 'blob');
+    if (raw) return raw;
     const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
@@ -423,4 +459,19 @@ function isBareRepository(dir: string): boolean {
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: string }).code === 'NotFoundError';
+}
+
+/** A raw tree object's entries, as readTree gives them. */
+function parseRawTree(content: Buffer): StoredTreeEntry[] {
+  const out: StoredTreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const space = content.indexOf(0x20, i);
+    const nul = content.indexOf(0, space);
+    const mode = content.toString('utf8', i, space);
+    const type = mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    out.push({ name: content.toString('utf8', space + 1, nul), oid: content.toString('hex', nul + 1, nul + 21), type, mode: type === 'tree' ? '040000' : mode.padStart(6, '0') });
+    i = nul + 21;
+  }
+  return out;
 }

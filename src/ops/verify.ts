@@ -74,6 +74,15 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   const ws = openWorkspace(deps, options);
   const ledger = ws.ledger;
   const tip = await ledger.requireTip();
+  ledger.store.beginBatchReads();
+  try {
+    return await verifyFrom(deps, options, ledger, tip);
+  } finally {
+    ledger.store.endBatchReads();
+  }
+}
+
+async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, tip: string): Promise<VerifyResult> {
   const stateFile = verifiedStateFile(ledger);
   // A verified point holds only for the signature rules it was verified under.
   const rules = `${options.allowedSigners ?? ''}\u0000${options.requireSignatures === true}`;
@@ -83,8 +92,9 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   if (state && state.tip === tip) commits = [];
   else if (state && (await ledger.store.isAncestor(state.tip, tip))) commits = await commitsSince(ledger, tip, new Set(state.commits));
   const incremental = commits !== undefined && state !== undefined;
-  commits ??= (await ledger.store.log(tip)).reverse();
+  commits ??= await commitsSince(ledger, tip, new Set());
   const walk = new LedgerWalk(ledger, incremental ? state : undefined);
+  walk.knowCommits(commits);
   const checks: VerifyCheck[] = [];
   checks.push(await walk.schemas(commits));
   checks.push(await walk.appendOnly(commits));
@@ -230,6 +240,11 @@ class LedgerWalk {
     if (!found) this.trees.set(oid, (found = this.ledger.store.readTree(oid)));
     return found;
   }
+  /** Commits already read (the walk's own list) are not read again. */
+  knowCommits(commits: CommitInfo[]): void {
+    for (const c of commits) this.commitTrees.set(c.oid, Promise.resolve(c));
+  }
+
   private commit(oid: string): Promise<CommitInfo> {
     let found = this.commitTrees.get(oid);
     if (!found) this.commitTrees.set(oid, (found = this.ledger.store.readCommit(oid)));
@@ -349,7 +364,8 @@ class LedgerWalk {
     const before = befores[0];
     const added = (await this.addedPaths(parentTrees[0], commit.tree, `targets/${target}/records/`)).filter((p) => p.endsWith('.accept.json'));
     if (added.length !== 1) {
-      add(problems, `${where} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (an accept commit adds exactly one accept record naming the change)`);
+      if (squash) add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (only accept commits, or a forge's squash of one, may change it)`);
+      else add(problems, `${where} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (an accept commit adds exactly one accept record naming the change)`);
       return;
     }
     const path = added[0];
