@@ -40,6 +40,8 @@ test(
     const report = drift.reports[0];
     assert.ok(ledgerPaths(repo).includes(`targets/default/records/2026/03/01/07/${report.id}.report.json`), 'records are partitioned by hour');
     assert.is(drift.unchanged.length, 0);
+    const shown = await runJson(repo, ['show', commit.oid], 0, {}, at(1.25));
+    assert.equal(shown.records.map((r: any) => r.kind), ['snapshot', 'report', 'alert'], 'show lists every operation of the check commit');
 
     // The same drift again, minutes later: nothing new to record, still exit 2, nothing written.
     before = commitCount(repo);
