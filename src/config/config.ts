@@ -173,9 +173,12 @@ export interface LedgerConfig {
   usernameEnv?: string;
   /** How long one git HTTP request to `remote` may wait (connect, headers, each body chunk). */
   timeoutMs: number;
+  /** At most one heartbeat per target per this interval while checks find nothing new (`ledger.heartbeat`). */
+  heartbeatMs: number;
 }
 
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;
+export const DEFAULT_HEARTBEAT_MS = 3_600_000;
 
 export type ChannelKind = 'console' | 'file' | 'slack' | 'webhook' | 'email' | 'sms' | 'pagerduty';
 export type AlertEventName = 'opened' | 'updated' | 'reminded' | 'resolved';

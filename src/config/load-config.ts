@@ -9,13 +9,13 @@ import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } fro
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
 import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
-import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TIMEOUT_MS, DEFAULT_OUTBOX_MAX_AGE_MS, DEFAULT_OUTBOX_MAX_ATTEMPTS, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
+import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_OUTBOX_MAX_AGE_MS, DEFAULT_OUTBOX_MAX_ATTEMPTS, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
   version: 1;
   policies?: RawPolicy[];
-  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string };
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string; heartbeat?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
   targets?: RawTarget[];
@@ -241,6 +241,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       tokenEnv: raw.ledger?.token_env ?? DEFAULT_GIT_TOKEN_ENV,
       ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
       timeoutMs: raw.ledger?.timeout ? parseDuration(raw.ledger.timeout) : DEFAULT_GIT_TIMEOUT_MS,
+      heartbeatMs: raw.ledger?.heartbeat ? parseDuration(raw.ledger.heartbeat) : DEFAULT_HEARTBEAT_MS,
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },

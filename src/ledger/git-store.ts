@@ -1,3 +1,5 @@
+import { CatFileReader, parseCommitObject, parseSignatureLine } from './cat-file.js';
+import { noteLooseObjects, notePacks, packIfDue, packNames, type PackOutcome } from './packer.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as fs from 'node:fs';
 import path from 'node:path';
@@ -103,7 +105,38 @@ export class GitStore {
     }
   }
 
+  private batch: CatFileReader | undefined;
+
+  /**
+   * For a whole-history walk: reads go through one `git cat-file --batch` process when git is
+   * installed (see ledger/cat-file.ts) until `endBatchReads`. Without git nothing changes.
+   */
+  beginBatchReads(): void {
+    this.batch ??= CatFileReader.start(this.gitdir);
+  }
+
+  endBatchReads(): void {
+    this.batch?.close();
+    this.batch = undefined;
+  }
+
+  private async batchRead(oid: string, type: string): Promise<Buffer | undefined> {
+    if (!this.batch) return undefined;
+    try {
+      const found = await this.batch.read(oid);
+      return found?.type === type ? found.content : undefined;
+    } catch {
+      this.batch = undefined;
+      return undefined;
+    }
+  }
+
   async readCommit(oid: string): Promise<CommitInfo> {
+    const raw = await this.batchRead(oid, 'commit');
+    if (raw) {
+      const c = parseCommitObject(raw);
+      return { oid, message: c.message, tree: c.tree, parents: c.parents, author: parseSignatureLine(c.author), committer: parseSignatureLine(c.committer), ...(c.gpgsig ? { gpgsig: c.gpgsig } : {}) };
+    }
     const { commit } = await this.reading('commit', oid, () => git.readCommit({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return {
       oid,
@@ -117,11 +150,15 @@ export class GitStore {
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
+    const raw = await this.batchRead(oid, 'tree');
+    if (raw) return parseRawTree(raw);
     const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
   }
 
   async readBlob(oid: string): Promise<Buffer> {
+    const raw = await this.batchRead(oid, 'blob');
+    if (raw) return raw;
     const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
   }
@@ -200,6 +237,7 @@ export class GitStore {
       });
     }
     if (this.hasLooseObject(oid)) return oid;
+    this.written.add(oid);
     // Small objects (records, trees, shards) compress best at level 9 for little CPU; big ones stay fast.
     const deflated = deflateSync(Buffer.concat([Buffer.from(`${type} ${content.length}\0`), content]), { level: content.length < 262_144 ? 9 : 1 });
     await git.writeObject({ fs: this.fs, gitdir: this.gitdir, type, object: deflated, format: 'deflated', oid });
@@ -207,16 +245,40 @@ export class GitStore {
   }
 
   async writeCommit(commit: { tree: string; parents: string[]; message: string; author: Signature; committer: Signature }): Promise<string> {
-    return git.writeCommit({
+    const oid = await git.writeCommit({
       fs: this.fs,
       gitdir: this.gitdir,
       commit: { tree: commit.tree, parent: commit.parents, message: commit.message, author: commit.author, committer: commit.committer },
     });
+    this.written.add(oid);
+    return oid;
   }
 
-  /** Points `ref` at `oid`; the ref file is replaced atomically. */
+  /** Loose objects this process wrote that no ref moved by it reaches yet (see ledger/packer.ts). */
+  private readonly written = new Set<string>();
+
+  /** Points `ref` at `oid`; the ref file is replaced atomically. Objects written so far become packable. */
   async setRef(ref: string, oid: string): Promise<void> {
     await git.writeRef({ fs: this.fs, gitdir: this.gitdir, ref, value: oid, force: true });
+    noteLooseObjects(this.gitdir, this.written);
+    this.written.clear();
+  }
+
+  /**
+   * Moves what driftctl wrote into packs once enough is loose, and merges its packs once there
+   * are many (ledger/packer.ts); never touches other objects, never runs `git gc`.
+   */
+  async packIfDue(limits?: { loose: number; packs: number }): Promise<PackOutcome> {
+    return packIfDue(
+      {
+        gitdir: this.gitdir,
+        pack: async (oids) => Buffer.from((await git.packObjects({ fs: this.fs, gitdir: this.gitdir, oids, cache: this.cache })).packfile as Uint8Array),
+        index: async (name) => {
+          await git.indexPack({ fs: this.fs, dir: this.gitdir, gitdir: this.gitdir, filepath: `objects/pack/${name}.pack`, cache: this.cache });
+        },
+      },
+      limits,
+    );
   }
 
   /** Commits reachable from `ref`, newest first (first-parent order as isomorphic-git walks it). */
@@ -256,6 +318,7 @@ export class GitStore {
       if ((await git.getConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch` })) !== refspec) {
         await git.setConfig({ fs: this.fs, gitdir: this.gitdir, path: `remote.${remoteName}.fetch`, value: refspec });
       }
+      const packsBefore = new Set(packNames(this.gitdir));
       const result = await git.fetch({
         fs: this.fs,
         http: await httpFor(spec),
@@ -272,6 +335,7 @@ export class GitStore {
         headers: authHeaders(spec.auth),
         cache: this.cache,
       });
+      notePacks(this.gitdir, packNames(this.gitdir).filter((name) => !packsBefore.has(name)));
       if (!result.fetchHead) return undefined;
       await this.setRef(`refs/remotes/${remoteName}/${branch}`, result.fetchHead);
       return result.fetchHead;
@@ -395,4 +459,19 @@ function isBareRepository(dir: string): boolean {
 
 function isNotFound(error: unknown): boolean {
   return (error as { code?: string }).code === 'NotFoundError';
+}
+
+/** A raw tree object's entries, as readTree gives them. */
+function parseRawTree(content: Buffer): StoredTreeEntry[] {
+  const out: StoredTreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const space = content.indexOf(0x20, i);
+    const nul = content.indexOf(0, space);
+    const mode = content.toString('utf8', i, space);
+    const type = mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
+    out.push({ name: content.toString('utf8', space + 1, nul), oid: content.toString('hex', nul + 1, nul + 21), type, mode: type === 'tree' ? '040000' : mode.padStart(6, '0') });
+    i = nul + 21;
+  }
+  return out;
 }

@@ -28,11 +28,29 @@ export function newRecordId(time: Date): string {
   return `${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
-/** `targets/<target>/records/YYYY/MM/DD/<id>.<kind>.json`, partitioned by the id's UTC date. */
+/**
+ * `targets/<target>/records/YYYY/MM/DD/HH/<id>.<kind>.json`, partitioned by the id's UTC hour, so a
+ * commit that adds a record rewrites four small trees (year, month, day, hour), never a day's list.
+ * Ledgers written before (format 1) hold records at the day path (`dayRecordPath`); readers find
+ * either (Ledger.blobAt falls back to the day path).
+ */
 export function recordPath(target: string, id: string, kind: RecordKind): string {
   const m = RECORD_ID_PATTERN.exec(id);
   if (!m) throw new Error(`not a record id: ${id}`);
+  return `targets/${target}/records/${m[1]}/${m[2]}/${m[3]}/${m[4]}/${id}.${kind}.json`;
+}
+
+/** The format-1 path of a record: partitioned by the id's UTC date only. */
+export function dayRecordPath(target: string, id: string, kind: RecordKind): string {
+  const m = RECORD_ID_PATTERN.exec(id);
+  if (!m) throw new Error(`not a record id: ${id}`);
   return `targets/${target}/records/${m[1]}/${m[2]}/${m[3]}/${id}.${kind}.json`;
+}
+
+/** The day path of an hour-partitioned record path, or undefined when `path` is not one. */
+export function legacyRecordPath(path: string): string | undefined {
+  const m = /^(targets\/[^/]+\/records\/\d{4}\/\d{2}\/\d{2})\/\d{2}\/([^/]+\.json)$/.exec(path);
+  return m ? `${m[1]}/${m[2]}` : undefined;
 }
 
 export function isRecordId(text: string): boolean {
@@ -56,6 +74,35 @@ export function formatCommitMessage(subject: string, trailers: Trailers): string
   return `${subject.replace(/\s*\n\s*/g, ' ')}\n\n${lines.join('\n')}\n`;
 }
 
+/** Which operation names a grouped commit: the first of these kinds among its parts. */
+const PRIMARY_KINDS = ['accept', 'report', 'heartbeat', 'snapshot', 'alert', 'outbox'];
+
+/**
+ * The message of a commit that groups several operations (ledger/FORMAT.md "Commits"): the
+ * primary operation's subject, the other subjects one per line, then one trailer paragraph in
+ * which each operation's trailers start with its `Drift-Kind` line (primary first). Plain git
+ * still finds every operation with `git log --grep 'Drift-Kind: alert'`.
+ */
+export function formatGroupMessage(parts: { subject: string; trailers: Trailers }[]): string {
+  const rank = (p: { trailers: Trailers }): number => {
+    const i = PRIMARY_KINDS.indexOf(String(p.trailers['Drift-Kind']));
+    return i < 0 ? PRIMARY_KINDS.length : i;
+  };
+  const primary = parts.reduce((best, p) => (rank(p) < rank(best) ? p : best), parts[0]);
+  const ordered = [primary, ...parts.filter((p) => p !== primary)];
+  const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ');
+  const lines: string[] = [];
+  for (const part of ordered) {
+    const { 'Drift-Kind': kind, ...rest } = part.trailers;
+    for (const [key, value] of Object.entries({ 'Drift-Kind': kind, ...rest })) {
+      if (value === undefined) continue;
+      for (const v of Array.isArray(value) ? value : [value]) lines.push(`${key}: ${oneLine(String(v))}`);
+    }
+  }
+  const body = ordered.slice(1).map((p) => oneLine(p.subject));
+  return `${oneLine(primary.subject)}\n\n${body.join('\n')}\n\n${lines.join('\n')}\n`;
+}
+
 /** Trailers of a commit message: `Key: value` lines of its last paragraph (for a repeated key, the first). */
 export function parseTrailers(message: string): Record<string, string> {
   const trailers: Record<string, string> = {};
@@ -68,7 +115,8 @@ export function trailerValues(message: string, key: string): string[] {
   return trailerLines(message).filter(([k]) => k === key).map(([, v]) => v);
 }
 
-function trailerLines(message: string): [string, string][] {
+/** `[key, value]` of every trailer line, in order. */
+export function trailerLines(message: string): [string, string][] {
   const paragraphs = message.trimEnd().split(/\n\s*\n/);
   const last = paragraphs.length > 1 ? paragraphs[paragraphs.length - 1] : '';
   const out: [string, string][] = [];
@@ -101,12 +149,17 @@ export function deadPath(id: string): string {
   return `${DEAD_DIR}/${m[1]}/${m[2]}/${m[3]}/${id}.dead.json`;
 }
 
+/** `targets/<target>/heartbeat.json`: replaced by a heartbeat commit (ledger/FORMAT.md "Heartbeats"). */
+export function heartbeatPath(target: string): string {
+  return `targets/${target}/heartbeat.json`;
+}
+
 export function chainPath(target: string): string {
   return `targets/${target}/chain.json`;
 }
 
 /** What a file on the ledger branch is (the schema it must satisfy), or undefined for unknown files. */
-export type LedgerFileKind = 'ledger' | 'outbox' | 'dead' | 'head' | 'alerts' | 'chain' | 'shard' | RecordKind;
+export type LedgerFileKind = 'ledger' | 'outbox' | 'dead' | 'head' | 'alerts' | 'chain' | 'heartbeat' | 'shard' | RecordKind;
 
 /** The inverse of the path functions above: which kind of file `path` is (see ledger/FORMAT.md). */
 export function ledgerFileKind(path: string): LedgerFileKind | undefined {
@@ -119,7 +172,8 @@ export function ledgerFileKind(path: string): LedgerFileKind | undefined {
   if (path === headPath(target)) return 'head';
   if (path === alertsPath(target)) return 'alerts';
   if (path === chainPath(target)) return 'chain';
+  if (path === heartbeatPath(target)) return 'heartbeat';
   if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
-  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
+  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/(?:\d{2}\/)?[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
   return record ? (record[1] as RecordKind) : undefined;
 }

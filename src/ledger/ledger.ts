@@ -7,7 +7,7 @@ import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
-import { baselinePath, chainPath, formatCommitMessage, latestPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -107,8 +107,13 @@ export class Ledger {
     return found?.type === 'tree' ? found.oid : undefined;
   }
 
+  /** The blob at `filepath`; a record asked for at its hour path is also found at its format-1 day path. */
   async blobAt(commit: string, filepath: string): Promise<Buffer | undefined> {
-    const found = await this.store.lookupPath(commit, filepath);
+    let found = await this.store.lookupPath(commit, filepath);
+    if (!found) {
+      const legacy = legacyRecordPath(filepath);
+      if (legacy) found = await this.store.lookupPath(commit, legacy);
+    }
     return found?.type === 'blob' ? this.store.readBlob(found.oid) : undefined;
   }
 
@@ -274,15 +279,59 @@ export class LedgerWriter {
     return written;
   }
 
-  /** Adds one commit: the edits applied to the current head's tree. Returns the commit id. */
+  private group: { tree: string | undefined; parts: { subject: string; trailers: Trailers }[] } | undefined;
+
+  /**
+   * From now until `endGroup` (or `publish`), operations staged with `commit` land together in one
+   * commit: a check's snapshot, report, heartbeat, alert events and outbox changes. Any caller
+   * that stages a record kind (including new ones) through `record` + `commit` gets this for
+   * free. An `accept` (or `ledger`) commit is never grouped: the group so far is committed first,
+   * the accept gets a commit of its own (verify demands it), and grouping goes on after it.
+   */
+  beginGroup(): void {
+    this.group ??= { tree: undefined, parts: [] };
+  }
+
+  /** Commits what the group holds (nothing when it is empty) and stops grouping. Returns the head. */
+  async endGroup(): Promise<string | undefined> {
+    await this.flushGroup();
+    this.group = undefined;
+    return this.head;
+  }
+
+  private async flushGroup(): Promise<void> {
+    const group = this.group;
+    if (!group || group.parts.length === 0) return;
+    const parts = group.parts;
+    this.group = { tree: undefined, parts: [] };
+    await this.writeCommit(group.tree as string, parts.length === 1 ? formatCommitMessage(parts[0].subject, parts[0].trailers) : formatGroupMessage(parts));
+  }
+
+  /**
+   * Adds one operation: the edits applied to the current head's tree. Outside a group this is one
+   * commit, and its id is returned; inside a group the operation waits for the group's commit, and
+   * the id returned is the head before it (the group's commit does not exist yet).
+   */
   async commit(edits: Edit[], subject: string, trailers: Trailers): Promise<string> {
     const store = this.ledger.store;
+    const kind = trailers['Drift-Kind'];
+    if (this.group && kind !== 'accept' && kind !== 'ledger') {
+      const from = this.group.tree ?? (this.head ? (await store.readCommit(this.head)).tree : undefined);
+      this.group.tree = await applyEdits(store, from, edits);
+      this.group.parts.push({ subject, trailers });
+      return this.head ?? '';
+    }
+    await this.flushGroup();
     const baseTree = this.head ? (await store.readCommit(this.head)).tree : undefined;
     const tree = await applyEdits(store, baseTree, edits);
-    const oid = await store.writeCommit({
+    return this.writeCommit(tree, formatCommitMessage(subject, trailers));
+  }
+
+  private async writeCommit(tree: string, message: string): Promise<string> {
+    const oid = await this.ledger.store.writeCommit({
       tree,
       parents: this.head ? [this.head] : [],
-      message: formatCommitMessage(subject, trailers),
+      message,
       author: this.author,
       committer: this.author,
     });
@@ -324,6 +373,7 @@ export class LedgerWriter {
 
   /** Moves the branch to the last commit; fails if someone else moved it since `base`. */
   async publish(): Promise<string | undefined> {
+    await this.flushGroup();
     if (this.commits.length === 0) return this.head;
     const current = await this.ledger.tip();
     if (current !== this.base) {
@@ -334,6 +384,12 @@ export class LedgerWriter {
     this.ledger.assertNotCheckedOut();
     await this.ledger.store.setRef(this.ledger.ref, this.head as string);
     this.ledger.recordCheckpoint(this.head as string);
+    try {
+      await this.ledger.store.packIfDue();
+    } catch {
+      // Packing only saves space: the ref has moved and the ledger is whole; the lists it works
+      // from are kept, so the next write tries again.
+    }
     return this.head;
   }
 }

@@ -33,12 +33,22 @@ export interface StagedSnapshot {
   commit: string;
 }
 
-/** Writes the manifest objects and stages a snapshot commit that replaces `latest`. */
-export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead, warn?: (message: string) => void): Promise<StagedSnapshot> {
+/**
+ * Writes the manifest objects and stages a snapshot commit that replaces `latest`. With `skip`,
+ * asked once the manifest is built and before anything is written: when it answers true, nothing
+ * is staged and only the built manifest is returned (a check that found nothing new).
+ */
+export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead, warn?: (message: string) => void): Promise<StagedSnapshot>;
+export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead, warn: ((message: string) => void) | undefined, skip: (built: BuiltManifest) => Promise<boolean>): Promise<StagedSnapshot | { skipped: BuiltManifest }>;
+export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, target: string, observation: Observation, time: Date, head: TargetHead, warn?: (message: string) => void, skip?: (built: BuiltManifest) => Promise<boolean>): Promise<StagedSnapshot | { skipped: BuiltManifest }> {
   // Unchanged shards keep their ids without being encoded again (see ShardMemo).
   const memoFile = path.join(cacheDir, 'shards.memo');
   let memo = ShardMemo.load(memoFile, warn);
   let built = buildManifest(observation.manifest, memo);
+  if (skip && (await skip(built))) {
+    memo.save(memoFile);
+    return { skipped: built };
+  }
   try {
     await writer.writeManifest(built, head.snapshot?.tree);
   } catch (error) {

@@ -10,11 +10,16 @@ import { zeroBySeverity, type MetricsInput } from './driftctl-metrics.js';
 export async function readMetricsInput(reader: LedgerReader, config: Config): Promise<MetricsInput> {
   const history = await reader.history();
   const counts = new Map<string, { checks: number; drift: number; accepts: number }>();
+  const lastHeartbeat = new Map<string, number>();
   for (const entry of history) {
     if (!entry.target) continue;
     const c = counts.get(entry.target) ?? { checks: 0, drift: 0, accepts: 0 };
     counts.set(entry.target, c);
-    if (entry.kind === 'report') {
+    if (entry.kind === 'heartbeat') {
+      // Unchanged checks are recorded only as a count in the next heartbeat.
+      c.checks += Number(entry.trailers['Drift-Checks'] ?? 0);
+      lastHeartbeat.set(entry.target, Math.max(lastHeartbeat.get(entry.target) ?? 0, entry.time));
+    } else if (entry.kind === 'report') {
       c.checks++;
       if (entry.trailers['Drift-Status'] === 'drift') c.drift++;
     } else if (entry.kind === 'accept') c.accepts++;
@@ -28,7 +33,7 @@ export async function readMetricsInput(reader: LedgerReader, config: Config): Pr
       const head = await reader.head(target.name);
       for (const alert of Object.values((await reader.alertsState(target.name)).open)) openAlerts[alert.severity]++;
       if (head.report) {
-        lastCheck = { timeSeconds: Date.parse(head.report.time) / 1000, status: head.report.status };
+        lastCheck = { timeSeconds: Math.max(Date.parse(head.report.time), lastHeartbeat.get(target.name) ?? 0) / 1000, status: head.report.status };
         const report = await reader.latestReport(target.name);
         changes = { ...zeroBySeverity(), ...(report?.summary.bySeverity ?? {}) };
       }
@@ -36,5 +41,5 @@ export async function readMetricsInput(reader: LedgerReader, config: Config): Pr
     const c = counts.get(target.name) ?? { checks: 0, drift: 0, accepts: 0 };
     targets.push({ target: target.name, lastCheck, changes, checks: c.checks, driftReports: c.drift, accepts: c.accepts, openAlerts, checkDurationSeconds: null });
   }
-  return { ledgerCommits: history.length, targets };
+  return { ledgerCommits: new Set(history.map((e) => e.commit.oid)).size, targets };
 }

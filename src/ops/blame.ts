@@ -5,7 +5,7 @@ import { baselinePath, latestPath } from '../ledger/layout.js';
 import { lookupEntry } from '../ledger/manifest-tree.js';
 import { readEntryRecord } from '../ledger/reader.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
-import { describeCommit } from '../ledger/history.js';
+import { describeCommitParts } from '../ledger/history.js';
 import { singleTarget } from '../session/targets.js';
 import { openWorkspace } from '../session/workspace.js';
 
@@ -48,7 +48,7 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
     accept: { shard: undefined, entry: undefined },
   };
   for (const commit of await indexedHistory(ws.store, ws.ledger.branch, tip)) {
-    const h = describeCommit(commit);
+    for (const h of describeCommitParts(commit)) {
     if (h.target !== target.name || (h.kind !== 'snapshot' && h.kind !== 'accept')) continue;
     const kind = h.kind;
     const manifest = await ws.ledger.treeAt(commit.oid, kind === 'snapshot' ? latestPath(target.name) : baselinePath(target.name));
@@ -77,6 +77,7 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
       }
     }
     events.push(event);
+    }
   }
   return { target: target.name, source, key: options.key, events };
 }

@@ -1,4 +1,6 @@
-import { readAlertsState, readHead } from '../ledger/reader.js';
+import { readAlertsState, readHead, readLatestReport } from '../ledger/reader.js';
+import { lastEvidence, readCheckCounter, saveCheckCounter, sameVerdict, stageHeartbeat, type CheckCounter } from '../ledger/heartbeat.js';
+import type { BuiltManifest } from '../ledger/manifest-tree.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
 import { alertSummary, stageTargetAlerts, type AlertSummary } from '../alerts/state-store.js';
 import { summarize, type DriftReport, type DriftSummary } from '../drift/report.js';
@@ -7,7 +9,7 @@ import type { AlertNotice } from '../render/views.js';
 import type { TargetHead } from '../ledger/records.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { observeAhead } from '../session/observe.js';
-import { computeReport, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
+import { computeReport, observedOnlySources, stageReport, stageSnapshot, type Observation, type StagedSnapshot } from '../ledger/recorder.js';
 import { loadAlerting, notify } from '../alerts/notify.js';
 import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.js';
 import { selectTargets } from '../session/targets.js';
@@ -42,6 +44,13 @@ export interface CheckResult {
   deliveries: DeliveryOutcome[];
   /** What auto-accept policies did (README "Policies"); a target whose drift they accepted is not drift. */
   autoAccepted: AutoAcceptOutcome[];
+  /**
+   * Targets whose observation and verdict equal the last recorded ones: no records were written,
+   * and `reports` holds their last recorded report (README "Record change, not repetition").
+   */
+  unchanged: string[];
+  /** Targets for which this check wrote a heartbeat (`ledger.heartbeat`). */
+  heartbeats: string[];
   branch: string;
   tip: string;
 }
@@ -80,6 +89,12 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const notices: AlertNotice[] = [];
     const autoAccepted: AutoAcceptOutcome[] = [];
     const heads = new Map<string, TargetHead>();
+    const unchanged: string[] = [];
+    const heartbeats: string[] = [];
+    const counters = new Map<string, CheckCounter>();
+    // One commit per check: every target's snapshot, report, heartbeat, alert events and outbox
+    // changes land together (an auto-accept still gets a commit of its own).
+    writer.beginGroup();
     for (const target of selected) heads.set(target.name, await readHead(ws.ledger, base, target.name));
     const noBaseline = (target: string): DriftError =>
       new DriftError('NO_BASELINE', `target "${target}" has no baseline yet (run "driftctl init" to record one)`, { data: { target } });
@@ -101,21 +116,50 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
         continue;
       }
       const firstCheck = head.report === null;
-      let staged: StagedSnapshot;
+      let staged: StagedSnapshot | undefined;
       let observation: Observation;
+      // Set here when the check found nothing new: the last recorded report, unchanged.
+      let report: DriftReport | undefined;
+      const cacheDir = ws.cacheDir(target.name);
+      let lastReport: DriftReport | undefined;
       try {
         observation = await observed;
-        staged = await stageSnapshot(ws.cacheDir(target.name), writer, target.name, observation, time, head, deps.warn);
+        const obs = observation;
+        // Record change, not repetition: a check that would write the same report writes none.
+        const skip = async (built: BuiltManifest): Promise<boolean> => {
+          if (!withReport || !head.report || head.snapshot?.tree !== built.oid) return false;
+          lastReport = await readLatestReport(ws.ledger, base, target.name);
+          return sameVerdict(lastReport, head, built.oid, obs.errors, ws.config.severity, [...observedOnlySources(target)].sort());
+        };
+        const outcome = await stageSnapshot(cacheDir, writer, target.name, observation, time, head, deps.warn, skip);
+        if ('skipped' in outcome) {
+          report = lastReport as DriftReport;
+          unchanged.push(target.name);
+          const counter = readCheckCounter(cacheDir);
+          counter.count++;
+          const evidence = await lastEvidence(ws.ledger, base, head);
+          if (!Number.isFinite(evidence.time) || time.getTime() - evidence.time >= ws.config.ledger.heartbeatMs) {
+            await stageHeartbeat(writer, head, time, counter.count, Number.isFinite(evidence.time) ? evidence.time : time.getTime());
+            heartbeats.push(target.name);
+            counters.set(cacheDir, { count: 0 });
+          } else counters.set(cacheDir, counter);
+        } else {
+          staged = outcome;
+          counters.set(cacheDir, { count: 0 });
+        }
       } catch (error) {
         if (!isDriftError(error) || error.code !== 'SOURCE_FAILED') throw error;
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
         continue;
       }
-      snapshots.push({ target: target.name, id: staged.record.id, tree: staged.built.oid, entries: head.snapshot?.entries ?? 0, errors: staged.record.errors.length });
-      if (!withReport) continue;
-      deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
-      const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
-      await stageReport(writer, report, head);
+      if (!report) {
+        const fresh = staged as StagedSnapshot;
+        snapshots.push({ target: target.name, id: fresh.record.id, tree: fresh.built.oid, entries: head.snapshot?.entries ?? 0, errors: fresh.record.errors.length });
+        if (!withReport) continue;
+        deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
+        report = await computeReport(ws.ledger, ws.config, target.name, time, fresh, head.baseline?.tree, observation);
+        await stageReport(writer, report, head);
+      }
       reports.push(report);
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
@@ -132,6 +176,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       deliveries = (await notify(alerting, { ledger: ws.ledger, base, writer }, notices, time)).deliveries;
     }
     const tip = (await writer.publish()) as string;
+    for (const [dir, counter] of counters) saveCheckCounter(dir, counter);
     return {
       status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
       summary: summarize(reports.flatMap((r) => r.changes)),
@@ -142,6 +187,8 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       alerts,
       deliveries,
       autoAccepted,
+      unchanged,
+      heartbeats,
       branch: ws.config.ledger.branch,
       tip,
     };

@@ -84,7 +84,12 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   // Oldest first, so later reports replace earlier views of the same entry.
   for (const entry of [...history].reverse()) {
     if (!entry.target) continue;
-    if (entry.kind === 'report') {
+    if (entry.kind === 'heartbeat') {
+      // Checks that found nothing new, counted by the heartbeat that stands for them.
+      const n = Number(entry.trailers['Drift-Checks'] ?? 0);
+      checks += n;
+      if (entry.trailers['Drift-Verdict'] === 'drift') drifted += n;
+    } else if (entry.kind === 'report') {
       checks++;
       if (entry.trailers['Drift-Status'] === 'drift') drifted++;
       const report = await readEntryRecord(ws.ledger, entry, 'report');

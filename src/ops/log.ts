@@ -6,6 +6,8 @@ import { recordPath, type RecordKind } from '../ledger/layout.js';
 import { createKeyMatcher, type KeyMatcher } from '../match/glob.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { readHistory, type HistoryEntry } from '../ledger/history.js';
+import { indexedHistory } from '../ledger/commit-index.js';
+import { monitoringGaps, type MonitoringGap } from '../ledger/gaps.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 
 export interface LogOptions extends ConfigOption {
@@ -46,6 +48,11 @@ export interface LogResult {
   /** True when more entries match beyond this page. */
   more: boolean;
   entries: LogEntry[];
+  /**
+   * Monitoring gaps longer than twice `ledger.heartbeat` (no report or heartbeat of a target for
+   * that long, up to now included), longest first, of the selected target (or every target).
+   */
+  gaps: MonitoringGap[];
 }
 
 /**
@@ -93,7 +100,7 @@ export async function log(deps: OpDeps, options: LogOptions): Promise<LogResult>
       time: new Date(h.time).toISOString(),
       kind: h.kind,
       target: h.target,
-      status: h.trailers['Drift-Status'] ?? null,
+      status: h.trailers['Drift-Status'] ?? (h.kind === 'heartbeat' && h.trailers['Drift-Checks'] ? `${h.trailers['Drift-Checks']} unchanged` : null),
       severity: h.trailers['Drift-Severity'] ?? null,
       record: h.records[0] ?? null,
       records: h.records,
@@ -102,7 +109,8 @@ export async function log(deps: OpDeps, options: LogOptions): Promise<LogResult>
       ...(keys ? { keys } : {}),
     });
   }
-  return { branch: ws.config.ledger.branch, page, limit, more, entries };
+  const gaps = monitoringGaps(await indexedHistory(ws.store, ws.ledger.branch, tip), now, 2 * ws.config.ledger.heartbeatMs).filter((g) => !options.target || g.target === options.target);
+  return { branch: ws.config.ledger.branch, page, limit, more, entries, gaps };
 }
 
 /** Keys matching `matcher` that a commit's records (or, for snapshots, its manifest) touch. */

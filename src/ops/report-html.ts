@@ -9,6 +9,9 @@ import { changeView } from '../render/views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { readHistory } from '../ledger/history.js';
+import type { HeartbeatRecord } from '../ledger/heartbeat.js';
+import { heartbeatPath, recordPath } from '../ledger/layout.js';
+import type { DriftReport } from '../drift/report.js';
 import { selectTargets } from '../session/targets.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -58,8 +61,22 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
   const accepts = new Map<string, AcceptRow[]>(chosen.map((t) => [t.name, []]));
   // readHistory is newest first: accepts stay newest first, checks are reversed below.
   for (const entry of await readHistory(ws.ledger, tip, { sinceMs })) {
-    if (!entry.target || !wanted.has(entry.target) || entry.records.length === 0) continue;
-    if (entry.kind === 'report') {
+    if (!entry.target || !wanted.has(entry.target) || (entry.records.length === 0 && entry.kind !== 'heartbeat')) continue;
+    if (entry.kind === 'heartbeat') {
+      // Unchanged checks stand behind a heartbeat: shown as one point carrying their count.
+      const heartbeat = await ws.ledger.readJson<HeartbeatRecord>(entry.commit.oid, heartbeatPath(entry.target));
+      const report = heartbeat?.last.report ? await ws.ledger.readJson<DriftReport>(entry.commit.oid, recordPath(entry.target, heartbeat.last.report, 'report')) : undefined;
+      if (!heartbeat || !report || Date.parse(heartbeat.time) < sinceMs) continue;
+      checks.get(entry.target)?.push({
+        report: report.id,
+        time: heartbeat.time,
+        status: report.status,
+        highest: report.summary.highest,
+        total: report.summary.total,
+        bySeverity: countsOf(report.summary.bySeverity),
+        repeated: heartbeat.checks,
+      });
+    } else if (entry.kind === 'report') {
       const report = await readEntryRecord(ws.ledger, entry, 'report');
       if (!report || Date.parse(report.time) < sinceMs) continue;
       checks.get(entry.target)?.push({
@@ -135,8 +152,8 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
     summary: {
       targets: targets.length,
       lastCheck,
-      checks: allChecks.length,
-      drifted: allChecks.filter((c) => c.status === 'drift').length,
+      checks: allChecks.reduce((n, c) => n + (c.repeated ?? 1), 0),
+      drifted: allChecks.filter((c) => c.status === 'drift').reduce((n, c) => n + (c.repeated ?? 1), 0),
       openAlerts: targets.reduce((n, t) => n + t.openAlerts.length, 0),
       accepts: targets.reduce((n, t) => n + t.accepts.length, 0),
       drift,

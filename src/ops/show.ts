@@ -2,7 +2,7 @@ import { DriftError } from '../errors.js';
 import { indexedHistory } from '../ledger/commit-index.js';
 import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
-import { describeCommit } from '../ledger/history.js';
+import { describeCommit, describeCommitParts } from '../ledger/history.js';
 import { resolveRevision } from '../ledger/points.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 
@@ -37,10 +37,12 @@ export async function show(deps: OpDeps, options: ConfigOption & { id: string; t
   if (!entry) throw new DriftError('UNKNOWN_POINT', `${options.id} is not a commit of the ledger branch`, { data: { spec: options.id } });
   const described = describeCommit(entry);
   const records: ShownRecord[] = [];
-  const kind = described.kind as RecordKind;
-  if (described.target && ['snapshot', 'report', 'accept', 'alert'].includes(kind)) {
-    for (const id of described.records) {
-      const path = recordPath(described.target, id, kind);
+  // Every operation of the commit (a check commit holds a snapshot, a report, alert events…).
+  for (const part of describeCommitParts(entry)) {
+    const kind = part.kind as RecordKind;
+    if (!part.target || !['snapshot', 'report', 'accept', 'alert'].includes(kind)) continue;
+    for (const id of part.records) {
+      const path = recordPath(part.target, id, kind);
       const record = await ws.ledger.readJson<Record<string, unknown>>(oid, path);
       if (record) records.push({ path, kind, record });
     }

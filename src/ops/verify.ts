@@ -1,19 +1,22 @@
 import { createHash } from 'node:crypto';
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { writeFileAtomic } from '../write-atomic.js';
 import path from 'node:path';
 import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../drift/report.js';
-import { isRecordId, recordPath } from '../ledger/layout.js';
+import { dayRecordPath, isRecordId, recordPath } from '../ledger/layout.js';
 import type { TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
-import type { CommitInfo } from '../ledger/git-store.js';
+import type { CommitInfo, StoredTreeEntry } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { chainPath, ledgerFileKind } from '../ledger/layout.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace } from '../session/workspace.js';
+import { indexedHistory, type IndexedCommit } from '../ledger/commit-index.js';
+import { formatGap, monitoringGaps } from '../ledger/gaps.js';
 
 /**
  * Checks the whole ledger history, like a lock-file drift check: one PASS/FAIL per check.
@@ -31,12 +34,16 @@ export interface VerifyOptions extends ConfigOption {
   /** SSH allowed-signers file for commit signatures. */
   allowedSigners?: string;
   requireSignatures?: boolean;
+  /** Check every commit again instead of continuing from the last verified point. */
+  full?: boolean;
+  /** `--max-gap`: a target unchecked for longer than this (between two checks, or until now) is a finding. */
+  maxGapMs?: number;
 }
 
 export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
 
 export interface VerifyCheck {
-  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures';
+  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures' | 'gaps';
   status: CheckStatus;
   summary: string;
   problems: string[];
@@ -44,6 +51,8 @@ export interface VerifyCheck {
 
 export interface VerifyResult {
   status: 'PASS' | 'FAIL';
+  /** `incremental`: only the commits after the last verified point were checked (`--full` checks all). */
+  mode: 'incremental' | 'full';
   branch: string;
   tip: string;
   commits: number;
@@ -65,21 +74,127 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   const ws = openWorkspace(deps, options);
   const ledger = ws.ledger;
   const tip = await ledger.requireTip();
-  const commits = (await ledger.store.log(tip)).reverse();
-  const walk = new LedgerWalk(ledger);
+  ledger.store.beginBatchReads();
+  try {
+    return await verifyFrom(deps, options, ledger, tip);
+  } finally {
+    ledger.store.endBatchReads();
+  }
+}
+
+async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, tip: string): Promise<VerifyResult> {
+  const stateFile = verifiedStateFile(ledger);
+  // A verified point holds only for the signature rules it was verified under.
+  const rules = `${options.allowedSigners ?? ''}\u0000${options.requireSignatures === true}`;
+  const loaded = options.full ? undefined : loadVerifiedState(stateFile, ledger.branch, deps.warn);
+  const state = loaded?.rules === rules ? loaded : undefined;
+  let commits: CommitInfo[] | undefined;
+  if (state && state.tip === tip) commits = [];
+  else if (state && (await ledger.store.isAncestor(state.tip, tip))) commits = await commitsSince(ledger, tip, new Set(state.commits));
+  const incremental = commits !== undefined && state !== undefined;
+  commits ??= await commitsSince(ledger, tip, new Set());
+  const walk = new LedgerWalk(ledger, incremental ? state : undefined);
+  walk.knowCommits(commits);
   const checks: VerifyCheck[] = [];
   checks.push(await walk.schemas(commits));
   checks.push(await walk.appendOnly(commits));
   checks.push(await walk.reproducible());
-  checks.push(await walk.continuity(tip));
+  const allCheckpoints = ledger.readCheckpoints();
+  const reachable = new Set([...(incremental ? state.commits : []), ...commits.map((c) => c.oid)]);
+  checks.push(await walk.continuity(tip, incremental ? allCheckpoints.slice(state.checkpoints) : allCheckpoints, reachable));
   checks.push(signatures(ledger, commits, options));
+  checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
+  const structural = checks.filter((c) => c.id !== 'gaps');
+  if (!structural.some((c) => c.status === 'FAIL')) {
+    saveVerifiedState(stateFile, {
+      version: 1,
+      branch: ledger.branch,
+      tip,
+      commits: [...(incremental ? state.commits : []), ...commits.map((c) => c.oid)],
+      records: [...walk.records.values()],
+      order: walk.nextOrder,
+      checkpoints: allCheckpoints.length,
+      rules,
+    });
+  }
   return {
     status: checks.some((c) => c.status === 'FAIL') ? 'FAIL' : 'PASS',
+    mode: incremental ? 'incremental' : 'full',
     branch: ledger.branch,
     tip,
     commits: commits.length,
     checks,
   };
+}
+
+/**
+ * The verified point (ledger/FORMAT.md "Outside the branch"): after a verify that passed, the tip,
+ * every commit checked, the records with their hashes and chain links, and how many checkpoint
+ * lines were proven, with the sha256 of all that. The next `verify` checks only commits that are
+ * not in it (the append-only, reproducible and signature checks of a commit depend only on it and
+ * its parents) and continues the hash chains from the records it holds. A state that fails its
+ * checksum, names another branch, or whose tip the branch no longer contains means a full verify.
+ */
+interface VerifiedState {
+  version: 1;
+  branch: string;
+  tip: string;
+  commits: string[];
+  records: RecordInfo[];
+  order: number;
+  checkpoints: number;
+  /** The signature options verified under (allowed-signers file, require-signatures). */
+  rules: string;
+}
+
+function verifiedStateFile(ledger: Ledger): string {
+  return path.join(ledger.store.gitdir, 'driftctl', 'verified', `${ledger.branch.replace(/\//g, '%2F')}.json`);
+}
+
+function loadVerifiedState(file: string, branch: string, warn?: (message: string) => void): VerifiedState | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const data = JSON.parse(text) as { state?: VerifiedState; checksum?: string };
+    if (data.state?.version === 1 && data.state.branch === branch && data.checksum === createHash('sha256').update(JSON.stringify(data.state)).digest('hex')) return data.state;
+  } catch {
+    // damaged: fall through
+  }
+  warn?.(`verified point ${file} is damaged (checksum mismatch): ignored, the whole history is verified`);
+  return undefined;
+}
+
+function saveVerifiedState(file: string, state: VerifiedState): void {
+  const text = JSON.stringify(state);
+  writeFileAtomic(file, JSON.stringify({ state, checksum: createHash('sha256').update(text).digest('hex') }));
+}
+
+/** Commits reachable from `tip` and not in `known`, parents before children. */
+async function commitsSince(ledger: Ledger, tip: string, known: Set<string>): Promise<CommitInfo[]> {
+  const out: CommitInfo[] = [];
+  const seen = new Set<string>();
+  const visit = async (oid: string): Promise<void> => {
+    const stack: { commit: CommitInfo; next: number }[] = [];
+    const push = async (id: string): Promise<void> => {
+      seen.add(id);
+      stack.push({ commit: await ledger.store.readCommit(id), next: 0 });
+    };
+    await push(oid);
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1];
+      const parent = top.commit.parents[top.next++];
+      if (parent === undefined) {
+        out.push(top.commit);
+        stack.pop();
+      } else if (!known.has(parent) && !seen.has(parent)) await push(parent);
+    }
+  };
+  if (!known.has(tip)) await visit(tip);
+  return out;
 }
 
 interface RecordInfo {
@@ -99,8 +214,42 @@ class LedgerWalk {
   readonly records = new Map<string, RecordInfo>();
   readonly reports: { path: string; commit: string; text: string }[] = [];
   private order = 0;
+  /** Incremental: record paths known present at the verified point plus those added since. */
+  private readonly incremental: boolean;
 
-  constructor(private readonly ledger: Ledger) {}
+  constructor(
+    private readonly ledger: Ledger,
+    state?: VerifiedState,
+  ) {
+    this.incremental = state !== undefined;
+    if (state) {
+      for (const record of state.records) this.records.set(record.path, record);
+      this.order = state.order;
+    }
+  }
+
+  get nextOrder(): number {
+    return this.order;
+  }
+
+  /** Trees and commits are immutable: each is read and parsed once per verify. */
+  private readonly trees = new Map<string, Promise<StoredTreeEntry[]>>();
+  private readonly commitTrees = new Map<string, Promise<CommitInfo>>();
+  private tree(oid: string): Promise<StoredTreeEntry[]> {
+    let found = this.trees.get(oid);
+    if (!found) this.trees.set(oid, (found = this.ledger.store.readTree(oid)));
+    return found;
+  }
+  /** Commits already read (the walk's own list) are not read again. */
+  knowCommits(commits: CommitInfo[]): void {
+    for (const c of commits) this.commitTrees.set(c.oid, Promise.resolve(c));
+  }
+
+  private commit(oid: string): Promise<CommitInfo> {
+    let found = this.commitTrees.get(oid);
+    if (!found) this.commitTrees.set(oid, (found = this.ledger.store.readCommit(oid)));
+    return found;
+  }
 
   /** Check 1, collecting every record on the way for the later checks. */
   async schemas(commits: CommitInfo[]): Promise<VerifyCheck> {
@@ -108,23 +257,29 @@ class LedgerWalk {
     let files = 0;
     for (const commit of commits) {
       const before = this.seenBlobs.size;
-      await this.visitTree(commit.tree, '', commit.oid, problems);
+      // What equals the first parent's tree was checked with the parent (commits go oldest first).
+      const parentTree = commit.parents[0] ? (await this.commit(commit.parents[0])).tree : undefined;
+      await this.visitTree(commit.tree, parentTree, '', commit.oid, problems);
       files += this.seenBlobs.size - before;
     }
     return finish('schema', problems, `${files} distinct JSON files in ${commits.length} commits are canonical and valid against their schemas`);
   }
 
-  private async visitTree(oid: string, prefix: string, commit: string, problems: string[]): Promise<void> {
+  private async visitTree(oid: string, old: string | undefined, prefix: string, commit: string, problems: string[]): Promise<void> {
+    if (oid === old) return;
     // Manifest trees are content-addressed all the way down: one visit per tree id is enough.
     // Elsewhere the meaning of a file depends on its path, so the path is part of the key.
     const inManifest = /^targets\/[^/]+\/(latest|baseline)\//.test(`${prefix}`);
     const key = inManifest ? oid : `${prefix}\u0000${oid}`;
     if (this.seenTrees.has(key)) return;
     this.seenTrees.add(key);
-    for (const entry of await this.ledger.store.readTree(oid)) {
+    const before = old ? new Map((await this.tree(old)).map((e) => [e.name, e])) : undefined;
+    for (const entry of await this.tree(oid)) {
       const path = prefix + entry.name;
+      const was = before?.get(entry.name);
+      if (was?.oid === entry.oid && was.type === entry.type) continue;
       if (entry.type === 'tree') {
-        await this.visitTree(entry.oid, `${path}/`, commit, problems);
+        await this.visitTree(entry.oid, was?.type === 'tree' ? was.oid : undefined, `${path}/`, commit, problems);
         continue;
       }
       const schema: SchemaName | undefined = ledgerFileKind(path);
@@ -163,12 +318,12 @@ class LedgerWalk {
     for (const commit of commits) {
       const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
       for (const parent of commit.parents) {
-        const parentTree = (await this.ledger.store.readCommit(parent)).tree;
+        const parentTree = (await this.commit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
         const [metaBefore, metaAfter] = await Promise.all([this.pathOid(parentTree, 'ledger.json'), this.pathOid(commit.tree, 'ledger.json')]);
         if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
       }
-      const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.ledger.store.readCommit(p)).tree));
+      const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.commit(p)).tree));
       for (const target of await this.targetNames(commit.tree, ...parentTrees)) {
         await this.baselineChange(commit, kind, parentTrees, target, problems);
         await this.headConsistency(commit, parentTrees[0], target, problems);
@@ -199,14 +354,18 @@ class LedgerWalk {
       add(problems, `${where}: a merge commit may only keep the baseline of one of its parents`);
       return;
     }
-    if (kind !== 'accept') {
+    // A commit without a Drift-Kind trailer is a forge's squash of an accept pull request: it is
+    // held to the same content rules as an accept commit (the trailer proves nothing by itself).
+    const squash = kind === undefined;
+    if (kind !== 'accept' && !squash) {
       add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} (only accept commits may change it)`);
       return;
     }
     const before = befores[0];
     const added = (await this.addedPaths(parentTrees[0], commit.tree, `targets/${target}/records/`)).filter((p) => p.endsWith('.accept.json'));
     if (added.length !== 1) {
-      add(problems, `${where} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (an accept commit adds exactly one accept record naming the change)`);
+      if (squash) add(problems, `baseline of target "${target}" changed in ${describeKind(kind)} ${commit.oid.slice(0, 12)} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (only accept commits, or a forge's squash of one, may change it)`);
+      else add(problems, `${where} with ${added.length === 0 ? 'no accept record' : `${added.length} accept records`} (an accept commit adds exactly one accept record naming the change)`);
       return;
     }
     const path = added[0];
@@ -231,8 +390,7 @@ class LedgerWalk {
         record.chain !== undefined &&
         record.chain.previous === (parentChain?.path ?? null) &&
         record.chain.sha256 === (parentChain?.sha256 ?? null) &&
-        chain?.path === path &&
-        chain.sha256 === sha;
+        (chain?.path === path ? chain.sha256 === sha : squash && chain !== undefined && (await this.chainReaches(commit.tree, chain, path, sha)));
       if (!linked) add(problems, `${where}: its accept record ${path} is not the next link of the target's hash chain`);
     }
   }
@@ -269,10 +427,26 @@ class LedgerWalk {
     if ((head.baseline?.tree ?? undefined) !== baseline) add(problems, `${at} names baseline ${short(head.baseline?.tree)} but the baseline tree is ${short(baseline)}`);
     if (head.snapshot && head.snapshot.tree !== latest) add(problems, `${at} names snapshot tree ${short(head.snapshot.tree)} but the latest tree is ${short(latest)}`);
     if (head.baseline && isRecordId(head.baseline.accept)) {
-      const acceptBlob = await this.blobAtPath(commit.tree, recordPath(target, head.baseline.accept, 'accept'));
+      const acceptBlob = (await this.blobAtPath(commit.tree, recordPath(target, head.baseline.accept, 'accept'))) ?? (await this.blobAtPath(commit.tree, dayRecordPath(target, head.baseline.accept, 'accept')));
       const accepted = acceptBlob ? (safeParse(acceptBlob.toString('utf8')) as { baseline?: { after?: string } } | undefined) : undefined;
       if (accepted?.baseline?.after !== head.baseline.tree) add(problems, `${at} names accept ${head.baseline.accept}, which does not record baseline ${short(head.baseline.tree)}`);
     }
+  }
+
+  /**
+   * True when walking the hash chain back from `last` through records the tree holds reaches
+   * `path` with bytes hashing to `sha` (a squash holds the accept and the alert events after it).
+   */
+  private async chainReaches(tree: string, last: { path: string; sha256: string }, path: string, sha: string): Promise<boolean> {
+    let cursor: { path: string; sha256: string } | null = last;
+    for (let steps = 0; cursor && steps < 1000; steps++) {
+      const blob = await this.blobAtPath(tree, cursor.path);
+      if (!blob || createHash('sha256').update(blob).digest('hex') !== cursor.sha256) return false;
+      if (cursor.path === path) return cursor.sha256 === sha;
+      const chain = (safeParse(blob.toString('utf8')) as { chain?: { previous: string | null; sha256: string | null } } | undefined)?.chain;
+      cursor = chain?.previous && chain.sha256 ? { path: chain.previous, sha256: chain.sha256 } : null;
+    }
+    return false;
   }
 
   private async chainLast(tree: string, target: string): Promise<{ path: string; sha256: string } | undefined> {
@@ -297,8 +471,8 @@ class LedgerWalk {
     const out: string[] = [];
     const walk = async (x: string | undefined, y: string, at: string): Promise<void> => {
       if (x === y) return;
-      const old = new Map(x ? (await this.ledger.store.readTree(x)).map((e) => [e.name, e.oid]) : []);
-      for (const e of await this.ledger.store.readTree(y)) {
+      const old = new Map(x ? (await this.tree(x)).map((e) => [e.name, e.oid]) : []);
+      for (const e of await this.tree(y)) {
         if (old.get(e.name) === e.oid) continue;
         if (e.type === 'tree') await walk(old.get(e.name), e.oid, `${at}${e.name}/`);
         else out.push(`${at}${e.name}`);
@@ -311,7 +485,7 @@ class LedgerWalk {
   /** Records (under targets/<t>/records, and dead/) present in `before` must be present and unchanged in `after`. */
   private async compareRecords(before: string, after: string, prefix: string, commit: CommitInfo, problems: string[]): Promise<void> {
     if (before === after) return;
-    const [a, b] = await Promise.all([this.ledger.store.readTree(before), this.ledger.store.readTree(after)]);
+    const [a, b] = await Promise.all([this.tree(before), this.tree(after)]);
     const inB = new Map(b.map((e) => [e.name, e]));
     for (const entry of a) {
       const path = prefix + entry.name;
@@ -335,7 +509,7 @@ class LedgerWalk {
   private async pathOid(tree: string, filepath: string): Promise<string | undefined> {
     let oid = tree;
     for (const part of filepath.split('/')) {
-      const entry = (await this.ledger.store.readTree(oid)).find((e) => e.name === part);
+      const entry = (await this.tree(oid)).find((e) => e.name === part);
       if (!entry) return undefined;
       oid = entry.oid;
     }
@@ -347,7 +521,7 @@ class LedgerWalk {
     const names = new Set<string>();
     for (const tree of trees) {
       const targets = await this.pathOid(tree, 'targets');
-      if (targets) for (const e of await this.ledger.store.readTree(targets)) if (e.type === 'tree') names.add(e.name);
+      if (targets) for (const e of await this.tree(targets)) if (e.type === 'tree') names.add(e.name);
     }
     return [...names];
   }
@@ -379,12 +553,12 @@ class LedgerWalk {
   private async recordPathsAt(commit: string): Promise<Set<string>> {
     const paths = new Set<string>();
     const walk = async (oid: string, prefix: string): Promise<void> => {
-      for (const e of await this.ledger.store.readTree(oid)) {
+      for (const e of await this.tree(oid)) {
         if (e.type === 'tree') await walk(e.oid, `${prefix}${e.name}/`);
         else paths.add(prefix + e.name);
       }
     };
-    const root = (await this.ledger.store.readCommit(commit)).tree;
+    const root = (await this.commit(commit)).tree;
     for (const target of await this.targetNames(root)) {
       const records = await this.pathOid(root, `targets/${target}/records`);
       if (records) await walk(records, `targets/${target}/records/`);
@@ -393,9 +567,11 @@ class LedgerWalk {
   }
 
   /** Check 4: the chains as they stand at the tip. */
-  async continuity(tip: string): Promise<VerifyCheck> {
+  async continuity(tip: string, checkpointsToProve: string[], reachable: Set<string>): Promise<VerifyCheck> {
     const problems: string[] = [];
-    const present = await this.recordPathsAt(tip);
+    // Incremental: records are never deleted (the append-only check of every new commit says so),
+    // so the records present are those of the verified point plus those added since.
+    const present = this.incremental ? new Set(this.records.keys()) : await this.recordPathsAt(tip);
     const byTarget = new Map<string, RecordInfo[]>();
     for (const record of this.records.values()) {
       if (!present.has(record.path)) continue;
@@ -445,9 +621,10 @@ class LedgerWalk {
       for (const r of unreached.slice(0, 5)) add(problems, `${r.path} is not on target "${target}"'s chain ending at chain.json`);
     }
     // Tips published from this machine must all be ancestors of the current tip.
-    const checkpoints = [...new Set(this.ledger.readCheckpoints())];
+    const checkpoints = [...new Set(checkpointsToProve)];
     for (const checkpoint of checkpoints) {
-      if (!(await this.ledger.store.isAncestor(checkpoint, tip))) {
+      // `reachable` holds every commit of the branch: one set lookup instead of a walk per checkpoint.
+      if (!reachable.has(checkpoint)) {
         add(problems, `the ledger tip ${tip.slice(0, 12)} does not descend from ${checkpoint.slice(0, 12)}, a tip published earlier (history was rewound or rewritten)`);
       }
     }
@@ -470,6 +647,20 @@ function signatures(ledger: Ledger, commits: CommitInfo[], options: VerifyOption
     if (!check.ok) add(problems, `commit ${commit.oid.slice(0, 12)}: signature does not verify${check.detail ? ` (${check.detail})` : ''}`);
   }
   return finish('signatures', problems, `${signed.length} signed commit(s) verified${options.allowedSigners ? ' against the allowed signers' : ''}`);
+}
+
+/**
+ * Check 6: monitoring never stopped for longer than `--max-gap` (reports and heartbeats are the
+ * evidence of checks; see ledger/gaps.ts). Without `--max-gap` it only reports the longest gap.
+ */
+function gapCheck(commits: IndexedCommit[], now: number, maxGapMs: number | undefined): VerifyCheck {
+  const gaps = monitoringGaps(commits, now, maxGapMs ?? 0);
+  const longest = gaps[0];
+  const longestText = longest ? `longest gap ${formatGap(longest.ms)} (target "${longest.target}", ${longest.from} → ${longest.open ? 'now' : longest.to})` : 'no checks recorded yet';
+  if (maxGapMs === undefined) return { id: 'gaps', status: 'SKIP', summary: `${longestText} (pass --max-gap to demand a limit)`, problems: [] };
+  const problems: string[] = [];
+  for (const gap of gaps) add(problems, `target "${gap.target}" was not checked for ${formatGap(gap.ms)}, from ${gap.from} to ${gap.open ? `now (${gap.to})` : gap.to} (--max-gap ${formatGap(maxGapMs)})`);
+  return finish('gaps', problems, `no target went unchecked for longer than ${formatGap(maxGapMs)}`);
 }
 
 function short(oid: string | null | undefined): string {

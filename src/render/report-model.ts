@@ -55,6 +55,8 @@ export interface CheckPoint {
   highest: Severity | 'none';
   total: number;
   bySeverity: SeverityCounts;
+  /** A heartbeat: how many checks found this report's verdict again (absent: one check, a report). */
+  repeated?: number;
 }
 
 export interface OpenAlertRow {

@@ -245,4 +245,58 @@ test(
   }),
 );
 
+/**
+ * Merges a pull request the way a forge's three buttons do, on the remote: a merge commit (two
+ * parents, the pull request's tree), a squash (one new commit with the pull request's tree and a
+ * forge-written message without driftctl's trailers), or a rebase (each commit replayed: new
+ * objects, same trees and messages).
+ */
+function mergeAs(s: Setup, branch: string, method: 'merge' | 'squash' | 'rebase'): void {
+  const head = s.bareGit('rev-parse', `refs/heads/${branch}`).trim();
+  const base = s.bareGit('rev-parse', LEDGER).trim();
+  const tree = (rev: string): string => s.bareGit('rev-parse', `${rev}^{tree}`).trim();
+  let tip: string;
+  if (method === 'merge') {
+    tip = s.bareGit('commit-tree', tree(head), '-p', base, '-p', head, '-m', `Merge pull request #1 from acme/${branch}`, '-m', 'Accept 2 changes in default').trim();
+  } else if (method === 'squash') {
+    const subjects = s.bareGit('log', '--reverse', '--format=* %s', `${base}..${head}`).trim();
+    tip = s.bareGit('commit-tree', tree(head), '-p', base, '-m', 'Accept 2 changes in default (highest high) (#1)', '-m', subjects).trim();
+  } else {
+    tip = base;
+    for (const commit of s.bareGit('rev-list', '--reverse', `${base}..${head}`).trim().split('\n')) {
+      const message = s.bareGit('log', '-1', '--format=%B', commit);
+      tip = s.bareGit('commit-tree', tree(commit), '-p', tip, '-m', message.trimEnd()).trim();
+    }
+  }
+  s.bareGit('update-ref', `refs/heads/${LEDGER}`, tip);
+  for (const p of s.gh.pulls) if (p.head === branch) p.state = 'closed';
+}
+
+for (const method of ['merge', 'squash', 'rebase'] as const) {
+  test(
+    `an accept pull request merged with ${method === 'merge' ? 'a merge commit' : method === 'squash' ? 'a squash' : 'a rebase'}: verify passes, log and blame show the accept, the alert resolves`,
+    with_({}, async (s) => {
+      await drifted(s);
+      const result = oneJson(await cli(s.repo.dir, ['accept', '--all', '--reason', REASON, '--json'], ENV));
+      assert.ok(result.pullRequest, 'a pull request was opened');
+      mergeAs(s, result.branch, method);
+      s.pull();
+      const check = await cli(s.repo.dir, ['check', '--json'], ENV);
+      expectCode(check, 0, `check after the ${method}`);
+      assert.equal(showJson(s.repo, 'targets/default/alerts.json').open, {}, 'the alert is resolved');
+      const resolved = alertLines(s).filter((l) => l.event === 'resolved');
+      assert.is(resolved.length, 1, 'the queued resolution is delivered once');
+      const verify = await cli(s.repo.dir, ['verify', '--full', '--json'], ENV);
+      expectCode(verify, 0, `verify after the ${method}: ${verify.stdout}`);
+      const accepts = oneJson(await cli(s.repo.dir, ['log', '--kind', 'accept', '--json'], ENV)).entries;
+      assert.equal(accepts.map((e: any) => e.record), [result.record.id, accepts[1]?.record].filter(Boolean));
+      assert.is(accepts.length, 2, 'the pull request’s accept and the initial baseline');
+      const blame = oneJson(await cli(s.repo.dir, ['blame', 'config/models.yaml', '--json'], ENV));
+      const accepted = blame.events.filter((e: any) => e.kind === 'accept');
+      assert.is(accepted.length, 2, JSON.stringify(blame.events));
+      assert.equal([accepted[1].reason, accepted[1].by], [REASON, 'Test Author <author@example.test>']);
+    }),
+  );
+}
+
 test.run();

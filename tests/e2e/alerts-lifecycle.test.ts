@@ -61,7 +61,7 @@ test(
     assert.match(text, /\*Source\*\nfiles/, 'pack (source) name');
     assert.match(text, /\*Changes\*\n2 \(0 added, 0 removed, 2 changed\)/, 'mismatch count');
     const report = result.reports[0];
-    const reportPath = `targets/default/records/2026/03/01/${report.id}.report.json`;
+    const reportPath = `targets/default/records/2026/03/01/${report.id.slice(9, 11)}/${report.id}.report.json`;
     assert.ok(text.includes(`<https://git.example.test/ops/blob/drift-ledger/${reportPath}|${report.id}>`), `link to the report:\n${text}`);
     assert.is(showJson(repo, reportPath).id, report.id, 'the link names a real ledger path');
 
@@ -84,7 +84,8 @@ test(
     const alertCommits = commitsOfKind(repo, 'alert');
     assert.is(alertCommits.length, 1);
     assert.is(alertCommits[0].trailers['Drift-Target'], 'default');
-    assert.is(alertCommits[0].trailers['Drift-Record'], opened.id);
+    assert.ok(alertCommits[0].records.includes(opened.id), 'the alert event is recorded in the check commit');
+    assert.equal(alertCommits[0].kinds, ['report', 'snapshot', 'alert'], 'one commit for the check: report, snapshot, alert events');
     assert.is(alertCommits[0].trailers['Drift-Severity'], 'medium');
 
     const state = alertsState(repo);

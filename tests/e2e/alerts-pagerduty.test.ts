@@ -60,7 +60,7 @@ test(
     assert.is(trigger.event_action, 'trigger');
     assert.is(trigger.dedup_key, fingerprint);
     assert.is(trigger.client, 'driftctl');
-    const reportLink = `https://git.example.test/ops/blob/drift-ledger/targets/default/records/2026/03/01/${reportId}.report.json`;
+    const reportLink = `https://git.example.test/ops/blob/drift-ledger/targets/default/records/2026/03/01/08/${reportId}.report.json`;
     assert.is(trigger.client_url, reportLink);
     assert.equal(trigger.links, [{ href: reportLink, text: `Drift report ${reportId}` }]);
     const payload = trigger.payload as NonNullable<typeof trigger.payload>;

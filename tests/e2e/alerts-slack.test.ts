@@ -70,7 +70,7 @@ test(
       assert.is(context.elements[0].type, 'mrkdwn');
       assert.is(
         context.elements[0].text,
-        `report <https://git.example.test/ops/blob/drift-ledger/targets/web-01/records/2026/03/01/${reportId}.report.json?id=${reportId}|${reportId}> · alert ${alertId} · opened 0 seconds ago · env=prod · pack=base`,
+        `report <https://git.example.test/ops/blob/drift-ledger/targets/web-01/records/2026/03/01/08/${reportId}.report.json?id=${reportId}|${reportId}> · alert ${alertId} · opened 0 seconds ago · env=prod · pack=base`,
       );
 
       // The resolution: a ✅ header, what was resolved and why, and the changes that were open.

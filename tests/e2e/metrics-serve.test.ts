@@ -166,6 +166,8 @@ test(
     await run(repo, ['check'], 0, at(1));
     repo.write('web/conf/app.yaml', 'a: 2\n');
     await run(repo, ['check'], 2, at(2));
+    // A new change: an unchanged check would record no report (only a heartbeat, hourly).
+    repo.write('web/conf/app.yaml', 'a: 3\n');
     await run(repo, ['check', '--target', 'web'], 2, at(3));
     const tip = ledgerTip(repo);
 
@@ -204,23 +206,27 @@ test(
     assert.equal(Object.keys(webReports.reports[0]).sort(), ['commit', 'errors', 'highest', 'id', 'snapshot', 'status', 'summary', 'target', 'time']);
     assert.is(webReports.reports[0].commit, tip);
     assert.is(webReports.reports[0].id, web.lastReport.id);
-    assert.is((await get(server, '/api/reports')).json().reports.length, 5, 'every target');
+    // api's check at(2) found nothing new: a heartbeat, no report.
+    assert.is((await get(server, '/api/reports')).json().reports.length, 4, 'every target');
     assert.equal(
       (await get(server, '/api/reports?limit=2')).json().reports.map((r: any) => [r.target, r.time]),
       [
         ['web', at(3)],
-        ['api', at(2)],
+        ['web', at(2)],
       ],
-      'newest first across targets: the check at(2) recorded web, then api',
+      'newest first across targets',
     );
 
     const alerts = (await get(server, '/api/alerts')).json();
     assert.is(alerts.tip, tip);
     assert.equal(alerts.open.map((a: any) => [a.target, a.source, a.severity, a.changes, a.openedAt]), [['web', 'files', 'high', 1, at(2)]]);
-    assert.equal(alerts.recent.map((e: any) => [e.event, e.target, e.severity, e.time]), [['opened', 'web', 'high', at(2)]]);
-    assert.is(alerts.recent[0].alert, alerts.open[0].id);
-    assert.is(alerts.recent[0].changes, undefined, 'events are listed without their change lists');
-    assert.equal(alerts.recent[0].summary, { total: 1, added: 0, removed: 0, changed: 1 });
+    assert.equal(alerts.recent.map((e: any) => [e.event, e.target, e.severity, e.time]), [
+      ['updated', 'web', 'high', at(3)],
+      ['opened', 'web', 'high', at(2)],
+    ]);
+    assert.is(alerts.recent[1].alert, alerts.open[0].id);
+    assert.is(alerts.recent[1].changes, undefined, 'events are listed without their change lists');
+    assert.equal(alerts.recent[1].summary, { total: 1, added: 0, removed: 0, changed: 1 });
   }),
 );
 

@@ -40,7 +40,8 @@ test(
     const auto = result.autoAccepted[0];
     assert.equal({ ...auto, accept: typeof auto.accept }, { target: 'app', policy: 'dev-low', status: 'accepted', accept: 'string', changes: 1, reason: 'auto-accepted by policy dev-low: all changes at or below low' });
     const kinds = ledgerLog(repo).slice(0, commitCount(repo) - before).map((c) => c.trailers['Drift-Kind']);
-    assert.equal(kinds.reverse(), ['snapshot', 'report', 'accept'], 'snapshot, report and accept land in one run');
+    assert.equal(kinds.reverse(), ['report', 'accept'], 'the check commit (snapshot and report) and the accept land in one run');
+    assert.match(ledgerLog(repo)[1].subject, /^report app: drift/);
     const record = showJson(repo, recordPathOf(repo, auto.accept, 'accept'));
     assert.equal(record.by, { name: 'policy:dev-low', email: '' });
     assert.is(record.reason, 'auto-accepted by policy dev-low: all changes at or below low');

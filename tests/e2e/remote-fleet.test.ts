@@ -79,13 +79,14 @@ test(`${AGENTS} agents × ${CHECKS} checks on one remote ledger: all ${AGENTS * 
     assert.is(runs.flat().length, AGENTS * CHECKS);
 
     const tip = bareGit(bare, 'rev-parse', LEDGER).trim();
-    const log = bareGit(bare, 'log', '--format=%H %P%x09%(trailers:key=Drift-Target,valueonly,separator=)%x09%(trailers:key=Drift-Kind,valueonly,separator=)', LEDGER)
+    const log = bareGit(bare, 'log', '--format=%H %P%x09%(trailers:key=Drift-Target,valueonly,separator=%x2C)%x09%(trailers:key=Drift-Kind,valueonly,separator=%x2C)', LEDGER)
       .trim()
       .split('\n')
       .map((line) => {
-        const [ids, target, kind] = line.split('\t');
+        // A check commit repeats the trailers per operation: the first names the commit.
+        const [ids, targets, kinds] = line.split('\t');
         const [oid, ...parents] = ids.trim().split(' ');
-        return { oid, parents, target, kind };
+        return { oid, parents, target: targets.split(',')[0], kind: kinds.split(',')[0] };
       });
     assert.is(log.filter((c) => c.kind === 'report').length, AGENTS * CHECKS, 'Drift-Kind: report commits on the remote');
     assert.is(log.filter((c) => c.kind === 'ledger').length, 1, 'one "ledger created" commit');

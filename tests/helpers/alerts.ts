@@ -72,7 +72,7 @@ export async function runJson<T = any>(repo: TempRepo, args: string[], code: num
 /** Every alert event record on the ledger branch, oldest first (ids sort by time). */
 export function alertRecords(repo: TempRepo, target = 'default'): any[] {
   const paths = ledgerPaths(repo).filter((p) => p.startsWith(`targets/${target}/records/`) && p.endsWith('.alert.json'));
-  for (const p of paths) assert.match(p, /^targets\/[^/]+\/records\/\d{4}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.alert\.json$/, `alert record path ${p}`);
+  for (const p of paths) assert.match(p, /^targets\/[^/]+\/records\/\d{4}\/\d{2}\/\d{2}\/\d{2}\/\d{8}T\d{9}Z-[0-9a-f]{6}\.alert\.json$/, `alert record path ${p}`);
   return paths.map((p) => showJson(repo, p)).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
 
@@ -87,9 +87,9 @@ export function outboxFiles(repo: TempRepo): string[] {
   return repo.git('ls-tree', '-r', '--name-only', LEDGER, 'outbox/').split('\n').filter(Boolean);
 }
 
-/** Ledger commits with the trailer `Drift-Kind: <kind>`, newest first. */
+/** Ledger commits with a trailer `Drift-Kind: <kind>` (alone, or among the operations of a check commit), newest first. */
 export function commitsOfKind(repo: TempRepo, kind: string): ReturnType<typeof ledgerLog> {
-  return ledgerLog(repo).filter((c) => c.trailers['Drift-Kind'] === kind);
+  return ledgerLog(repo).filter((c) => c.kinds.includes(kind));
 }
 
 /** Parses a received request body as JSON (failing the test with the body when it is not). */

@@ -70,23 +70,38 @@ export interface LedgerCommit {
   parents: string[];
   subject: string;
   trailers: Record<string, string>;
+  /** Every `Drift-Kind` of the commit: one per operation (a check commit holds several). */
+  kinds: string[];
+  /** Every `Drift-Record` of the commit, in order. */
+  records: string[];
+  /** The subject of each operation: the commit subject, then the body lines of a grouped commit. */
+  subjects: string[];
 }
 
 /** `git log` of the ledger branch, newest first, with trailers parsed from the commit bodies. */
 export function ledgerLog(repo: TempRepo, ref = LEDGER): LedgerCommit[] {
-  const out = repo.git('log', ref, '--format=%H%x00%P%x00%s%x00%(trailers:only,unfold)%x1e');
+  const out = repo.git('log', ref, '--format=%H%x00%P%x00%s%x00%(trailers:only,unfold)%x00%b%x1e');
   return out
     .split('\x1e')
     .map((chunk) => chunk.replace(/^\n/, ''))
     .filter((chunk) => chunk.trim() !== '')
     .map((chunk) => {
-      const [oid, parents, subject, trailerText] = chunk.split('\x00');
+      const [oid, parents, subject, trailerText, body] = chunk.split('\x00');
       const trailers: Record<string, string> = {};
+      const kinds: string[] = [];
+      const records: string[] = [];
       for (const line of trailerText.split('\n')) {
+        const kind = /^Drift-Kind: (.*)$/.exec(line);
+        if (kind) kinds.push(kind[1]);
+        const record = /^Drift-Record: (.*)$/.exec(line);
+        if (record) records.push(record[1]);
         const m = /^([A-Za-z-]+): (.*)$/.exec(line);
-        if (m) trailers[m[1]] = m[2];
+        // A grouped commit (one check) repeats keys per operation: the first names the commit.
+        if (m) trailers[m[1]] ??= m[2];
       }
-      return { oid, parents: parents.split(' ').filter(Boolean), subject, trailers };
+      const paragraphs = (body ?? '').trim().split(/\n\s*\n/);
+      const subjects = [subject, ...(paragraphs.length > 1 ? paragraphs[0].split('\n').filter(Boolean) : [])];
+      return { oid, parents: parents.split(' ').filter(Boolean), subject, trailers, kinds, records, subjects };
     });
 }
 

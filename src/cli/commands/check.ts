@@ -34,6 +34,9 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
           if (report.changes.length > 0) out.push(changesTable(style, report.changes, new Set(report.changes.map((c) => c.source)).size > 1));
           for (const e of report.errors) out.push(`  ${paint(style, '33', 'unreadable')} ${e.source}:${e.key}: ${e.message}`);
           out.push(`  report ${report.id} · snapshot ${report.snapshot.id}`);
+          if (result.unchanged.includes(report.target)) {
+            out.push(`  unchanged since ${report.time}: nothing new recorded${result.heartbeats.includes(report.target) ? ' (heartbeat written)' : ''}`);
+          }
           if (several) out.push('');
         }
         for (const s of result.skipped) out.push(`target ${s.target}: skipped, ${s.reason}`);

@@ -34,13 +34,15 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
       const { target, kind, status, severity, key, since, until, limit, page } = argv;
       const result = await log(ctx.deps(argv), { config: argv.config, target, kind, status, severity, key, since, until, limit, page });
       ctx.emit(argv, result, () => {
-        if (result.entries.length === 0) return 'no matching ledger entries';
+        const gapLines = result.gaps.map((g) => `gap: target ${g.target} unchecked for ${g.length} (${g.from.replace('.000Z', 'Z')} → ${g.open ? 'now' : g.to.replace('.000Z', 'Z')})`);
+        const gapText = gapLines.length > 0 ? `\n${gapLines.join('\n')}` : '';
+        if (result.entries.length === 0) return `no matching ledger entries${gapText}`;
         const rows = [['COMMIT', 'TIME', 'KIND', 'TARGET', 'STATUS', 'RECORD', ...(argv.key ? ['KEYS'] : [])]];
         for (const e of result.entries) {
           const status = e.status ? `${e.status}${e.severity && e.severity !== 'none' ? ` (${e.severity})` : ''}` : e.severity && e.kind === 'alert' ? e.severity : '';
           rows.push([e.commit.slice(0, 12), e.time.replace('.000Z', 'Z'), e.kind, e.target ?? '', status, e.record ?? '', ...(e.keys ? [e.keys.join(', ')] : [])]);
         }
-        return table(rows, '') + (result.more ? `\n(more: --page ${result.page + 1})` : '');
+        return table(rows, '') + (result.more ? `\n(more: --page ${result.page + 1})` : '') + gapText;
       });
     },
   };
