@@ -15,6 +15,7 @@ import { initCommand } from './commands/init.js';
 import { logCommand } from './commands/log.js';
 import { reportCommand } from './commands/report.js';
 import { pullCommand } from './commands/pull.js';
+import { migrateCommand } from './commands/migrate.js';
 import { pushCommand } from './commands/push.js';
 import { serveCommand } from './commands/serve.js';
 import { blameCommand } from './commands/blame.js';
@@ -62,6 +63,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(reportCommand(ctx))
     .command(pullCommand(ctx))
     .command(pushCommand(ctx))
+    .command(migrateCommand(ctx))
     .completion('completion', 'Print a bash or zsh completion script (driftctl completion >> ~/.bashrc, or ~/.zshrc under zsh)')
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()

@@ -4,7 +4,13 @@ import { randomBytes } from 'node:crypto';
  * Paths, ids and commit messages of the ledger branch (pure). ledger/FORMAT.md documents them;
  * changing anything here is a format change.
  */
-export const LEDGER_FORMAT = 1;
+/**
+ * The ledger format this version writes, and the newest it reads (it reads every older one).
+ * Format 2 (hour partitions, grouped commits, heartbeats) is stated by `ledger.json`; a ledger of
+ * format 1 is brought to 2 by a `migrate` commit before anything of format 2 is written into it.
+ */
+export const LEDGER_FORMAT = 2;
+export type LedgerFormat = 1 | 2;
 export const LEDGER_META_PATH = 'ledger.json';
 
 export type RecordKind = 'snapshot' | 'report' | 'accept' | 'alert';

@@ -7,10 +7,11 @@ import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
-import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 import { writeFileAtomic } from '../write-atomic.js';
+import { TOOL_VERSION } from '../version.js';
 
 /**
  * The ledger branch as a database: reads resolve paths in commits; writes are staged in a
@@ -51,9 +52,28 @@ export class Ledger {
           { data: { branch: this.branch, tip } },
         );
       }
+      await this.formatAt(tip);
       this.ledgerTips.add(tip);
     }
     return tip;
+  }
+
+  /**
+   * The format `ledger.json` states at `commit` (1 when unreadable as a number). Throws
+   * LEDGER_FORMAT_NEWER for a format newer than this version reads: reading it as an older one
+   * would misread it, and writing to it would mix formats.
+   */
+  async formatAt(commit: string): Promise<number> {
+    const meta = await this.readJson<{ format?: unknown }>(commit, LEDGER_META_PATH);
+    const format = typeof meta?.format === 'number' ? meta.format : 1;
+    if (format > LEDGER_FORMAT) {
+      throw new DriftError(
+        'LEDGER_FORMAT_NEWER',
+        `branch "${this.branch}" in ${this.store.gitdir}: ledger.json says format ${format}, and driftctl ${TOOL_VERSION} reads formats 1 to ${LEDGER_FORMAT}: upgrade driftctl to read or write this ledger`,
+        { data: { branch: this.branch, format, reads: LEDGER_FORMAT } },
+      );
+    }
+    return format;
   }
 
   /**
@@ -315,7 +335,11 @@ export class LedgerWriter {
   async commit(edits: Edit[], subject: string, trailers: Trailers): Promise<string> {
     const store = this.ledger.store;
     const kind = trailers['Drift-Kind'];
-    if (this.group && kind !== 'accept' && kind !== 'ledger') {
+    if (!this.formatChecked && kind !== 'ledger' && kind !== 'migrate') {
+      this.formatChecked = true;
+      if (this.head) await this.migrateFrom(this.head);
+    }
+    if (this.group && kind !== 'accept' && kind !== 'ledger' && kind !== 'migrate') {
       const from = this.group.tree ?? (this.head ? (await store.readCommit(this.head)).tree : undefined);
       this.group.tree = await applyEdits(store, from, edits);
       this.group.parts.push({ subject, trailers });
@@ -325,6 +349,24 @@ export class LedgerWriter {
     const baseTree = this.head ? (await store.readCommit(this.head)).tree : undefined;
     const tree = await applyEdits(store, baseTree, edits);
     return this.writeCommit(tree, formatCommitMessage(subject, trailers));
+  }
+
+  private formatChecked = false;
+
+  /**
+   * Before the first write on top of a format-1 ledger, one `migrate` commit that changes nothing
+   * but `ledger.json` (format 2, and `migrated: {from, time, tool}`), so the ledger states format 2
+   * from the first commit that holds format-2 content. Returns the commit, or undefined when the
+   * ledger at `head` is already of the current format.
+   */
+  async migrateFrom(head: string): Promise<string | undefined> {
+    const meta = await this.ledger.readJson<LedgerMeta>(head, LEDGER_META_PATH);
+    if (!meta || meta.format >= LEDGER_FORMAT) return undefined;
+    const time = new Date(this.author.timestamp * 1000).toISOString();
+    const migrated: LedgerMeta = { ...meta, format: LEDGER_FORMAT as LedgerMeta['format'], migrated: { from: meta.format, time, tool: { name: 'driftctl', version: TOOL_VERSION } } };
+    await this.flushGroup();
+    const tree = await applyEdits(this.ledger.store, (await this.ledger.store.readCommit(head)).tree, [LedgerWriter.meta(migrated)]);
+    return this.writeCommit(tree, formatCommitMessage(`driftctl ledger migrated to format ${LEDGER_FORMAT}`, { 'Drift-Kind': 'migrate' }));
   }
 
   private async writeCommit(tree: string, message: string): Promise<string> {

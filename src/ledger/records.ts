@@ -13,10 +13,12 @@ export interface ChainRef {
   sha256: string | null;
 }
 export interface LedgerMeta {
-  format: 1;
+  format: 1 | 2;
   kind: 'ledger';
   created: string;
   tool: { name: string; version: string };
+  /** Set by the commit that brought a format-1 ledger to format 2 (`driftctl migrate`). */
+  migrated?: { from: number; time: string; tool: { name: string; version: string } };
 }
 
 export interface SnapshotRecord {

@@ -78,6 +78,11 @@ export async function replayCommits(ledger: Ledger, commits: string[], onto: str
       dropped.push(oid);
       continue;
     }
+    // Two agents that both migrated a format-1 ledger: keep the migration already there.
+    if (parseTrailers(commit.message)['Drift-Kind'] === 'migrate' && (await formatOf(ledger, head)) >= (await formatOf(ledger, oid))) {
+      dropped.push(oid);
+      continue;
+    }
     const parentTree = commit.parents[0] ? (await store.readCommit(commit.parents[0])).tree : undefined;
     const edits: Edit[] = [];
     const conflicts: string[] = [];
@@ -99,6 +104,11 @@ export async function replayCommits(ledger: Ledger, commits: string[], onto: str
     replayed.set(oid, head);
   }
   return { tip: head, replayed, dropped };
+}
+
+async function formatOf(ledger: Ledger, commit: string): Promise<number> {
+  const meta = await ledger.readJson<{ format?: unknown }>(commit, LEDGER_META_PATH);
+  return typeof meta?.format === 'number' ? meta.format : 1;
 }
 
 type Node = { oid: string; type: StoredTreeEntry['type'] } | undefined;

@@ -9,6 +9,7 @@ import { GitStore } from '../ledger/git-store.js';
 import { buildManifest } from '../ledger/manifest-tree.js';
 import { LedgerWriter } from '../ledger/ledger.js';
 import type { LedgerMeta, TargetHead } from '../ledger/records.js';
+import { LEDGER_FORMAT } from '../ledger/layout.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { observeAhead } from '../session/observe.js';
 import { readHead } from '../ledger/reader.js';
@@ -52,7 +53,7 @@ export async function init(deps: OpDeps, options: ConfigOption): Promise<InitRes
     const writer: LedgerWriter = ws.ledger.writer(base, signatureAt(actor, time));
     const ledgerCreated = base === undefined;
     if (ledgerCreated) {
-      const meta: LedgerMeta = { format: 1, kind: 'ledger', created: time.toISOString(), tool: { ...TOOL } };
+      const meta: LedgerMeta = { format: LEDGER_FORMAT as LedgerMeta['format'], kind: 'ledger', created: time.toISOString(), tool: { ...TOOL } };
       await writer.commit([LedgerWriter.meta(meta)], 'driftctl ledger created', { 'Drift-Kind': 'ledger' });
     }
     const targets: InitResult['targets'] = [];

@@ -6,7 +6,7 @@ import { DriftError } from '../errors.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 import { classifyDeltas, reportDeltas, type Change, type DriftReport } from '../drift/report.js';
 import { dayRecordPath, isRecordId, recordPath } from '../ledger/layout.js';
-import type { TargetHead } from '../ledger/records.js';
+import type { LedgerMeta, TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo, StoredTreeEntry } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
@@ -321,7 +321,7 @@ class LedgerWalk {
         const parentTree = (await this.commit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
         const [metaBefore, metaAfter] = await Promise.all([this.pathOid(parentTree, 'ledger.json'), this.pathOid(commit.tree, 'ledger.json')]);
-        if (metaBefore !== metaAfter) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
+        if (metaBefore !== metaAfter && !(kind === 'migrate' && (await this.isMigration(parentTree, commit, problems)))) add(problems, `ledger.json changed in commit ${commit.oid.slice(0, 12)}`);
       }
       const parentTrees = await Promise.all(commit.parents.map(async (p) => (await this.commit(p)).tree));
       for (const target of await this.targetNames(commit.tree, ...parentTrees)) {
@@ -452,6 +452,27 @@ class LedgerWalk {
   private async chainLast(tree: string, target: string): Promise<{ path: string; sha256: string } | undefined> {
     const blob = await this.blobAtPath(tree, `targets/${target}/chain.json`);
     return blob ? (safeParse(blob.toString('utf8')) as { last?: { path: string; sha256: string } } | undefined)?.last : undefined;
+  }
+
+  /**
+   * A `migrate` commit may change `ledger.json` and nothing else: `format` goes up, `created` is
+   * kept, and `migrated.from` names the format before. Anything else it does is a problem.
+   */
+  private async isMigration(parentTree: string, commit: CommitInfo, problems: string[]): Promise<boolean> {
+    const read = async (tree: string): Promise<LedgerMeta | undefined> => {
+      const blob = await this.blobAtPath(tree, 'ledger.json');
+      try {
+        return blob ? (JSON.parse(blob.toString('utf8')) as LedgerMeta) : undefined;
+      } catch {
+        return undefined;
+      }
+    };
+    const [before, after] = await Promise.all([read(parentTree), read(commit.tree)]);
+    if (!before || !after || !(after.format > before.format) || after.created !== before.created || after.migrated?.from !== before.format) return false;
+    const [rootBefore, rootAfter] = await Promise.all([this.ledger.store.readTree(parentTree), this.ledger.store.readTree(commit.tree)]);
+    const others = (entries: StoredTreeEntry[]): string => entries.filter((e) => e.name !== 'ledger.json').map((e) => `${e.name} ${e.oid}`).join('\n');
+    if (others(rootBefore) !== others(rootAfter)) add(problems, `migrate commit ${commit.oid.slice(0, 12)} changes more than ledger.json`);
+    return true;
   }
 
   private async blobAtPath(tree: string, filepath: string): Promise<Buffer | undefined> {
@@ -591,11 +612,7 @@ class LedgerWalk {
       const successors = new Map<string, string>();
       for (const record of chained) {
         const chain = record.chain as NonNullable<RecordInfo['chain']>;
-        if (chain.previous === null) {
-          const earlierChained = chained.filter((r) => r.order < record.order);
-          if (earlierChained.length > 0) add(problems, `${record.path}: starts a new hash chain although target "${target}" already has one`);
-          continue;
-        }
+        if (chain.previous === null) continue;
         const previous = present.has(chain.previous) ? this.records.get(chain.previous) : undefined;
         if (!previous) add(problems, `${record.path}: its previous record ${chain.previous} is missing from the ledger history`);
         else if (previous.sha256 !== chain.sha256) add(problems, `${record.path}: the hash of its previous record ${chain.previous} does not match (the record was altered)`);
@@ -617,6 +634,12 @@ class LedgerWalk {
         reached.add(cursor);
         cursor = this.records.get(cursor)?.chain?.previous ?? null;
       }
+      // One chain per target: its start is the record the walk from chain.json ends at (the
+      // earliest start when the walk reaches none). Records of one commit (a check's snapshot and
+      // report) have no order among themselves, so the order of paths decides nothing here.
+      const starts = chained.filter((r) => r.chain?.previous === null).sort((a, b) => a.order - b.order);
+      const root = starts.find((r) => reached.has(r.path)) ?? starts[0];
+      for (const r of starts.filter((x) => x !== root)) add(problems, `${r.path}: starts a new hash chain although target "${target}" already has one`);
       const unreached = chained.filter((r) => !reached.has(r.path));
       for (const r of unreached.slice(0, 5)) add(problems, `${r.path} is not on target "${target}"'s chain ending at chain.json`);
     }
