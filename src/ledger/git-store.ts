@@ -321,7 +321,7 @@ export class GitStore {
       const packsBefore = new Set(packNames(this.gitdir));
       const result = await git.fetch({
         fs: this.fs,
-        http: await httpFor(spec),
+        http: (await import('./git-http.js')).withAdvertisedHead(await httpFor(spec), `refs/heads/${branch}`),
         gitdir: this.gitdir,
         url: spec.url,
         remote: remoteName,
@@ -340,9 +340,11 @@ export class GitStore {
       await this.setRef(`refs/remotes/${remoteName}/${branch}`, result.fetchHead);
       return result.fetchHead;
     } catch (error) {
-      const e = error as { code?: string; data?: { statusCode?: number } };
+      const e = error as { code?: string; data?: { statusCode?: number; what?: string } };
       // An empty remote (or one without the branch) is not an error: there is nothing to fetch yet.
-      if (e.code === 'NotFoundError' || (e.code === 'HttpError' && e.data?.statusCode === 404)) return undefined;
+      // Only the branch itself not found means that; any other NotFoundError is a failed fetch.
+      const missing = e.code === 'NotFoundError' && (e.data?.what === branch || e.data?.what === `refs/heads/${branch}`);
+      if (missing || (e.code === 'HttpError' && e.data?.statusCode === 404)) return undefined;
       throw remoteError(error, spec, 'fetch');
     }
   }
