@@ -13,6 +13,8 @@ import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.j
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
+import { withAttribution } from '../attribution/attribute-changes.js';
+import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -32,7 +34,8 @@ export interface TargetFailure {
 
 export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
-  reports: DriftReport[];
+  /** The reports as recorded, each change with its content `diff` when it has content (not part of the record). */
+  reports: (DriftReport & { changes: ShownChange[] })[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
   failures: TargetFailure[];
@@ -47,6 +50,10 @@ export interface CheckResult {
 export interface CheckOptions extends ConfigOption, TargetFilter {
   /** Evaluate the alert lifecycle and notify (default true; `--no-alert` turns it off). */
   alert?: boolean;
+  /** Add each change's content diff to the result and to notifications (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -71,7 +78,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
-    const reports: DriftReport[] = [];
+    const reports: CheckResult['reports'] = [];
     const snapshots: SnapshotSummary[] = [];
     const failures: TargetFailure[] = [];
     const alerts: AlertSummary[] = [];
@@ -113,8 +120,10 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
       const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
+      report.changes = await withAttribution(target.sources, report.changes, { env: deps.env, since: head.baseline ? new Date(head.baseline.time) : undefined });
       await stageReport(writer, report, head);
-      reports.push(report);
+      const diffs = options.content === false ? undefined : await contentDiffs(ws.ledger.reader(staged.built), report.changes, { before: head.baseline?.tree, after: staged.built.oid }, { context: options.context });
+      reports.push(withDiffs(report, diffs));
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
       const accepted = auto?.status === 'accepted';
@@ -122,6 +131,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       const state = await readAlertsState(ws.ledger, base, target.name);
       const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
       const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
+      for (const notice of result.notices) if (diffs) notice.diffs = diffs;
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }

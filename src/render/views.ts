@@ -1,6 +1,7 @@
 import { SEVERITIES, type Severity } from '../drift/severity-levels.js';
 import { changeDetails, summarize, type Change, type DriftSummary } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import type { ContentDiff } from '../drift/content-diff.js';
 
 /**
  * View models: the plain data templates render (pure). Every field is always present (null when
@@ -70,6 +71,8 @@ export interface AlertNotice {
   reason: string | null;
   /** The channels this notice goes to, when routing decided it (see routeNotice); else by channelWants. */
   channels?: string[];
+  /** Content diffs of its changes by changeKey (session/change-content.ts), when the check computed them. */
+  diffs?: ReadonlyMap<string, ContentDiff>;
 }
 
 export function changeView(change: Change): ChangeView {
