@@ -64,15 +64,18 @@ export async function blame(deps: OpDeps, options: BlameOptions): Promise<BlameR
     snapshot: { shard: undefined, entry: undefined },
     accept: { shard: undefined, entry: undefined },
   };
-  // The snapshot event waiting for the report of its check, which holds its attribution.
+  // The snapshot event waiting for a report of its content, which holds its attribution (a
+  // `snapshot` command records no report: the next check's report tells).
   let pending: BlameEvent | undefined;
   for (const commit of await indexedHistory(ws.store, ws.ledger.branch, tip)) {
     const h = describeCommit(commit);
     if (h.target === target.name && h.kind === 'report' && pending) {
       const report = await readEntryRecord(ws.ledger, h, 'report');
-      const change = report?.snapshot.id === pending.record ? report?.changes.find((c) => c.source === source && c.key === options.key) : undefined;
-      if (change?.attribution) pending.attribution = change.attribution;
-      pending = undefined;
+      const change = report?.changes.find((c) => c.source === source && c.key === options.key);
+      if (change && (change.after ?? null)?.sha256 === pending.entry?.sha256) {
+        if (change.attribution) pending.attribution = change.attribution;
+        pending = undefined;
+      } else if (!change) pending = undefined;
       continue;
     }
     if (h.target !== target.name || (h.kind !== 'snapshot' && h.kind !== 'accept')) continue;

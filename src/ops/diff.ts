@@ -1,26 +1,10 @@
-import { classifyDeltas, type Change, type DriftSummary } from '../drift/report.js';
+import { classifyDeltas, type DriftSummary } from '../drift/report.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { resolvePoint } from '../ledger/points.js';
 import { singleTarget } from '../session/targets.js';
-import { openWorkspace, type Workspace } from '../session/workspace.js';
-import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
-import { readHead } from '../ledger/reader.js';
-import { recordPath } from '../ledger/layout.js';
-import type { DriftReport } from '../drift/report.js';
+import { openWorkspace } from '../session/workspace.js';
+import { contentDiffs, withDiffs, withRecordedAttribution, type ShownChange } from '../session/change-content.js';
 
-/**
- * From the baseline to the latest snapshot, the latest report compared exactly these two manifests
- * when its trees match: its changes carry the attribution observed then.
- */
-async function withRecordedAttribution(ws: Workspace, tip: string, target: string, from: string, to: string, changes: Change[]): Promise<Change[]> {
-  if (from !== 'baseline' || to !== 'latest' || changes.length === 0) return changes;
-  const head = await readHead(ws.ledger, tip, target);
-  if (!head.report || !head.baseline || !head.snapshot) return changes;
-  const report = await ws.ledger.readJson<DriftReport>(tip, recordPath(target, head.report.id, 'report'));
-  if (!report || report.baseline.tree !== head.baseline.tree || report.snapshot.tree !== head.snapshot.tree) return changes;
-  const recorded = new Map(report.changes.filter((c) => c.attribution).map((c) => [`${c.source}\u0000${c.key}`, c.attribution]));
-  return changes.map((c) => (recorded.has(`${c.source}\u0000${c.key}`) ? { ...c, attribution: recorded.get(`${c.source}\u0000${c.key}`) } : c));
-}
 
 export interface DiffOptions extends ConfigOption {
   from?: string;
@@ -55,7 +39,7 @@ export async function diff(deps: OpDeps, options: DiffOptions): Promise<DiffResu
   const deltas = await ws.ledger.diff(from.tree, to.tree);
   const classified = classifyDeltas(target, deltas, ws.config.severity);
   const { summary, status } = classified;
-  let changes: ShownChange[] = await withRecordedAttribution(ws, tip, target, from.spec, to.spec, classified.changes);
+  let changes: ShownChange[] = from.spec === 'baseline' && to.spec === 'latest' ? await withRecordedAttribution(ws.ledger, tip, target, classified.changes) : classified.changes;
   if (options.content !== false) changes = withDiffs({ changes }, await contentDiffs(ws.ledger.reader(), changes, { before: from.tree, after: to.tree }, { context: options.context })).changes;
   return {
     target,

@@ -1,6 +1,9 @@
 import { diffTexts, pairTexts, valueText, type ContentDiff } from '../drift/content-diff.js';
 import type { CaptureSkip, ManifestEntry } from '../drift/manifest.js';
-import type { Change } from '../drift/report.js';
+import type { Change, DriftReport } from '../drift/report.js';
+import type { Ledger } from '../ledger/ledger.js';
+import { recordPath } from '../ledger/layout.js';
+import { readHead } from '../ledger/reader.js';
 import { readCapturedContent } from '../ledger/captured-content.js';
 import { lookupEntry, type ObjectReader } from '../ledger/manifest-tree.js';
 
@@ -93,4 +96,19 @@ async function fileDiff(reader: ObjectReader, change: Change, context: number | 
   if (redacted > 0) notes.push(`secrets redacted (${redacted}): shown as [REDACTED:kind:digest] markers`);
   diff.notes = [...new Set(notes)];
   return diff;
+}
+
+/**
+ * Changes between the baseline and the latest snapshot with the attribution the latest report
+ * recorded, when that report compared exactly these two manifests (attribution is observed once,
+ * at check time, in the work tree).
+ */
+export async function withRecordedAttribution(ledger: Ledger, commit: string, target: string, changes: Change[]): Promise<Change[]> {
+  if (changes.length === 0) return changes;
+  const head = await readHead(ledger, commit, target);
+  if (!head.report || !head.baseline || !head.snapshot) return changes;
+  const report = await ledger.readJson<DriftReport>(commit, recordPath(target, head.report.id, 'report'));
+  if (!report || report.baseline.tree !== head.baseline.tree || report.snapshot.tree !== head.snapshot.tree) return changes;
+  const recorded = new Map(report.changes.filter((c) => c.attribution).map((c) => [changeKey(c), c.attribution]));
+  return changes.map((c) => (recorded.has(changeKey(c)) ? { ...c, attribution: recorded.get(changeKey(c)) } : c));
 }
