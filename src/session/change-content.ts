@@ -70,8 +70,8 @@ async function changeDiff(reader: ObjectReader, change: Change, trees: { before:
     const sides = pairTexts(a ?? b);
     if (!sides) return undefined;
     const diff = diffTexts(change.key, sides.before, sides.after, context);
-    diff.from = sides.before === undefined ? '/dev/null' : `desired/${change.key}`;
-    diff.to = sides.after === undefined ? '/dev/null' : `live/${change.key}`;
+    diff.from = sides.before === undefined ? '/dev/null' : `expected/${change.key}`;
+    diff.to = sides.after === undefined ? '/dev/null' : `actual/${change.key}`;
     return diff;
   }
   const text = (entry: ManifestEntry | undefined): string | undefined => (entry ? (entry.content === true ? `${change.key}\n` : valueText(entry.content)) : undefined);
