@@ -105,3 +105,46 @@ function secretSpan(m: RegExpExecArray): [number, number] | undefined {
   if (indices.length > 1) return indices[1] ?? undefined;
   return indices[0];
 }
+
+/** Keys whose scalar value is a secret in structured content (`password`, `apiKey`, `client_secret`, …). */
+const SECRET_KEY = /(?:password|passwd|passphrase|pwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)$/i;
+
+/**
+ * Structured content with secrets replaced by markers: a string or number under a secret-looking
+ * key (not a boolean, a null or a `${VAR}` reference), and every secret the text patterns find in
+ * any other string. Pure; returns the input itself when nothing was replaced.
+ */
+export function redactJson<T>(value: T, extra: readonly RedactionPattern[] = []): { value: T; count: number } {
+  let count = 0;
+  const walk = (node: unknown, key: string | undefined): unknown => {
+    if (typeof node === 'string') {
+      if (key !== undefined && SECRET_KEY.test(key) && !NOT_A_SECRET.test(node) && node !== '') {
+        count++;
+        return marker('assignment', node);
+      }
+      const found = redact(node, extra);
+      count += found.count;
+      return found.count > 0 ? found.text : node;
+    }
+    if (typeof node === 'number' && key !== undefined && SECRET_KEY.test(key) && !/(?:^|_)(?:max|min|count|len|length|limit)|tokens$/i.test(key)) {
+      count++;
+      return marker('assignment', String(node));
+    }
+    if (Array.isArray(node)) {
+      const out = node.map((item) => walk(item, key));
+      return out.some((item, i) => item !== node[i]) ? out : node;
+    }
+    if (node !== null && typeof node === 'object' && Object.getPrototypeOf(node) === Object.prototype) {
+      let changed = false;
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(node)) {
+        out[k] = walk(v, k);
+        if (out[k] !== v) changed = true;
+      }
+      return changed ? out : node;
+    }
+    return node;
+  };
+  const result = walk(value, undefined) as T;
+  return { value: result, count };
+}

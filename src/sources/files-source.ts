@@ -6,7 +6,7 @@ import fg from 'fast-glob';
 import ignore, { type Ignore } from 'ignore';
 import type { FilesSourceConfig } from '../config/config.js';
 import { createIgnorer } from '../drift/fields.js';
-import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
+import { contentHash, groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
 import { decodeFileName, encodeFileName, hasEscapedBytes } from './file-names.js';
@@ -15,6 +15,7 @@ import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
 import type { Source, SourceContext, SourceObservation } from './source.js';
 import { createCapturePolicy } from '../capture/capture.js';
+import { compileRedaction, redactJson } from '../capture/redact.js';
 import { StatCache, type StatRecord } from './stat-cache.js';
 import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, structuredFormat } from './structured-file.js';
 
@@ -100,6 +101,8 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config), context.warn) : undefined;
   if (contents === undefined) rmSync(contentCacheFile, { force: true }); // left by an earlier config
   const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
+  const capturing = config.capture && config.capture.globs.length > 0 ? createKeyMatcher(config.capture.globs) : undefined;
+  const redactions = (config.capture?.redact ?? []).map((source) => compileRedaction(source));
   // `paths` is sorted, so entries (and the cache records) are built in key order; groups are sorted in at the end.
   const entries: SourceManifest = new Map();
   const jobs: HashJob[] = [];
@@ -151,6 +154,11 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
       contentCache.remember(key, rawSha, result);
     }
     if ('unparsable' in result) return { type: 'file', sha256: rawSha, size, mode };
+    if (capturing?.(key)) {
+      // Captured content is redacted, structured content too (it is stored in the shard).
+      const redacted = redactJson(result.content, redactions);
+      if (redacted.count > 0) return { type: 'file', sha256: contentHash(redacted.value), mode, content: redacted.value };
+    }
     return { type: 'file', sha256: result.sha256, mode, content: result.content };
   };
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { cli, makeRepo, type TempRepo } from '../helpers/repo.js';
@@ -89,6 +90,26 @@ test(
     const entries = manifestEntries(repo, 'latest');
     for (const key of ['config/app.yaml', 'prompts/p.txt', 'deploy/compose.yml', 'driftctl.yml']) assert.match(entries.get(`files:${key}`).blob ?? '', /^[0-9a-f]{40}$/, key);
     assert.is(entries.get('files:src/x.py').capture, 'not-listed');
+  }),
+);
+
+test(
+  'a captured structured file keeps its secrets out of its content too; a changed secret is a changed field',
+  inRepo(project, async (repo) => {
+    repo.write('driftctl.yml', `${CONFIG}    structured: ["config/*.yaml"]\n`);
+    repo.write('config/db.yaml', 'db:\n  host: db1\n  password: pw-One-1234\n  max_tokens: 4096\n');
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const entry = manifestEntries(repo, 'latest').get('files:config/db.yaml');
+    assert.match(entry.content.db.password, /^\[REDACTED:assignment:[0-9a-f]{8}\]$/);
+    assert.is(entry.content.db.max_tokens, 4096);
+    repo.write('config/db.yaml', 'db:\n  host: db1\n  password: pw-Two-5678\n  max_tokens: 4096\n');
+    const run = await cli(repo.dir, ['check', '--no-alert', '--json']);
+    expectCode(run, 2, 'check');
+    const change = JSON.parse(run.stdout).reports[0].changes[0];
+    assert.equal(change.fields.map((f: any) => f.path), ['/db/password']);
+    assert.not.ok(run.stdout.includes('pw-One') || run.stdout.includes('pw-Two'), 'no secret in the output');
+    const grep = spawnSync('git', ['grep', '-c', '-e', 'pw-One', '-e', 'pw-Two', ...repo.git('rev-list', LEDGER).trim().split('\n')], { cwd: repo.dir, encoding: 'utf8' });
+    assert.equal([grep.status, grep.stdout], [1, ''], 'git grep over every ledger commit finds no secret');
   }),
 );
 
