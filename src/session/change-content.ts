@@ -30,6 +30,9 @@ export interface ContentDiffOptions {
   context?: number;
 }
 
+/** A report with more changes than this shows diffs for the first ones only (the most severe first). */
+export const MAX_DIFFED_CHANGES = 500;
+
 const SKIP_NOTES: Record<CaptureSkip, string> = {
   binary: 'binary content: only its hash is kept',
   oversize: 'larger than capture_max_bytes: only its hash is kept',
@@ -42,7 +45,8 @@ const SKIP_NOTES: Record<CaptureSkip, string> = {
  * The content diff of each change that has content on at least one side: captured files (from
  * their blobs), `value` entries (their normalised content, read from the manifests `trees` name)
  * and pairs (the two sides the source compared). Entries from ledgers written before capture
- * simply have no diff. Reads only the blobs and shards of the changed entries.
+ * simply have no diff. Reads only the blobs and shards of the changed entries, and diffs at most
+ * MAX_DIFFED_CHANGES changes (in report order: the most severe first); the others have none.
  */
 export async function contentDiffs(
   reader: ObjectReader,
@@ -51,7 +55,7 @@ export async function contentDiffs(
   options: ContentDiffOptions = {},
 ): Promise<Map<string, ContentDiff>> {
   const out = new Map<string, ContentDiff>();
-  for (const change of changes) {
+  for (const change of changes.slice(0, MAX_DIFFED_CHANGES)) {
     const diff = await changeDiff(reader, change, trees, options.context);
     if (diff) out.set(changeKey(change), diff);
   }

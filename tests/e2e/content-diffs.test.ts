@@ -187,6 +187,35 @@ test('secrets: redacted before storing, never in the ledger or a Slack payload, 
   }
 });
 
+test('Slack: long diffs show their first lines and "… N more lines" with the show command; many of them stay within Block Kit limits', async () => {
+  const long = (tag: string): string => Array.from({ length: 40 }, (_, i) => `${tag} line ${i} ${'x'.repeat(60)}`).join('\n') + '\n';
+  const files: Record<string, string> = { 'driftctl.yml': CONFIG().replace('capture_max_bytes: 1KiB', 'capture_max_bytes: 64KiB') };
+  for (let i = 0; i < 60; i++) files[`prompts/p${String(i).padStart(2, '0')}.txt`] = long('old');
+  const repo = makeRepo(files);
+  const env = { SLACK_URL: `${receiver.url}/hooks/slack` };
+  try {
+    expectCode(await cli(repo.dir, ['init'], env), 0, 'init');
+    expectCode(await cli(repo.dir, ['check'], env), 0, 'first check');
+    repo.write('prompts/p00.txt', long('new'));
+    const one = await cli(repo.dir, ['check', '--json'], env);
+    expectCode(one, 2, 'check');
+    const reportId = oneJson(one).reports[0].id;
+    const payload = assertSlackPayload(bodyJson(receiver.received[0]));
+    const block = payload.blocks.find((b: any) => b.type === 'section' && b.text?.text.startsWith('`prompts/p00.txt`'));
+    const lines = block.text.text.split('\n');
+    assert.equal(lines.slice(0, 4), ['`prompts/p00.txt`', '```', '@@ -1,40 +1,40 @@', `-old line 0 ${'x'.repeat(60)}`]);
+    assert.is(lines.length, 1 + 1 + 15 + 1 + 1, 'name, fence, 15 lines, fence, more');
+    assert.is(lines[lines.length - 1], `… 66 more lines: \`driftctl show ${reportId}\``);
+
+    for (let i = 1; i < 60; i++) repo.write(`prompts/p${String(i).padStart(2, '0')}.txt`, long('new'));
+    expectCode(await cli(repo.dir, ['check'], env), 2, 'check with 60 long diffs');
+    const big = assertSlackPayload(bodyJson(receiver.received[receiver.received.length - 1]), 'degraded payload');
+    assert.ok(Buffer.byteLength(JSON.stringify(big)) <= 40_000);
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('binary and oversize files fall back to hashes with a note', async () => {
   const repo = project();
   try {
