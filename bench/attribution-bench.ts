@@ -2,18 +2,18 @@
  * Attribution benchmark (issue 11): how much does naming who changed each entry add to a check?
  * Target: 20 changed files in a 100,000-commit repository cost < 1 s extra.
  *
- *   npm run bench:attribution -- [--commits 100000] [--files 2000] [--changes 20] [--runs 5]
+ *   npm run bench:attribution -- [--commits 100000] [--files 2000] [--changes 20] [--runs 5] [--reuse]
  *
  * Builds a repository under bench/.work/attribution with `git fast-import` (`--commits` commits,
  * each editing one of `--files` files, one minute apart; the last `--changes` commits each edit
  * one of the changed files), checks it out, and times attributeFileChanges for those changes:
  * the git state of the 20 files plus one `git log` bounded by the baseline's time (the commit
  * before the changes). For scale it also times `git status` in the same tree (the reference) and
- * prints the ratio, and the unbounded case (a baseline older than every commit), which walks the
- * whole history.
+ * prints the ratio, and the unbounded case (a baseline older than every commit), where the walk
+ * stops once each file has its 5 commits or after the 2 s budget (`--reuse` keeps the repository).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +40,10 @@ const env = { ...process.env, GIT_CONFIG_NOSYSTEM: '1', HOME: WORK };
 const fileName = (i: number): string => `src/d${i % 100}/f${i}.txt`;
 
 function build(): void {
+  if (process.argv.includes('--reuse') && existsSync(path.join(WORK, '.git'))) {
+    console.log(`reusing the repository in ${WORK}`);
+    return;
+  }
   rmSync(WORK, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   execFileSync('git', ['init', '-q', '-b', 'main', WORK], { env });
@@ -84,7 +88,7 @@ async function main(): Promise<void> {
     const started = performance.now();
     const found = await attributeFileChanges([source], changed, { env, since });
     const ms = performance.now() - started;
-    const named = [...found.values()].filter((a) => a.state === 'committed' && a.commits?.length === 1).length;
+    const named = [...found.values()].filter((a, i) => a.state === 'committed' && a.commits?.[0]?.subject === `change ${commits - i}`).length;
     return { ms, named };
   };
   const bounded: number[] = [];
@@ -103,7 +107,7 @@ async function main(): Promise<void> {
   const reference = median(status);
   console.log(`attribution of ${changes} changes, baseline before the last ${changes} commits: ${ms.toFixed(0)} ms median of ${runs} (${named}/${changes} named their commit)`);
   console.log(`reference: git status in the same tree: ${reference.toFixed(0)} ms; ratio ${(ms / reference).toFixed(2)}x`);
-  console.log(`unbounded (a baseline older than all ${commits} commits): ${unbounded.ms.toFixed(0)} ms`);
+  console.log(`unbounded (a baseline older than all ${commits} commits): ${unbounded.ms.toFixed(0)} ms, ${unbounded.named}/${changes} named their last commit`);
   console.log(`target: < ${TARGET_MS} ms extra: ${ms < TARGET_MS ? 'met' : 'NOT met'}`);
   if (named !== changes) process.exitCode = 1;
 }

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 
 /**
  * The git CLI as attribution reads it (the one adapter that runs `git` on the watched work tree;
@@ -30,10 +30,13 @@ export interface CommitInfo {
 
 const MAX_BUFFER = 64 * 1024 * 1024;
 
+function gitEnv(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, GIT_LITERAL_PATHSPECS: '1', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
+}
+
 function git(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  const childEnv = { ...env, GIT_LITERAL_PATHSPECS: '1', GIT_TERMINAL_PROMPT: '0', GIT_OPTIONAL_LOCKS: '0', LC_ALL: 'C' };
   return new Promise((resolve) => {
-    execFile('git', args, { cwd, env: childEnv, maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (error, stdout) => resolve(error ? undefined : stdout));
+    execFile('git', args, { cwd, env: gitEnv(env), maxBuffer: MAX_BUFFER, encoding: 'utf8' }, (error, stdout) => resolve(error ? undefined : stdout));
   });
 }
 
@@ -68,23 +71,52 @@ export async function pathStates(tree: WorkTree, paths: string[], existing: stri
 
 /**
  * Commits since `since` (committer time; the walk stops there) that touched each path, newest
- * first, at most `limit` per path. One `git log` for all paths.
+ * first, at most `limit` per path. One `git log` for all paths, read as it streams: it is stopped
+ * as soon as every path has `limit` commits, or after `budgetMs` (then the commits found so far
+ * are returned: attribution is advice, and a very old baseline must not hold a check up).
  */
-export async function commitsSince(tree: WorkTree, paths: string[], since: Date | undefined, limit: number): Promise<Map<string, CommitInfo[]>> {
+export function commitsSince(tree: WorkTree, paths: string[], since: Date | undefined, limit: number, budgetMs = 2000): Promise<Map<string, CommitInfo[]>> {
   const out = new Map<string, CommitInfo[]>(paths.map((p) => [p, []]));
-  if (paths.length === 0) return out;
+  if (paths.length === 0) return Promise.resolve(out);
   const args = ['log', '--no-renames', '--format=%x1e%H%x1f%an%x1f%ae%x1f%aI%x1f%s', '--name-only', '-z'];
   if (since) args.push(`--since=${since.toISOString()}`);
-  const text = await git([...args, 'HEAD', '--', ...paths], tree.top, tree.env);
-  for (const chunk of (text ?? '').split('\u001e')) {
-    const end = chunk.indexOf('\0');
-    if (end < 0) continue;
-    const [oid, author, email, time, subject] = chunk.slice(0, end).split('\u001f');
+  let waiting = paths.length;
+  const take = (record: string): void => {
+    const end = record.indexOf('\0');
+    if (end < 0) return;
+    const [oid, author, email, time, subject] = record.slice(0, end).split('\u001f');
     const commit: CommitInfo = { oid, author, email, time: new Date(time).toISOString(), subject: subject ?? '' };
-    for (const name of chunk.slice(end + 1).replace(/^\n/, '').split('\0')) {
+    for (const name of record.slice(end + 1).replace(/^\n/, '').split('\0')) {
       const list = out.get(name);
-      if (list && list.length < limit) list.push(commit);
+      if (!list || list.length >= limit) continue;
+      list.push(commit);
+      if (list.length === limit) waiting--;
     }
-  }
-  return out;
+  };
+  return new Promise((resolve) => {
+    const child = spawn('git', [...args, 'HEAD', '--', ...paths], { cwd: tree.top, env: gitEnv(tree.env), stdio: ['ignore', 'pipe', 'ignore'] });
+    let pending = '';
+    let done = false;
+    const finish = (): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      resolve(out);
+    };
+    const timer = setTimeout(finish, budgetMs);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      pending += chunk;
+      const records = pending.split('\u001e');
+      pending = records.pop() ?? '';
+      for (const record of records) take(record);
+      if (waiting <= 0) finish();
+    });
+    child.on('error', finish);
+    child.on('close', () => {
+      if (!done) take(pending);
+      finish();
+    });
+  });
 }
