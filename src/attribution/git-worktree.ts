@@ -40,11 +40,15 @@ function git(args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<strin
   });
 }
 
-/** The work tree holding `dir`, or undefined (not in one, or git is not installed). */
+/**
+ * The work tree holding `dir`, or undefined: not in one, git is not installed, or the repository
+ * has no commit yet (every file would be "untracked": a repository kept only for the ledger says
+ * nothing about who changed what).
+ */
 export async function openWorkTree(dir: string, env: NodeJS.ProcessEnv): Promise<WorkTree | undefined> {
-  const out = await git(['rev-parse', '--is-inside-work-tree', '--show-toplevel'], dir, env);
-  const [inside, top] = (out ?? '').split('\n');
-  return inside === 'true' && top ? { top, env } : undefined;
+  const out = await git(['rev-parse', '--is-inside-work-tree', '--show-toplevel', 'HEAD'], dir, env);
+  const [inside, top, head] = (out ?? '').split('\n');
+  return inside === 'true' && top && /^[0-9a-f]{40,64}$/.test(head ?? '') ? { top, env } : undefined;
 }
 
 /** HEAD, index and work-tree blob ids of each path (relative to the top, "/"-separated). */
