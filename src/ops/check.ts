@@ -15,6 +15,8 @@ import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.j
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
+import { withAttribution } from '../attribution/attribute-changes.js';
+import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -36,7 +38,8 @@ export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
   /** Every report's changes counted together (the same fields as a report's summary), however many targets ran. */
   summary: DriftSummary;
-  reports: DriftReport[];
+  /** The reports as recorded, each change with its content `diff` when it has content (not part of the record). */
+  reports: (DriftReport & { changes: ShownChange[] })[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
   failures: TargetFailure[];
@@ -58,6 +61,10 @@ export interface CheckResult {
 export interface CheckOptions extends ConfigOption, TargetFilter {
   /** Evaluate the alert lifecycle and notify (default true; `--no-alert` turns it off). */
   alert?: boolean;
+  /** Add each change's content diff to the result and to notifications (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -82,7 +89,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
-    const reports: DriftReport[] = [];
+    const reports: CheckResult['reports'] = [];
     const snapshots: SnapshotSummary[] = [];
     const failures: TargetFailure[] = [];
     const alerts: AlertSummary[] = [];
@@ -152,15 +159,22 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
         continue;
       }
+      // The manifest the report describes: freshly staged, or (unchanged check) the latest one.
+      let afterTree = head.snapshot?.tree;
+      let afterReader = ws.ledger.reader();
       if (!report) {
         const fresh = staged as StagedSnapshot;
         snapshots.push({ target: target.name, id: fresh.record.id, tree: fresh.built.oid, entries: head.snapshot?.entries ?? 0, errors: fresh.record.errors.length });
         if (!withReport) continue;
         deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
         report = await computeReport(ws.ledger, ws.config, target.name, time, fresh, head.baseline?.tree, observation);
+        report.changes = await withAttribution(target.sources, report.changes, { env: deps.env, since: head.baseline ? new Date(head.baseline.time) : undefined });
         await stageReport(writer, report, head);
+        afterTree = fresh.built.oid;
+        afterReader = ws.ledger.reader(fresh.built);
       }
-      reports.push(report);
+      const diffs = options.content === false ? undefined : await contentDiffs(afterReader, report.changes, { before: head.baseline?.tree, after: afterTree }, { context: options.context });
+      reports.push(withDiffs(report, diffs));
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
       const accepted = auto?.status === 'accepted';
@@ -168,6 +182,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       const state = await readAlertsState(ws.ledger, base, target.name);
       const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
       const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
+      for (const notice of result.notices) if (diffs) notice.diffs = diffs;
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }
