@@ -16,7 +16,7 @@ import { writeFileAtomic } from './write-atomic.js';
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
-export type SchemaName = 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'dead' | 'chain';
+export type SchemaName = 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'dead' | 'chain' | 'waiver' | 'waivers' | 'remediation' | 'remediations' | 'restore';
 
 const require = createRequire(import.meta.url);
 /** The pattern of `$defs/name` in config.schema.json (target, source, pack, channel names). */

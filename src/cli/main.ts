@@ -21,6 +21,7 @@ import { blameCommand } from './commands/blame.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { waiveCommand } from './commands/waive.js';
 import { CommandContext } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { CliIo, GlobalArgs } from './io.js';
@@ -58,6 +59,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(reportCommand(ctx))
     .command(pullCommand(ctx))
     .command(pushCommand(ctx))
+    .command(waiveCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

@@ -5,6 +5,7 @@ import type { ConfigIssue } from '../errors.js';
 import { validateAgainst } from '../schemas.js';
 import type { SourceConfig, TargetConfig } from './config.js';
 import { normalizeSchedule, type RawSchedule } from './schedule-policy-config.js';
+import { normalizeRemediate, type RawRemediate } from './remediate-config.js';
 import { hostExec, normalizeSource, type RawSource } from './source-config.js';
 
 /**
@@ -23,11 +24,13 @@ export interface RawTarget extends RawSchedule {
   labels?: Record<string, string>;
   sources?: RawSource[];
   packs?: string[];
+  remediate?: RawRemediate;
 }
 export interface RawPack extends RawSchedule {
   name: string;
   labels?: Record<string, string>;
   sources: RawSource[];
+  remediate?: RawRemediate;
 }
 export type RawInventoryRef = string | { file: string; exec?: string[] };
 
@@ -108,6 +111,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
           labels: { ...host.labels, host: host.name, pack: name },
           sources: sourcesOf(raw.sources, ['packs', index, 'sources'], host.exec, substitute),
           ...(packSchedule ?? schedule),
+          ...optional('remediate', normalizeRemediate(raw.remediate, ['packs', index], dir, issue, { exec: host.exec, substitute })),
         },
         `${origin} × pack ${name}`,
         at,
@@ -122,7 +126,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
     const schedule = normalizeSchedule(raw, at, issue);
     if (raw.sources) {
       add(
-        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule },
+        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule, ...optional('remediate', normalizeRemediate(raw.remediate, at, dir, issue)) },
         `targets[${index}]`,
         input.topLevel ? ['sources'] : [...at, 'name'],
         true,
@@ -190,4 +194,8 @@ function readInventory(file: string, display: string, fileIssue: (issue: ConfigI
     seen.add(host.name);
   }
   return unsafe ? undefined : hosts;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -13,6 +13,10 @@ import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.j
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
+import { applyWaivers } from '../waivers/waivers.js';
+import { configWaivers, lastRecordKind, type ReportHook } from '../session/loop-hooks.js';
+import { readWaivers } from '../ledger/loop-records.js';
+import type { AlertReason } from '../ledger/records.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -47,6 +51,10 @@ export interface CheckResult {
 export interface CheckOptions extends ConfigOption, TargetFilter {
   /** Evaluate the alert lifecycle and notify (default true; `--no-alert` turns it off). */
   alert?: boolean;
+  /** Runs holding the ledger lock, before anything is read or observed (remediate runs its command here). */
+  prepare?: () => Promise<void>;
+  /** Called with each report before the alerts are evaluated; may stage records and set the resolution reason. */
+  onReport?: ReportHook;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -68,6 +76,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
   const { selected, disabled } = selectTargets(ws.config, options.targets, options.labels);
   const alerting = withReport && options.alert !== false ? await loadAlerting(ws.config, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
+    await options.prepare?.();
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
@@ -113,14 +122,20 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
       const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
+      // Waived drift is recorded in the report (`waived`) but neither alerts nor counts as drift.
+      const { drift, waived } = applyWaivers(report.changes, [...(await readWaivers(ws.ledger, base, target.name)), ...configWaivers(ws.config, target.name)], time);
+      if (waived.length > 0) report.waived = waived.map((w) => ({ source: w.change.source, key: w.change.key, waiver: w.waiver.id, until: w.waiver.until }));
       await stageReport(writer, report, head);
       reports.push(report);
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
       const accepted = auto?.status === 'accepted';
+      const hooked = await options.onReport?.({ target, report, drift, writer, time });
       if (!alerting) continue;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
+      const restored = (await lastRecordKind(ws.ledger, base, target.name)) === 'restore';
+      const reason: AlertReason = accepted ? 'accepted' : (hooked?.reason ?? (restored ? 'restored' : 'drift-gone'));
+      const input = { target, changes: accepted ? [] : drift, waived: waived.map((w) => w.change), reportId: report.id, firstCheck, reason, remediationFailed: hooked?.remediationFailed === true };
       const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
@@ -131,7 +146,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     }
     const tip = (await writer.publish()) as string;
     return {
-      status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
+      status: failures.length > 0 ? 'error' : reports.some((r) => effectiveStatus(r) === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
       reports,
       snapshots,
       skipped: disabled.map((t) => ({ target: t.name, reason: 'disabled (enabled: false)' })),
@@ -145,3 +160,9 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
   });
 }
 
+
+/** A report's verdict once waivers are counted: `waived` when every change it lists is waived. */
+export function effectiveStatus(report: DriftReport): 'clean' | 'drift' | 'waived' {
+  if (report.status === 'clean') return 'clean';
+  return (report.waived?.length ?? 0) >= report.changes.length ? 'waived' : 'drift';
+}

@@ -104,7 +104,9 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
   const listed = notice.changes.slice(0, shown);
   const where = notice.source === notice.target ? notice.target : `${notice.target} (${notice.source})`;
   const title =
-    notice.event === 'resolved'
+    notice.reason === 'remediation-failed'
+      ? `Remediation failed: ${where}`
+      : notice.event === 'resolved'
       ? `Drift resolved: ${where}`
       : notice.event === 'reminded'
         ? `Drift still open: ${where}`
@@ -112,7 +114,7 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
           ? `Drift changed: ${where}`
           : `Drift detected: ${where}`;
   const count = `${summary.total} ${summary.total === 1 ? 'change' : 'changes'}`;
-  const why = notice.reason === 'accepted' ? 'accepted as the new baseline' : 'reverted: back to the baseline';
+  const why = RESOLUTION_TEXT[notice.reason ?? ''] ?? RESOLUTION_TEXT['drift-gone'];
   const headline =
     notice.event === 'resolved'
       ? summary.total > 0
@@ -136,6 +138,15 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
   };
 }
+
+/** How a resolution reads in notifications, by the alert event's reason. */
+const RESOLUTION_TEXT: Record<string, string> = {
+  'drift-gone': 'reverted: back to the baseline',
+  accepted: 'accepted as the new baseline',
+  waived: 'waived: excused until the waiver expires',
+  remediated: 'remediated: the remediation command brought it back to the baseline',
+  restored: "restored: the baseline's captured content was written back",
+};
 
 export interface DigestView {
   now: string;

@@ -1,5 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
-import type { CheckResult } from '../../ops/check.js';
+import { effectiveStatus, type CheckResult } from '../../ops/check.js';
 import { messageOf } from '../../errors.js';
 import type { CommandContext } from '../context.js';
 import { changesTable, deliveryLine, paint, severityText, summaryLine } from '../format.js';
@@ -29,9 +29,11 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
         const out: string[] = [];
         const several = result.reports.length > 1;
         for (const report of result.reports) {
-          const verdict = report.status === 'drift' ? paint(style, '1;31', 'DRIFT') : paint(style, '32', 'clean');
+          const status = effectiveStatus(report);
+          const verdict = status === 'drift' ? paint(style, '1;31', 'DRIFT') : status === 'waived' ? paint(style, '33', 'WAIVED') : paint(style, '32', 'clean');
           out.push(`target ${report.target}: ${verdict}, ${summaryLine(style, report.summary)}${report.status === 'drift' ? `, highest ${severityText(style, report.summary.highest)}` : ''}`);
           if (report.changes.length > 0) out.push(changesTable(style, report.changes, new Set(report.changes.map((c) => c.source)).size > 1));
+          for (const w of report.waived ?? []) out.push(`  ${paint(style, '33', 'waived')} ${w.source}:${w.key} until ${w.until} (${w.waiver})`);
           for (const e of report.errors) out.push(`  ${paint(style, '33', 'unreadable')} ${e.source}:${e.key}: ${e.message}`);
           out.push(`  report ${report.id} · snapshot ${report.snapshot.id}`);
           if (several) out.push('');
@@ -63,10 +65,12 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
 /** Per-target verdicts of a run: clean, drift (not auto-accepted), error, skipped. */
 function verdictCounts(result: CheckResult): { total: number; parts: string[] } {
   const accepted = new Set(result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target));
-  const drift = result.reports.filter((r) => r.status === 'drift' && !accepted.has(r.target)).length;
+  const drift = result.reports.filter((r) => effectiveStatus(r) === 'drift' && !accepted.has(r.target)).length;
+  const waived = result.reports.filter((r) => effectiveStatus(r) === 'waived' && !accepted.has(r.target)).length;
   const counts: [string, number][] = [
-    ['clean', result.reports.length - drift],
+    ['clean', result.reports.length - drift - waived],
     ['drift', drift],
+    ['waived', waived],
     ['error', result.failures.length],
     ['skipped', result.skipped.length],
   ];
