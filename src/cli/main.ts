@@ -22,6 +22,7 @@ import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { waiveCommand } from './commands/waive.js';
+import { remediateCommand } from './commands/remediate.js';
 import { CommandContext } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { CliIo, GlobalArgs } from './io.js';
@@ -60,6 +61,7 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(pullCommand(ctx))
     .command(pushCommand(ctx))
     .command(waiveCommand(ctx))
+    .command(remediateCommand(ctx))
     .demandCommand(1, 'name a command (see driftctl --help)')
     .strict()
     .version(TOOL_VERSION)

@@ -5,6 +5,7 @@ import type { CommandContext } from '../context.js';
 import { changesTable, deliveryLine, paint, severityText, summaryLine } from '../format.js';
 import type { GlobalArgs } from '../io.js';
 import { targetOption, type TargetArgs } from '../target-option.js';
+import { remediationLine } from './remediate.js';
 
 interface CheckArgs extends TargetArgs {
   alert?: boolean;
@@ -44,6 +45,7 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
           const n = `${a.changes} change${a.changes === 1 ? '' : 's'}`;
           out.push(a.status === 'accepted' ? `target ${a.target}: ${paint(style, '32', 'auto-accepted')} ${n} (accept ${a.accept}): ${a.reason}` : `target ${a.target}: not auto-accepted by policy ${a.policy}: ${a.reason}`);
         }
+        for (const r of result.remediations) out.push(remediationLine(style, r));
         for (const a of result.alerts) {
           const moved = [a.opened && `${a.opened} opened`, a.updated && `${a.updated} updated`, a.reminded && `${a.reminded} reminded`, a.resolved && `${a.resolved} resolved`].filter(Boolean);
           if (moved.length > 0 || a.note) out.push(`alerts ${a.target}: ${[...moved, `${a.open} open`].join(', ')}${a.note ? ` (${a.note})` : ''}`);
@@ -64,7 +66,7 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
 
 /** Per-target verdicts of a run: clean, drift (not auto-accepted), error, skipped. */
 function verdictCounts(result: CheckResult): { total: number; parts: string[] } {
-  const accepted = new Set(result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target));
+  const accepted = new Set([...result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target), ...result.remediations.filter((r) => r.status === 'fixed').map((r) => r.target)]);
   const drift = result.reports.filter((r) => effectiveStatus(r) === 'drift' && !accepted.has(r.target)).length;
   const waived = result.reports.filter((r) => effectiveStatus(r) === 'waived' && !accepted.has(r.target)).length;
   const counts: [string, number][] = [
