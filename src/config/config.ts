@@ -1,3 +1,4 @@
+import type { CaptureConfig } from '../capture/capture.js';
 import type { Severity, SeverityConfig } from '../drift/severity-levels.js';
 
 /**
@@ -55,6 +56,8 @@ export interface FilesSourceConfig extends SourceCommon {
   structured: string[];
   /** Globs of directories each hashed as one `dir` entry (a Merkle hash over relative paths and contents). */
   groups: string[];
+  /** Content kept in the ledger (`capture`, `capture_max_bytes`, `redact`); absent: capture off. */
+  capture?: CaptureConfig;
 }
 
 export interface CommandSourceConfig extends SourceCommon, RecordSelection {

@@ -4,6 +4,7 @@ import { checkGlob } from '../match/glob.js';
 import { type Severity } from '../drift/severity-levels.js';
 import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type SourceConfig } from './config.js';
 import { parseThreshold } from './thresholds.js';
+import { checkRedactions, DEFAULT_CAPTURE_MAX_BYTES, type CaptureConfig } from '../capture/capture.js';
 
 /**
  * Turns one source as written in driftctl.yml (already schema-valid) into its normalised config:
@@ -20,6 +21,9 @@ export type RawSource = {
   ignore?: string[];
   structured?: string | string[];
   group?: string | string[];
+  capture?: string | string[];
+  capture_max_bytes?: number | string;
+  redact?: string[];
   // processes (command, terraform, kubernetes)
   argv?: string[];
   command?: string;
@@ -113,7 +117,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
   const selection = { parse: source.parse ?? 'json', ...(source.items ? { items: source.items } : {}), ...(source.key ? { key: source.key } : {}), ...(source.value ? { value: source.value } : {}) };
   switch (source.kind) {
     case 'files': {
-      const globs = (field: 'watch' | 'ignore' | 'structured' | 'group'): string[] => {
+      const globs = (field: 'watch' | 'ignore' | 'structured' | 'group' | 'capture'): string[] => {
         const value = source[field];
         const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
         list.forEach((glob, i) => {
@@ -137,6 +141,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         structured: globs('structured'),
         groups: globs('group'),
         ignoreFields,
+        ...captureConfig(source, globs('capture'), at, ctx),
       };
     }
     case 'command':
@@ -232,6 +237,24 @@ function checkSelection(source: RawSource, at: (string | number)[], ctx: SourceN
   if ((source.items !== undefined || source.value !== undefined) && (source.parse === 'lines' || source.parse === 'text')) {
     ctx.issue([...at, source.items !== undefined ? 'items' : 'value'], `only applies to parse: json or jsonl (this source parses ${source.parse})`);
   }
+}
+
+/** `capture`, `capture_max_bytes` and `redact` of a files source; absent when nothing is captured. */
+function captureConfig(source: RawSource, globs: string[], at: (string | number)[], ctx: SourceNormalizeContext): { capture?: CaptureConfig } {
+  const redactions = source.redact ?? [];
+  for (const problem of checkRedactions(redactions)) ctx.issue([...at, 'redact', problem.index], problem.message);
+  let maxBytes = DEFAULT_CAPTURE_MAX_BYTES;
+  const raw = source.capture_max_bytes;
+  if (typeof raw === 'number') maxBytes = raw;
+  else if (typeof raw === 'string') {
+    const m = /^([0-9]+) ?(B|KiB|MiB|kB|MB)$/.exec(raw);
+    if (m) maxBytes = Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 * 1024, kB: 1000, MB: 1000 * 1000 }[m[2] as 'B'];
+  }
+  if (globs.length === 0) {
+    if (redactions.length > 0 || raw !== undefined) ctx.issue([...at, 'capture'], 'is needed for redact and capture_max_bytes to apply: list the files whose content to keep (for example ["prompts/**", "config/**"])');
+    return {};
+  }
+  return { capture: { globs, maxBytes, redact: [...redactions] } };
 }
 
 function normalizeIgnoreFields(raw: NonNullable<RawSource['ignore_fields']>, at: (string | number)[], ctx: SourceNormalizeContext): IgnoreFieldsRule[] {

@@ -11,6 +11,7 @@ import type { CommitInfo } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { chainPath, ledgerFileKind } from '../ledger/layout.js';
+import { isContentBlobName } from '../ledger/manifest-tree.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace } from '../session/workspace.js';
@@ -127,6 +128,7 @@ class LedgerWalk {
         await this.visitTree(entry.oid, `${path}/`, commit, problems);
         continue;
       }
+      if (inManifest && isContentBlobName(entry.name)) continue; // captured content: any bytes, named by its id
       const schema: SchemaName | undefined = ledgerFileKind(path);
       const blobKey = `${schema ?? 'none'}\u0000${entry.oid}`;
       if (!this.seenBlobs.has(blobKey)) {

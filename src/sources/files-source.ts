@@ -14,6 +14,7 @@ import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
 import type { Source, SourceContext, SourceObservation } from './source.js';
+import { createCapturePolicy } from '../capture/capture.js';
 import { StatCache, type StatRecord } from './stat-cache.js';
 import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, structuredFormat } from './structured-file.js';
 
@@ -228,7 +229,49 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   for (const [key, record] of records) if (record[5] !== '') cache.remember(key, record);
   cache.save(scanStartMs);
   contents?.save();
-  return { entries, stats: { entries: entries.size, hashed: jobs.length, reused, errors } };
+  const blobs = config.capture && config.capture.globs.length > 0 ? captureContent(config, entries, absolute) : undefined;
+  return { entries, ...(blobs ? { blobs } : {}), stats: { entries: entries.size, hashed: jobs.length, reused, errors } };
+}
+
+/**
+ * Adds `blob`/`redacted` (or `capture`, the reason not to) to every readable regular file entry,
+ * per the source's capture config, and returns the captured bytes by blob id. Captured files are
+ * read again here (they are few and small); a plain file whose bytes changed since it was hashed
+ * is described by the bytes read, so an unredacted blob always matches the entry's sha256.
+ */
+function captureContent(config: FilesSourceConfig, entries: SourceManifest, absolute: (key: string) => string | Buffer): Map<string, Buffer> {
+  const policy = createCapturePolicy(config.capture as NonNullable<FilesSourceConfig['capture']>);
+  const blobs = new Map<string, Buffer>();
+  for (const [key, entry] of entries) {
+    if (entry.type !== 'file' || entry.error !== undefined || entry.sha256 === undefined) continue;
+    const decision = policy.decide(key, entry.size ?? 0);
+    if (!decision.capture) {
+      entry.capture = decision.reason;
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(absolute(key));
+    } catch {
+      continue; // vanished or unreadable since it was hashed: its entry stands, without content
+    }
+    if (entry.content === undefined && entry.size !== undefined) {
+      const actual = sha256(bytes);
+      if (actual !== entry.sha256) {
+        entry.sha256 = actual;
+        entry.size = bytes.length;
+      }
+    }
+    const captured = policy.capture(bytes);
+    if ('reason' in captured) {
+      entry.capture = captured.reason;
+      continue;
+    }
+    entry.blob = captured.oid;
+    if (captured.redacted > 0) entry.redacted = captured.redacted;
+    blobs.set(captured.oid, captured.bytes);
+  }
+  return blobs;
 }
 
 /** Invalidates the content cache when parsing or the source's ignore_fields rules change. */

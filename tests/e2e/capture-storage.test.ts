@@ -1,0 +1,95 @@
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { cli, makeRepo, type TempRepo } from '../helpers/repo.js';
+import { assertFsckClean, expectCode, inRepo, LEDGER, manifestEntries, readBlobs, revParse, sha256 } from '../helpers/e2e.js';
+
+/**
+ * Captured content as the ledger stores it (FORMAT.md "Captured content"): git blobs named by the
+ * manifest entries' `blob`, kept in the manifest trees so every commit that holds the manifest
+ * reaches them; binary, oversize and secret-named files keep only their hash and say why.
+ */
+const CONFIG = `version: 1
+sources:
+  - kind: files
+    watch: ["**/*"]
+    ignore: ["driftctl.yml"]
+    capture: ["prompts/**", "config/**", "keys/deploy.pem"]
+    capture_max_bytes: 64
+`;
+
+const PROMPT = 'You are a helpful assistant.\nAnswer briefly.\n';
+
+function project(): TempRepo {
+  return makeRepo({
+    'driftctl.yml': CONFIG,
+    'prompts/system.txt': PROMPT,
+    'prompts/logo.png': Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]),
+    'prompts/long.txt': 'x'.repeat(100),
+    'config/.env': 'API_KEY=abc\n',
+    'keys/deploy.pem': 'not really a key\n',
+    'src/app.py': 'print(1)\n',
+  });
+}
+
+test(
+  'captured text is a blob in the manifest tree; binary, oversize, secret names and unlisted files say why not',
+  inRepo(project, async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init');
+    const entries = manifestEntries(repo, 'latest');
+    const prompt = entries.get('files:prompts/system.txt');
+    assert.match(prompt.blob, /^[0-9a-f]{40}$/);
+    assert.is(prompt.redacted, undefined);
+    const [bytes] = readBlobs(repo, [prompt.blob]);
+    assert.is(bytes.toString('utf8'), PROMPT);
+    assert.is(sha256(bytes), prompt.sha256, 'an unredacted blob is exactly the file');
+    assert.is(entries.get('files:prompts/logo.png').capture, 'binary');
+    assert.is(entries.get('files:prompts/logo.png').blob, undefined);
+    assert.is(entries.get('files:prompts/long.txt').capture, 'oversize');
+    assert.is(entries.get('files:config/.env').capture, 'secret-name');
+    assert.is(entries.get('files:src/app.py').capture, 'not-listed');
+    // Named without wildcards: an explicit choice, so captured.
+    assert.match(entries.get('files:keys/deploy.pem').blob, /^[0-9a-f]{40}$/);
+    // Reachable from the commit: the tree lists it, and the baseline holds the same tree.
+    const listing = repo.git('ls-tree', `${LEDGER}:targets/default/latest/files/prompts`);
+    assert.ok(listing.includes(`blob ${prompt.blob}\t@blob.${prompt.blob}`), listing);
+    assertFsckClean(repo, 'after init with captured content');
+
+    // A check without changes writes no new manifest (same tree, so no new content objects).
+    const before = revParse(repo, `${LEDGER}:targets/default/latest`);
+    expectCode(await cli(repo.dir, ['check', '--no-alert']), 0, 'check');
+    assert.is(revParse(repo, `${LEDGER}:targets/default/latest`), before);
+
+    // A changed prompt: a new blob; the old one stays in the baseline tree.
+    repo.write('prompts/system.txt', 'You are a terse assistant.\n');
+    expectCode(await cli(repo.dir, ['check', '--no-alert']), 2, 'check after edit');
+    const after = manifestEntries(repo, 'latest').get('files:prompts/system.txt');
+    assert.is.not(after.blob, prompt.blob);
+    assert.is(manifestEntries(repo, 'baseline').get('files:prompts/system.txt').blob, prompt.blob);
+    expectCode(await cli(repo.dir, ['verify']), 0, 'verify accepts captured content');
+    assertFsckClean(repo, 'after a change');
+  }),
+);
+
+test(
+  'adding capture to a config is not drift by itself',
+  inRepo(project, async (repo) => {
+    repo.write('driftctl.yml', CONFIG.replace(/    capture.*\n/g, ''));
+    expectCode(await cli(repo.dir, ['init']), 0, 'init without capture');
+    assert.is(manifestEntries(repo, 'latest').get('files:prompts/system.txt').blob, undefined);
+    repo.write('driftctl.yml', CONFIG);
+    expectCode(await cli(repo.dir, ['check', '--no-alert']), 0, 'check with capture added');
+    assert.match(manifestEntries(repo, 'latest').get('files:prompts/system.txt').blob, /^[0-9a-f]{40}$/);
+  }),
+);
+
+test(
+  'bad capture config: one line naming the file, the field and the fix',
+  inRepo(project, async (repo) => {
+    repo.write('driftctl.yml', CONFIG.replace('capture_max_bytes: 64', 'redact: ["(unclosed"]'));
+    const run = await cli(repo.dir, ['init']);
+    expectCode(run, 1, 'init with a bad redact pattern');
+    assert.match(run.stderr, /driftctl\.yml.*redact.*not a valid regular expression/);
+  }),
+);
+
+test.run();
