@@ -15,6 +15,8 @@ export interface IgnoreFieldsRule {
 interface SourceCommon {
   name: string;
   ignoreFields: IgnoreFieldsRule[];
+  /** How to bring this source's entries back to the baseline (`remediate:`); runs for its drift only. */
+  remediate?: RemediateConfig;
 }
 
 /** How a command or HTTP body becomes keyed entries (see sources/keyed-records.ts). */
@@ -300,6 +302,9 @@ export interface ConfigWaiver {
   until: string;
   reason: string;
 }
+
+/** `remediate:` as written: an argv list, or an object with argv or a shell command line. */
+export type RawRemediate = string[] | { argv?: string[]; command?: string; shell?: boolean; cwd?: string; timeout?: string; env?: string[]; exec?: string[] };
 
 /**
  * `remediate:` of a target or source: the command that brings it back to its baseline (README

@@ -86,7 +86,9 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
       const name = source.name ?? source.kind;
       if (seen.has(name)) issue([...at, index, 'name'], `duplicate source name "${name}" (give each source a unique name)`);
       seen.add(name);
-      return normalizeSource(source, name, [...at, index], { dir, driftignore, exec, substitute, issue });
+      const normalized = normalizeSource(source, name, [...at, index], { dir, driftignore, exec, substitute, issue });
+      const remediate = normalizeRemediate(source.remediate, [...at, index], dir, issue, { exec, substitute });
+      return remediate ? { ...normalized, remediate } : normalized;
     });
   };
 

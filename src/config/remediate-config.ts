@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { parseDuration, type ConfigWaiver, type RemediateConfig } from './config.js';
+import { parseDuration, type ConfigWaiver, type RawRemediate, type RemediateConfig } from './config.js';
 import { hostExec } from './source-config.js';
 
-/** `remediate:` as written: an argv list, or an object with argv or a shell command line. */
-export type RawRemediate = string[] | { argv?: string[]; command?: string; shell?: boolean; cwd?: string; timeout?: string; env?: string[]; exec?: string[] };
+export type { RawRemediate };
 
 /** `waivers:` entries as written. */
 export interface RawWaiver {

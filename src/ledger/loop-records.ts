@@ -1,5 +1,5 @@
-import type { ActiveWaiver, WaiverCover } from '../waivers/waivers.js';
-import { isActive } from '../waivers/waivers.js';
+import type { ActiveWaiver, WaiverCover } from '../drift/waivers.js';
+import { isActive } from '../drift/waivers.js';
 import { remediationsPath, waiversPath } from './layout.js';
 import type { Ledger, LedgerWriter } from './ledger.js';
 import { encodeRecord, type ChainRef } from './records.js';
@@ -124,15 +124,15 @@ export async function stageWaiver(writer: LedgerWriter, input: LoopRecordInput<W
 }
 
 /**
- * Stages one `remediation` commit: the record, and remediations.json counting failed attempts at
- * this drift (a success resets the count).
+ * Stages one `remediation` commit: the record, and (given `state`) remediations.json, which counts
+ * the failed remediation runs of the target's current drift (see max_attempts).
  */
-export async function stageRemediation(writer: LedgerWriter, input: LoopRecordInput<RemediationRecord>, previous: RemediationsState | undefined): Promise<RemediationRecord> {
+export async function stageRemediation(writer: LedgerWriter, input: LoopRecordInput<RemediationRecord>, state: RemediationsState | undefined): Promise<RemediationRecord> {
   const record: RemediationRecord = { format: 1, kind: 'remediation', ...input, tool: { ...TOOL } };
-  const failures = input.outcome === 'fixed' ? 0 : (previous?.drift === input.drift ? previous.failures : 0) + 1;
-  const state: RemediationsState = { format: 1, kind: 'remediations', target: input.target, drift: input.drift, failures, last: record.id };
+  const edits = await writer.record(input.target, record.id, 'remediation', record);
+  if (state) edits.push({ path: remediationsPath(input.target), blob: encodeRecord('remediations', { ...state, last: record.id }) });
   await writer.commit(
-    [...(await writer.record(input.target, record.id, 'remediation', record)), { path: remediationsPath(input.target), blob: encodeRecord('remediations', state) }],
+    edits,
     `remediate ${input.target}: ${input.outcome}${input.timedOut ? ' (timed out)' : input.exitCode !== null ? ` (exit ${input.exitCode})` : ''}, ${input.remaining} change${input.remaining === 1 ? '' : 's'} left`,
     { 'Drift-Target': input.target, 'Drift-Kind': 'remediation', 'Drift-Status': input.outcome, 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
   );

@@ -13,11 +13,11 @@ import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.j
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
-import { applyWaivers } from '../waivers/waivers.js';
+import { applyWaivers } from '../drift/waivers.js';
 import { configWaivers, lastRecordKind, type ReportHook } from '../session/loop-hooks.js';
 import { readWaivers } from '../ledger/loop-records.js';
 import type { AlertReason } from '../ledger/records.js';
-import type { RemediationOutcome } from './remediate.js';
+import type { RemediationOutcome } from '../session/loop-hooks.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -45,7 +45,7 @@ export interface CheckResult {
   deliveries: DeliveryOutcome[];
   /** What auto-accept policies did (README "Policies"); a target whose drift they accepted is not drift. */
   autoAccepted: AutoAcceptOutcome[];
-  /** What remediation policies did after the check; a target they fixed is not drift. */
+  /** What remediation policies did after the check (see checkWithMetrics); a target they fixed is not drift. */
   remediations: RemediationOutcome[];
   branch: string;
   tip: string;
@@ -58,8 +58,6 @@ export interface CheckOptions extends ConfigOption, TargetFilter {
   prepare?: () => Promise<void>;
   /** Called with each report before the alerts are evaluated; may stage records and set the resolution reason. */
   onReport?: ReportHook;
-  /** Run the remediation that policies allow after the check (default true). */
-  autoRemediate?: boolean;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -73,17 +71,7 @@ export async function snapshot(deps: OpDeps, options: ConfigOption & TargetFilte
  * failure of that target only. All commits land together: the ledger ref moves once, at the end.
  */
 export async function check(deps: OpDeps, options: CheckOptions): Promise<CheckResult> {
-  const result = await observeAndRecord(deps, options, true);
-  if (options.autoRemediate === false || result.status !== 'drift') return result;
-  const ws = openWorkspace(deps, options);
-  if (!ws.config.policies.some((p) => p.remediate)) return result;
-  const { autoRemediate } = await import('./remediate.js');
-  result.remediations = await autoRemediate(deps, options, result);
-  const fixed = new Set(result.remediations.filter((r) => r.status === 'fixed').map((r) => r.target));
-  const accepted = new Set(result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target));
-  const drifting = result.reports.some((r) => effectiveStatus(r) === 'drift' && !fixed.has(r.target) && !accepted.has(r.target));
-  if (result.status === 'drift' && !drifting) result.status = 'clean';
-  return result;
+  return observeAndRecord(deps, options, true);
 }
 
 async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport: boolean): Promise<CheckResult> {

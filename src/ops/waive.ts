@@ -12,7 +12,7 @@ import { configWaivers } from '../session/loop-hooks.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { singleTarget } from '../session/targets.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
-import { applyWaivers, coverOf, parseUntil } from '../waivers/waivers.js';
+import { applyWaivers, coverOf, parseUntil } from '../drift/waivers.js';
 
 export interface WaiveOptions extends ConfigOption {
   target?: string;

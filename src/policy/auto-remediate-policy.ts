@@ -13,7 +13,7 @@ import { isProductionTarget, policyApplies } from './auto-accept-policy.js';
  */
 export type AutoRemediateDecision = { run: true; policy: PolicyConfig } | { run: false; policy: PolicyConfig; why: string } | null;
 
-export function decideAutoRemediate(policies: PolicyConfig[], target: TargetConfig, drift: Change[], failedAttempts: number): AutoRemediateDecision {
+export function decideAutoRemediate(policies: PolicyConfig[], target: TargetConfig, drift: Change[], failedAttempts: number, declared: boolean): AutoRemediateDecision {
   if (drift.length === 0) return null;
   let declined: AutoRemediateDecision = null;
   for (const policy of policies) {
@@ -22,7 +22,7 @@ export function decideAutoRemediate(policies: PolicyConfig[], target: TargetConf
     if (!Object.entries(rule.labels ?? {}).every(([k, v]) => target.labels[k] === v)) continue;
     const above = drift.filter((c) => severityRank(c.severity) < severityRank(rule.maxSeverity));
     let why: string | null = null;
-    if (!target.remediate) why = 'the target declares no remediate: command';
+    if (!declared) why = 'neither the target nor its sources declare a remediate: command';
     else if (isProductionTarget(target) && !policy.includeProduction) why = 'production target (set include_production: true to allow)';
     else if (above.length > 0) why = `${above.length} change${above.length === 1 ? '' : 's'} above ${rule.maxSeverity}`;
     else if (failedAttempts >= rule.maxAttempts) why = `remediation of this drift already failed ${failedAttempts} time${failedAttempts === 1 ? '' : 's'} (max_attempts ${rule.maxAttempts})`;

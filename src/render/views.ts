@@ -158,6 +158,8 @@ export interface DigestView {
   open: DigestAlert[];
   resolved: DigestAlert[];
   accepts: { target: string; by: string; reason: string; time: string; changes: number }[];
+  /** Waivers in force that expire within 7 days of `now`, soonest first. */
+  expiringWaivers: { target: string; id: string; keys: string[]; until: string; by: string; reason: string }[];
   topChanges: (ChangeView & { target: string })[];
   more: number;
   targets: { name: string; status: string; highest: string; lastCheck: string | null }[];

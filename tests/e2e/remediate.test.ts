@@ -167,6 +167,51 @@ test(
 );
 
 test(
+  "a source's own remediate: runs for that source's drift, the target's for the rest; one record each",
+  inRepo(
+    () => {
+      const repo = makeRepo({
+        'driftctl.yml': `version: 1
+ledger:
+  branch: ${LEDGER}
+targets:
+  - name: svc
+    sources:
+      - { name: k8s, kind: files, root: live, watch: ["*.yaml"], remediate: [kubectl, apply, -f, desired] }
+      - { name: notes, kind: files, root: notes, watch: ["*.txt"] }
+    remediate: [sh, -c, 'echo "cannot fix $DRIFT_KEYS"; exit 3']
+alerts:
+  channels:
+    - { name: hook, kind: webhook, url_env: HOOK_URL, timeout: 2s, retries: 0 }
+`,
+        'desired/app.yaml': 'replicas: 2\n',
+        'live/app.yaml': 'replicas: 2\n',
+        'notes/todo.txt': 'one\n',
+        'bin/kubectl': FIXING,
+      });
+      chmodSync(path.join(repo.dir, 'bin/kubectl'), 0o755);
+      return repo;
+    },
+    async (repo) => {
+      await run(repo, ['init'], 0, env(repo), at(0));
+      repo.write('live/app.yaml', 'replicas: 9\n');
+      repo.write('notes/todo.txt', 'two\n');
+      await run(repo, ['check'], 2, env(repo), at(1));
+      const plan = await run(repo, ['remediate', '--dry-run'], 2, env(repo), at(2));
+      assert.match(plan.stdout, /target svc \[source:k8s\]: would run kubectl apply -f desired for 1 key \(app\.yaml\)/);
+      assert.match(plan.stdout, /target svc: would run sh -c .* for 1 key \(todo\.txt\)/);
+      const done = await runJson(repo, ['remediate'], 2, env(repo), at(3));
+      assert.equal(done.outcomes.map((o: any) => [o.from, o.status, o.exitCode, o.remaining]), [['source:k8s', 'fixed', 0, 0], ['target', 'failed', 3, 1]]);
+      const records = ledgerPaths(repo).filter((p) => p.endsWith('.remediation.json')).map((p) => showJson(repo, p));
+      assert.equal(records.map((r: any) => [r.command.from, r.outcome]).sort(), [['source:k8s', 'fixed'], ['target', 'failed']]);
+      assert.match(records.find((r: any) => r.command.from === 'target').output, /cannot fix todo\.txt/);
+      assert.equal(showJson(repo, 'targets/svc/remediations.json').failures, 1);
+      await run(repo, ['verify'], 0, env(repo), at(4));
+    },
+  ),
+);
+
+test(
   'remediate on a target without remediate: is one clear error; a bad remediate: is a config error naming the field',
   inRepo(project(FIXING), async (repo) => {
     await run(repo, ['init'], 0, env(repo), at(0));

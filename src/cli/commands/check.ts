@@ -66,7 +66,7 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
 
 /** Per-target verdicts of a run: clean, drift (not auto-accepted), error, skipped. */
 function verdictCounts(result: CheckResult): { total: number; parts: string[] } {
-  const accepted = new Set([...result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target), ...result.remediations.filter((r) => r.status === 'fixed').map((r) => r.target)]);
+  const accepted = new Set([...result.autoAccepted.filter((a) => a.status === 'accepted').map((a) => a.target), ...result.remediations.filter((r) => r.status === 'fixed' && !result.remediations.some((o) => o.target === r.target && o.status !== 'fixed')).map((r) => r.target)]);
   const drift = result.reports.filter((r) => effectiveStatus(r) === 'drift' && !accepted.has(r.target)).length;
   const waived = result.reports.filter((r) => effectiveStatus(r) === 'waived' && !accepted.has(r.target)).length;
   const counts: [string, number][] = [

@@ -38,16 +38,17 @@ export function remediateCommand(ctx: CommandContext): CommandModule<GlobalArgs,
 export function remediationLine(style: Style, o: RemediationOutcome): string {
   const keys = `${o.keys.length} key${o.keys.length === 1 ? '' : 's'}`;
   const command = o.argv.join(' ');
+  const from = o.from === 'target' ? '' : ` [${o.from}]`;
   switch (o.status) {
     case 'planned':
-      return `target ${o.target}: would run ${command} for ${keys} (${o.keys.join(', ')})`;
+      return `target ${o.target}${from}: would run ${command} for ${keys} (${o.keys.join(', ')})`;
     case 'clean':
     case 'skipped':
       return `target ${o.target}: ${o.status === 'clean' ? 'nothing to remediate' : 'not remediated'}: ${o.reason}`;
     default: {
       const how = o.timedOut ? 'timed out' : o.exitCode === null ? 'did not run' : `exit ${o.exitCode}`;
       const verdict = o.status === 'fixed' ? paint(style, '32', 'remediated') : o.status === 'partly-fixed' ? paint(style, '33', 'partly remediated') : paint(style, '1;31', 'remediation failed');
-      const head = `target ${o.target}: ${verdict} (${how}, ${o.durationMs} ms): ${o.before - o.remaining} of ${o.before} change${o.before === 1 ? '' : 's'} fixed${o.reason ? ` [${o.reason}]` : ''}${o.record ? ` (remediation ${o.record.id})` : ''}`;
+      const head = `target ${o.target}${from}: ${verdict} (${how}, ${o.durationMs} ms): ${o.before - o.remaining} of ${o.before} change${o.before === 1 ? '' : 's'} fixed${o.reason ? ` [${o.reason}]` : ''}${o.record ? ` (remediation ${o.record.id})` : ''}`;
       return o.status === 'fixed' || !o.record?.output ? head : `${head}\n${o.record.output.split('\n').slice(-10).map((l) => `  | ${l}`).join('\n')}`;
     }
   }

@@ -1,4 +1,4 @@
-import type { Change } from '../drift/report.js';
+import type { Change } from './report.js';
 import { createKeyMatcher } from '../match/glob.js';
 
 /**
