@@ -99,4 +99,35 @@ test(
   }),
 );
 
+test(
+  'alerts and the HTML report list the waivers in force; the digest lists those expiring within 7 days',
+  inRepo(alertProject(`${CONFIG}waivers:\n  - { keys: "src/**", until: "2026-06-30", reason: "long refactor" }\n`), async (repo) => {
+    await run(repo, ['init'], 0, env(), at(0));
+    await run(repo, ['check'], 0, env(), at(1));
+    repo.write('config/models.yaml', 'models:\n  primary:\n    name: gpt-4.1\n');
+    await run(repo, ['check'], 2, env(), at(2));
+    const waiver = await runJson(repo, ['waive', 'config/models.yaml', '--until', '3d', '--reason', 'trial <b>'], 0, env(), at(3));
+
+    const alerts = await runJson(repo, ['alerts'], 0, env(), at(4));
+    assert.equal(alerts.waivers.map((w: any) => [w.id, w.keys, w.until]), [[waiver.record.id, ['config/models.yaml'], at(75)], ['config:0', ['src/**'], '2026-06-30T23:59:59.999Z']]);
+    const human = await run(repo, ['alerts'], 0, env(), at(4));
+    assert.match(human.stdout, /active waivers:\n/);
+    assert.match(human.stdout, /default +config\/models\.yaml +2026-03-04T09:00:00\.000Z/);
+
+    const digest = await runJson(repo, ['digest', '--dry-run'], 0, env(), at(5));
+    assert.equal(digest.view.expiringWaivers.map((w: any) => [w.id, w.keys]), [[waiver.record.id, ['config/models.yaml']]], 'the config waiver expires in months: not listed');
+    assert.match(JSON.stringify(digest.payloads), /Waivers expiring within 7 days|expiringWaivers/);
+
+    const report = await runJson(repo, ['report', '--html', 'r.html'], 0, env(), at(6));
+    assert.equal(report.targets[0].waivers.map((w: any) => w.id), [waiver.record.id, 'config:0']);
+    const { readFileSync } = await import('node:fs');
+    const html = readFileSync(`${repo.dir}/r.html`, 'utf8');
+    assert.match(html, /Active waivers <span class="n">2<\/span>/);
+    assert.match(html, /trial &lt;b&gt;/);
+    // Expired: gone from every list.
+    const later = await runJson(repo, ['alerts'], 0, env(), at(80));
+    assert.equal(later.waivers.map((w: any) => w.id), ['config:0']);
+  }),
+);
+
 test.run();
