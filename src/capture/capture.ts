@@ -1,6 +1,6 @@
 import { createKeyMatcher, type KeyMatcher } from '../match/glob.js';
 import type { CaptureSkip } from '../drift/manifest.js';
-import { objectId } from '../ledger/git-objects.js';
+import { createHash } from 'node:crypto';
 import { compileRedaction, redact, type RedactionPattern } from './redact.js';
 
 /**
@@ -59,7 +59,7 @@ export function createCapturePolicy(config: CaptureConfig): CapturePolicy {
       if (text === undefined) return { reason: 'binary' };
       const { text: kept, count } = redact(text, patterns);
       const stored = count === 0 ? bytes : Buffer.from(kept, 'utf8');
-      return { oid: objectId('blob', stored), bytes: stored, redacted: count };
+      return { oid: blobId(stored), bytes: stored, redacted: count };
     },
   };
 }
@@ -88,4 +88,9 @@ export function checkRedactions(patterns: readonly string[]): { index: number; m
     }
   });
   return problems;
+}
+
+/** The git object id of a blob holding `bytes` (sha1 over "blob <size>\0" and the bytes). */
+export function blobId(bytes: Buffer): string {
+  return createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
 }

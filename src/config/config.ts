@@ -30,6 +30,8 @@ export interface RecordSelection {
   key?: string;
   /** Field path of the content to keep (default: the whole record); lines: the regex group `value`. */
   value?: string;
+  /** json/jsonl: field path (in the whole record, before ignore_fields) naming who changed it (`attribution_field`), stored as the entry's `by`. */
+  byField?: string;
 }
 
 /** How a process is run: argv (or a shell line when `shell`), cwd, timeout, environment allow-list, remote prefix. */
@@ -65,6 +67,8 @@ export interface FilesSourceConfig extends SourceCommon {
 export interface CommandSourceConfig extends SourceCommon, RecordSelection {
   kind: 'command';
   process: ProcessSpec;
+  /** `attribution_command`: run when the source has changes; prints who made them (see attribution/attribute-changes.ts). */
+  attribution?: ProcessSpec;
 }
 
 export interface HttpSourceConfig extends SourceCommon, RecordSelection {
@@ -77,6 +81,8 @@ export interface HttpSourceConfig extends SourceCommon, RecordSelection {
   timeoutMs: number;
   /** Absolute path of a PEM CA bundle to trust in addition to the system's. */
   ca?: string;
+  /** `attribution_command`: run when the source has changes; prints who made them. */
+  attribution?: ProcessSpec;
 }
 
 export interface TerraformSourceConfig extends SourceCommon {

@@ -39,6 +39,8 @@ export type RawSource = {
   items?: string;
   key?: string;
   value?: string;
+  attribution_field?: string;
+  attribution_command?: string | string[];
   // http
   url?: string;
   headers?: Record<string, string>;
@@ -115,7 +117,24 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
       exec: source.exec ? hostExec(source.exec, sub) : (ctx.exec ?? []),
     };
   };
-  const selection = { parse: source.parse ?? 'json', ...(source.items ? { items: source.items } : {}), ...(source.key ? { key: source.key } : {}), ...(source.value ? { value: source.value } : {}) };
+  const selection = {
+    parse: source.parse ?? 'json',
+    ...(source.items ? { items: source.items } : {}),
+    ...(source.key ? { key: source.key } : {}),
+    ...(source.value ? { value: source.value } : {}),
+    ...(source.attribution_field ? { byField: source.attribution_field } : {}),
+  };
+  if (source.attribution_field !== undefined) {
+    if (source.parse !== undefined && source.parse !== 'json' && source.parse !== 'jsonl') ctx.issue([...at, 'attribution_field'], 'reads a field of JSON records: use parse json or jsonl, or attribution_command');
+    else {
+      const problem = checkFieldPattern(source.attribution_field);
+      if (problem) ctx.issue([...at, 'attribution_field'], problem);
+    }
+  }
+  const attribution =
+    source.attribution_command === undefined
+      ? {}
+      : { attribution: processSpec(Array.isArray(source.attribution_command) ? { argv: source.attribution_command } : { command: source.attribution_command, shell: true }, [...at, 'attribution_command']) as ProcessSpec };
   switch (source.kind) {
     case 'files': {
       const globs = (field: 'watch' | 'ignore' | 'structured' | 'group' | 'capture'): string[] => {
@@ -148,7 +167,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
     case 'command':
       checkSelection(source, at, ctx);
       if (source.argv === undefined && source.command === undefined) ctx.issue(at, 'needs argv (a list such as [docker, image, ls, --format, json]) or command (a shell line, with shell: true)');
-      return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec };
+      return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec, ...attribution };
     case 'http': {
       checkSelection(source, at, ctx);
       for (const header of Object.keys(source.headers ?? {})) {
@@ -166,6 +185,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         headersEnv: { ...(source.headers_env ?? {}) },
         timeoutMs: source.timeout ? parseDuration(source.timeout) : DEFAULT_TIMEOUT_MS.http,
         ...(source.ca ? { ca: resolve(source.ca) } : {}),
+        ...attribution,
       };
     }
     case 'terraform':

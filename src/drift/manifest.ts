@@ -53,6 +53,8 @@ export interface ManifestEntry {
   blob?: string;
   /** How many secrets the captured blob has replaced by markers (absent when none). Not compared. */
   redacted?: number;
+  /** Who changed a `value` entry, as the source's `attribution_field` says (a manager, a user). Not compared. */
+  by?: string;
   /** Why the content was not captured, when capture applies to the source and it was not. Not compared. */
   capture?: CaptureSkip;
 }

@@ -311,7 +311,7 @@ function canonicalKeyOrder(keys: string[]): string[] {
 }
 
 /** The scalar fields of a ManifestEntry in canonical (sorted) order. */
-const ENTRY_FIELDS = ['blob', 'capture', 'error', 'mode', 'redacted', 'sha256', 'size', 'target', 'type'] as const;
+const ENTRY_FIELDS = ['blob', 'by', 'capture', 'error', 'mode', 'redacted', 'sha256', 'size', 'target', 'type'] as const;
 
 /**
  * canonicalJson's output for the usual shard (2-space indent, sorted keys, trailing newline),

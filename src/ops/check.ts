@@ -18,6 +18,8 @@ import { configWaivers, lastRecordKind, type ReportHook } from '../session/loop-
 import { readWaivers } from '../ledger/loop-records.js';
 import type { AlertReason } from '../ledger/records.js';
 import type { RemediationOutcome } from '../session/loop-hooks.js';
+import { withAttribution } from '../attribution/attribute-changes.js';
+import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -37,7 +39,8 @@ export interface TargetFailure {
 
 export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
-  reports: DriftReport[];
+  /** The reports as recorded, each change with its content `diff` when it has content (not part of the record). */
+  reports: (DriftReport & { changes: ShownChange[] })[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
   failures: TargetFailure[];
@@ -58,6 +61,10 @@ export interface CheckOptions extends ConfigOption, TargetFilter {
   prepare?: () => Promise<void>;
   /** Called with each report before the alerts are evaluated; may stage records and set the resolution reason. */
   onReport?: ReportHook;
+  /** Add each change's content diff to the result and to notifications (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -83,7 +90,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
-    const reports: DriftReport[] = [];
+    const reports: CheckResult['reports'] = [];
     const snapshots: SnapshotSummary[] = [];
     const failures: TargetFailure[] = [];
     const alerts: AlertSummary[] = [];
@@ -125,11 +132,13 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       if (!withReport) continue;
       deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
       const report = await computeReport(ws.ledger, ws.config, target.name, time, staged, head.baseline?.tree, observation);
+      report.changes = await withAttribution(target.sources, report.changes, { env: deps.env, since: head.baseline ? new Date(head.baseline.time) : undefined });
       // Waived drift is recorded in the report (`waived`) but neither alerts nor counts as drift.
       const { drift, waived } = applyWaivers(report.changes, [...(await readWaivers(ws.ledger, base, target.name)), ...configWaivers(ws.config, target.name)], time);
       if (waived.length > 0) report.waived = waived.map((w) => ({ source: w.change.source, key: w.change.key, waiver: w.waiver.id, until: w.waiver.until }));
       await stageReport(writer, report, head);
-      reports.push(report);
+      const diffs = options.content === false ? undefined : await contentDiffs(ws.ledger.reader(staged.built), report.changes, { before: head.baseline?.tree, after: staged.built.oid }, { context: options.context });
+      reports.push(withDiffs(report, diffs));
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
       const accepted = auto?.status === 'accepted';
@@ -140,6 +149,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       const reason: AlertReason = accepted ? 'accepted' : (hooked?.reason ?? (restored ? 'restored' : 'drift-gone'));
       const input = { target, changes: accepted ? [] : drift, waived: waived.map((w) => w.change), reportId: report.id, firstCheck, reason, remediationFailed: hooked?.remediationFailed === true };
       const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
+      for (const notice of result.notices) if (diffs) notice.diffs = diffs;
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }

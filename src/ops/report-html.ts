@@ -5,7 +5,9 @@ import type { TargetConfig } from '../config/config.js';
 import { renderHtmlReport } from '../render/html-report.js';
 import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
 import { summarize } from '../drift/report.js';
-import { changeView } from '../render/views.js';
+import { changeView, type ChangeView } from '../render/views.js';
+import { changeKey, contentDiffs } from '../session/change-content.js';
+import type { DriftReport } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { readHistory } from '../ledger/history.js';
@@ -124,7 +126,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
             changed: report.summary.changed,
             total: report.summary.total,
             bySeverity: countsOf(report.summary.bySeverity),
-            changes: report.changes.slice(0, REPORT_MAX_CHANGES).map(changeView),
+            changes: await listedChanges(ws, report),
             more: Math.max(0, report.changes.length - REPORT_MAX_CHANGES),
           }
         : null,
@@ -153,6 +155,13 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
     targets,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
   };
+}
+
+/** The report's first REPORT_MAX_CHANGES changes, with their content diffs. */
+async function listedChanges(ws: Workspace, report: DriftReport): Promise<ChangeView[]> {
+  const listed = report.changes.slice(0, REPORT_MAX_CHANGES);
+  const diffs = await contentDiffs(ws.ledger.reader(), listed, { before: report.baseline.tree, after: report.snapshot.tree });
+  return listed.map((c) => changeView(c, diffs.get(changeKey(c))));
 }
 
 /** A full set of counts (records written before a severity existed may lack it). */

@@ -367,7 +367,10 @@ class LedgerWalk {
         const deltas = reportDeltas(await this.ledger.diff(stored.baseline.tree ?? undefined, snapshotTree), observed, (source) =>
           current.filter((d) => d.source === source && d.after).map((d) => [d.key, d.after as ManifestEntry] as [string, ManifestEntry]),
         );
-        const { changes, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
+        const { changes: computed, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
+        // Attribution was observed in the work tree when the report was made: kept as recorded.
+        const recorded = new Map((stored.changes ?? []).filter((c) => c.attribution).map((c) => [`${c.source}\u0000${c.key}`, c.attribution]));
+        const changes = recorded.size === 0 ? computed : computed.map((c) => (recorded.has(`${c.source}\u0000${c.key}`) ? { ...c, attribution: recorded.get(`${c.source}\u0000${c.key}`) } : c));
         const recomputed = canonicalJson({ ...stored, status, summary, changes });
         if (recomputed !== text) add(problems, `${path}: recomputing it from the manifests it names gives different content (commit ${commit.slice(0, 12)})`);
       } catch (error) {

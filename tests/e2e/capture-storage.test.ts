@@ -83,6 +83,16 @@ test(
 );
 
 test(
+  'the starter config captures prompts and config files, not code',
+  inRepo(() => makeRepo({ 'config/app.yaml': 'a: 1\n', 'prompts/p.txt': 'p\n', 'src/x.py': 'x\n', 'deploy/compose.yml': 'services: {}\n' }), async (repo) => {
+    expectCode(await cli(repo.dir, ['init']), 0, 'init with the starter config');
+    const entries = manifestEntries(repo, 'latest');
+    for (const key of ['config/app.yaml', 'prompts/p.txt', 'deploy/compose.yml', 'driftctl.yml']) assert.match(entries.get(`files:${key}`).blob ?? '', /^[0-9a-f]{40}$/, key);
+    assert.is(entries.get('files:src/x.py').capture, 'not-listed');
+  }),
+);
+
+test(
   'bad capture config: one line naming the file, the field and the fix',
   inRepo(project, async (repo) => {
     repo.write('driftctl.yml', CONFIG.replace('capture_max_bytes: 64', 'redact: ["(unclosed"]'));

@@ -6,8 +6,9 @@ import { changesTable, deliveryLine, paint, severityText, summaryLine } from '..
 import type { GlobalArgs } from '../io.js';
 import { targetOption, type TargetArgs } from '../target-option.js';
 import { remediationLine } from './remediate.js';
+import { contentOption, contentOptions, type ContentArgs } from '../content-option.js';
 
-interface CheckArgs extends TargetArgs {
+interface CheckArgs extends TargetArgs, ContentArgs {
   alert?: boolean;
   'metrics-file'?: string;
 }
@@ -17,12 +18,12 @@ export function checkCommand(ctx: CommandContext): CommandModule<GlobalArgs, Che
     command: ['check', 'run'],
     describe: 'Snapshot, compare with the baseline, and commit the drift report (exit 2 on drift)',
     builder: (y: Argv<GlobalArgs>) =>
-      targetOption(y)
+      contentOption(targetOption(y))
         .option('alert', { type: 'boolean', default: true, describe: 'Run the alert lifecycle and notify channels (--no-alert skips it)' })
         .option('metrics-file', { type: 'string', describe: 'Then write Prometheus metrics to this file, atomically (node_exporter textfile collector)' }) as Argv<CheckArgs>,
     handler: async (argv) => {
       const { checkWithMetrics } = await import('../../ops/metrics.js');
-      const { result, metricsError } = await checkWithMetrics(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert, metricsFile: argv['metrics-file'] });
+      const { result, metricsError } = await checkWithMetrics(ctx.deps(argv), { config: argv.config, targets: argv.target, labels: argv.label, alert: argv.alert, metricsFile: argv['metrics-file'], ...contentOptions(argv) });
       // Errors go to stderr whatever the output format (and into --json through the result).
       for (const f of result.failures) ctx.note(`driftctl: error: target ${f.target}: ${f.message}`);
       const style = ctx.style;
