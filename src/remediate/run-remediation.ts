@@ -24,8 +24,9 @@ const KILL_GRACE_MS = 2000;
  * Runs `spec` with the drift: `DRIFT_REPORT` names a JSON file holding it (also fed on stdin),
  * `DRIFT_KEYS` lists the drifted keys one per line, `DRIFT_TARGET` names the target. Only the
  * allow-listed environment passes (BASE_ENV plus `spec.env`). No shell unless `spec.shell`; with
- * a remote prefix (`exec`) the DRIFT_ variables are set on the remote side through `env` and the
- * report is read from stdin (DRIFT_REPORT=/dev/stdin). Values of the allow-listed variables are
+ * a remote prefix (`exec`, whose far side runs the line through a shell, as ssh does) the report
+ * goes over stdin into a remote temporary file (mktemp, removed afterwards) and the DRIFT_
+ * variables are set there through `env`. Values of the allow-listed variables are
  * masked in the output kept. `elapsed` measures the duration (injected: tests use a real clock).
  */
 export async function runRemediation(spec: RemediateConfig, drift: { target: string; keys: string[]; report: object }, env: Record<string, string | undefined>, elapsed: () => number = monotonicMs): Promise<RemediationRun> {
@@ -33,13 +34,15 @@ export async function runRemediation(spec: RemediateConfig, drift: { target: str
   const reportFile = path.join(dir, 'drift.json');
   const reportText = `${JSON.stringify(drift.report, null, 2)}\n`;
   writeFileSync(reportFile, reportText, { mode: 0o600 });
-  const driftEnv: Record<string, string> = { DRIFT_REPORT: spec.exec.length > 0 ? '/dev/stdin' : reportFile, DRIFT_KEYS: drift.keys.join('\n'), DRIFT_TARGET: drift.target };
+  const driftEnv: Record<string, string> = { DRIFT_REPORT: reportFile, DRIFT_KEYS: drift.keys.join('\n'), DRIFT_TARGET: drift.target };
   const childEnv: NodeJS.ProcessEnv = {};
   for (const name of [...BASE_ENV, ...spec.env]) if (env[name] !== undefined) childEnv[name] = env[name];
   let argv = commandLine({ ...spec });
   if (spec.exec.length > 0) {
     const remote = argv[argv.length - 1];
-    argv = [...argv.slice(0, -1), `env ${Object.entries(driftEnv).map(([k, v]) => `${k}=${shellQuote(v)}`).join(' ')} ${spec.shell ? `/bin/sh -c ${shellQuote(remote)}` : remote}`];
+    // The remote shell keeps the report (read from stdin) in a temporary file of its own for the command.
+    const vars = `DRIFT_REPORT="$t" DRIFT_KEYS=${shellQuote(driftEnv.DRIFT_KEYS)} DRIFT_TARGET=${shellQuote(driftEnv.DRIFT_TARGET)}`;
+    argv = [...argv.slice(0, -1), `t=$(mktemp) && cat > "$t" && env ${vars} ${spec.shell ? `/bin/sh -c ${shellQuote(remote)}` : remote}; s=$?; rm -f "$t"; exit $s`];
   } else Object.assign(childEnv, driftEnv);
   const secrets = spec.env.map((name) => env[name]).filter((v): v is string => typeof v === 'string' && v.length >= 4);
   const started = elapsed();
