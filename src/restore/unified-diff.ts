@@ -18,17 +18,11 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
   while (i < ops.length) {
     while (i < ops.length && ops[i].kind === ' ') i++;
     if (i >= ops.length) break;
-    let start = Math.max(0, i - context);
-    let end = i;
-    let quiet = 0;
-    while (end < ops.length) {
-      if (ops[end].kind === ' ') {
-        quiet++;
-        if (quiet > 2 * context) break;
-      } else quiet = 0;
-      end++;
-    }
-    end = Math.min(ops.length, end - Math.max(0, quiet - context));
+    const start = Math.max(0, i - context);
+    // Extend over changes closer than 2 × context unchanged lines apart.
+    let last = i;
+    for (let j = i + 1; j < ops.length && j - last <= 2 * context + 1; j++) if (ops[j].kind !== ' ') last = j;
+    const end = Math.min(ops.length, last + 1 + context);
     const hunk = ops.slice(start, end);
     const oldStart = ops.slice(0, start).filter((o) => o.kind !== '+').length;
     const newStart = ops.slice(0, start).filter((o) => o.kind !== '-').length;
@@ -37,7 +31,6 @@ export function unifiedDiff(oldText: string, newText: string, oldName: string, n
     out.push(`@@ -${range(oldStart, oldCount)} +${range(newStart, newCount)} @@`);
     for (const op of hunk) out.push(`${op.kind}${op.line.replace(/\n$/, '')}${op.line.endsWith('\n') ? '' : '\n\\ No newline at end of file'}`);
     i = end;
-    start = end;
   }
   return `${out.join('\n')}\n`;
 }
