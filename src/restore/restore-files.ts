@@ -34,8 +34,14 @@ export function pathUnderRoot(root: string, key: string): string {
   // The deepest existing parent must resolve inside the root too (no symlinked directory out of it).
   let parent = path.dirname(file);
   while (!existsSync(parent) && parent !== root) parent = path.dirname(parent);
-  const realRoot = realpathSync(root);
-  const realParent = realpathSync(parent);
+  let realRoot: string;
+  let realParent: string;
+  try {
+    realRoot = realpathSync(root);
+    realParent = realpathSync(parent);
+  } catch (error) {
+    throw new DriftError('RESTORE_FAILED', `restore cannot resolve the source root ${root} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); nothing was written`, { data: { key, root }, cause: error });
+  }
   if (realParent !== realRoot && !realParent.startsWith(`${realRoot}${path.sep}`)) throw outside(`its directory resolves to ${realParent}, outside the source root`);
   return file;
 }

@@ -1,4 +1,5 @@
-import { chmodSync, existsSync, lstatSync, readFileSync, readlinkSync, symlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -129,6 +130,25 @@ test(
     assert.match(missing.stderr, /no drift to restore for "nope\.txt"/);
     await run(repo, ['restore', 'config/app.yaml', '--reason', 'x', '--yes'], 0, env(), at(3));
     assert.is(read(repo, 'config/app.yaml'), 'replicas: 2\n');
+  }),
+);
+
+test(
+  'restore never writes through a directory that now links outside the source root',
+  inRepo(project, async (repo) => {
+    await run(repo, ['init'], 0, env(), at(0));
+    const outside = mkdtempSync(path.join(tmpdir(), 'driftctl-outside-'));
+    try {
+      repo.remove('app/prompts');
+      symlinkSync(outside, path.join(repo.dir, 'app/prompts'));
+      await run(repo, ['check'], 2, env(), at(1));
+      const refused = await run(repo, ['restore', 'prompts/system.txt', '--yes', '--reason', 'x'], 1, env(), at(2));
+      assert.match(refused.stderr, /restore refuses "prompts\/system\.txt": its directory resolves to .*, outside the source root; nothing was written/);
+      assert.equal(readdirSync(outside), []);
+      assert.is(commitsOfKind(repo, 'restore').length, 0);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   }),
 );
 
