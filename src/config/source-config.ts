@@ -2,7 +2,7 @@ import path from 'node:path';
 import { checkFieldPattern } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
 import { type Severity } from '../drift/severity-levels.js';
-import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type SourceConfig } from './config.js';
+import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type RawRemediate, type SourceConfig } from './config.js';
 import { parseThreshold } from './thresholds.js';
 import { checkRedactions, DEFAULT_CAPTURE_MAX_BYTES, type CaptureConfig } from '../capture/capture.js';
 
@@ -33,6 +33,7 @@ export type RawSource = {
   env?: string[];
   exec?: string[];
   dir?: string;
+  remediate?: RawRemediate;
   // records (command, http)
   parse?: OutputFormat;
   items?: string;

@@ -76,6 +76,8 @@ export interface DriftReport {
   severity: SeverityConfig;
   /** Sources whose entries are observed, never baselined (metrics): all their current entries are drift. */
   observed?: string[];
+  /** Changes a waiver covered when the report was recorded (see drift/waivers.ts): not alerting, not drift for exit codes. */
+  waived?: { source: string; key: string; waiver: string; until: string }[];
   tool: { name: string; version: string };
 }
 

@@ -16,6 +16,9 @@ import { heartbeatPath, recordPath } from '../ledger/layout.js';
 import { selectTargets } from '../session/targets.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
+import { readWaivers } from '../ledger/loop-records.js';
+import { configWaivers } from '../session/loop-hooks.js';
+import { isActive } from '../drift/waivers.js';
 
 export interface ReportHtmlOptions extends ConfigOption, TargetFilter {
   /** Window length in ms (default 30 days). */
@@ -112,6 +115,10 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
     const openAlerts = Object.values(state.open)
       .map((a) => ({ id: a.id, fingerprint: a.fingerprint, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, updatedAt: a.updatedAt, changes: a.changes, report: a.reportId }))
       .sort(bySeverityThenAge);
+    const waivers = [...(await readWaivers(ws.ledger, tip, target.name)), ...configWaivers(ws.config, target.name)]
+      .filter((w) => isActive(w, now))
+      .sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0))
+      .map((w) => ({ id: w.id, keys: w.anyContent ? w.keys : w.covers.map((c) => c.key), until: w.until, by: w.by, reason: w.reason }));
     targets.push({
       name: target.name,
       enabled: target.enabled,
@@ -122,6 +129,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
       baseline: head.baseline ? { accept: head.baseline.accept, time: head.baseline.time, by: head.baseline.by } : null,
       checks: (checks.get(target.name) ?? []).reverse(),
       openAlerts,
+      waivers,
       accepts: accepts.get(target.name) ?? [],
       latest: report
         ? {

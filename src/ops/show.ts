@@ -80,7 +80,7 @@ async function showRecords(deps: OpDeps, options: ShowOptions): Promise<ShowResu
 async function findRecord(ws: Workspace, tip: string, id: string, target: string | undefined): Promise<ShownRecord> {
   const targets = target ? [target] : await ws.ledger.targetsAt(tip);
   for (const t of targets) {
-    for (const kind of ['report', 'snapshot', 'accept', 'alert'] as RecordKind[]) {
+    for (const kind of ['report', 'snapshot', 'accept', 'alert', 'waiver', 'remediation', 'restore'] as RecordKind[]) {
       const path = recordPath(t, id, kind);
       const record = await ws.ledger.readJson<Record<string, unknown>>(tip, path);
       if (record) return { path, kind, record };

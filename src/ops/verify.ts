@@ -688,7 +688,7 @@ function safeParse(text: string): unknown {
   }
 }
 
-const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
+const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert', 'waiver', 'remediation', 'restore']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
 }

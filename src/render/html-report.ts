@@ -83,6 +83,7 @@ export interface TargetView {
   meta: string[];
   timeline: TimelineView;
   openAlerts: { severity: Severity; source: string; class: string; changes: string; opened: string; openedAgo: string; updated: string; id: string }[];
+  waivers: { id: string; keys: string; until: string; by: string; reason: string }[];
   accepts: { time: string; ago: string; by: string; reason: string; scope: string; chips: SeverityChip[] }[];
   latest: {
     time: string;
@@ -163,6 +164,7 @@ function targetView(t: TargetReport, model: ReportModel, now: number): TargetVie
       updated: formatTime(a.updatedAt),
       id: a.id,
     })),
+    waivers: (t.waivers ?? []).map((w) => ({ id: w.id, keys: w.keys.join(', '), until: formatTime(w.until), by: w.by, reason: w.reason })),
     accepts: t.accepts.map((a) => ({
       time: formatTime(a.time),
       ago: relativeTime(Date.parse(a.time), now),

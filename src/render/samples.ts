@@ -63,6 +63,7 @@ export function sampleDigest(): DigestView {
     open: [alert],
     resolved: [alert],
     accepts: [{ target: 'web', by: 'Ann "Ops" <ann@example.test>', reason: 'approved\nin review', time: NOW, changes: 2 }],
+    expiringWaivers: [{ target: 'web', id: '20260102T030405000Z-fedcba', keys: ['config/app.yaml'], until: NOW, by: 'Ann <ann@example.test>', reason: 'trial\nuntil Friday' }],
     topChanges: SAMPLE_CHANGES.map((c) => ({ ...changeView(c), target: 'web' })),
     more: 0,
     targets: [{ name: 'web', status: 'drift', highest: 'high', lastCheck: NOW }],

@@ -171,7 +171,9 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
   const listed = notice.changes.slice(0, shown);
   const where = notice.source === notice.target ? notice.target : `${notice.target} (${notice.source})`;
   const title =
-    notice.event === 'resolved'
+    notice.reason === 'remediation-failed'
+      ? `Remediation failed: ${where}`
+      : notice.event === 'resolved'
       ? `Drift resolved: ${where}`
       : notice.event === 'reminded'
         ? `Drift still open: ${where}`
@@ -179,7 +181,7 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
           ? `Drift changed: ${where}`
           : `Drift detected: ${where}`;
   const count = `${summary.total} ${summary.total === 1 ? 'change' : 'changes'}`;
-  const why = notice.reason === 'accepted' ? 'accepted as the new baseline' : 'reverted: back to the baseline';
+  const why = RESOLUTION_TEXT[notice.reason ?? ''] ?? RESOLUTION_TEXT['drift-gone'];
   const headline =
     notice.event === 'resolved'
       ? summary.total > 0
@@ -204,6 +206,15 @@ export function alertView(notice: AlertNotice, now: string, shown: number = Numb
   };
 }
 
+/** How a resolution reads in notifications, by the alert event's reason. */
+const RESOLUTION_TEXT: Record<string, string> = {
+  'drift-gone': 'reverted: back to the baseline',
+  accepted: 'accepted as the new baseline',
+  waived: 'waived: excused until the waiver expires',
+  remediated: 'remediated: the remediation command brought it back to the baseline',
+  restored: "restored: the baseline's captured content was written back",
+};
+
 export interface DigestView {
   now: string;
   since: string;
@@ -214,6 +225,8 @@ export interface DigestView {
   open: DigestAlert[];
   resolved: DigestAlert[];
   accepts: { target: string; by: string; reason: string; time: string; changes: number }[];
+  /** Waivers in force that expire within 7 days of `now`, soonest first. */
+  expiringWaivers: { target: string; id: string; keys: string[]; until: string; by: string; reason: string }[];
   topChanges: (ChangeView & { target: string })[];
   more: number;
   targets: { name: string; status: string; highest: string; lastCheck: string | null }[];
