@@ -138,6 +138,9 @@ test('a prompt edit: exact diff in the CLI, --json hunks, --context, --no-conten
     assert.equal(wt.reports[0].changes.find((c: any) => c.key === 'prompts/system.txt').attribution, { state: 'uncommitted' });
     const words = await cli(repo.dir, ['diff']);
     assert.ok(words.stdout.includes('  uncommitted (only in the work tree)'), words.stdout);
+    // A check that observes nothing new records nothing (attribution included), so the staged
+    // state is seen with the next content change.
+    repo.write('prompts/system.txt', `${PROMPT_EDITED}Never guess.\nBe kind.\n`);
     repo.git('add', 'prompts/system.txt');
     const staged = oneJson(await cli(repo.dir, ['check', '--no-alert', '--json']));
     assert.equal(staged.reports[0].changes.find((c: any) => c.key === 'prompts/system.txt').attribution, { state: 'staged' });
