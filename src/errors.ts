@@ -54,6 +54,16 @@ export const ERROR_CODES = {
   PR_AND_DIRECT: 'accept with both --pr and --direct',
   PR_NEEDS_REMOTE: 'accept --pr without ledger.remote',
   PR_NEEDS_REPO: 'accept --pr without github.owner/repo and a remote URL to derive them from',
+  // closing the loop (waive, remediate, restore)
+  UNTIL_REQUIRED: 'waive without --until (every waiver expires)',
+  BAD_UNTIL: 'waive --until is not a date, time or duration, or is in the past',
+  NO_REPORT: 'waive or restore on a target that has no report yet (run check)',
+  NOTHING_TO_WAIVE: 'waive --all on a target whose latest report has no drift',
+  NO_REMEDIATE: 'remediate on a target with no remediate: command (the message says where to declare one)',
+  NOT_CAPTURED: 'restore names entries whose baseline content was not captured (or was redacted); they are listed, nothing was written',
+  RESTORE_OUTSIDE_ROOT: 'restore would write outside the source root or into .git; nothing was written',
+  CONFIRMATION_REQUIRED: 'restore without --yes when stdin is not a terminal',
+  RESTORE_FAILED: 'writing a restored file failed; the message names it (files before it were restored)',
   // GitHub
   GITHUB_TOKEN_MISSING: 'accept --pr: the GitHub token variable is not set',
   GITHUB_AUTH: 'GitHub refused the token',

@@ -17,7 +17,7 @@ import { packageFile } from './package-root.js';
  * later runs load it in a few milliseconds without loading ajv's compiler at all. An unwritable
  * or damaged cache only means compiling again.
  */
-export type SchemaName = 'check-output' | 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'dead' | 'chain' | 'heartbeat';
+export type SchemaName = 'check-output' | 'config' | 'inventory' | 'ledger' | 'head' | 'snapshot' | 'report' | 'accept' | 'shard' | 'alerts' | 'alert' | 'outbox' | 'dead' | 'chain' | 'heartbeat' | 'waiver' | 'waivers' | 'remediation' | 'remediations' | 'restore';
 
 const require = createRequire(import.meta.url);
 /** The pattern of `$defs/name` in config.schema.json (target, source, pack, channel names). */

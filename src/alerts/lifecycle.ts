@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mostSevere, type Severity } from '../drift/severity-levels.js';
 import type { Change } from '../drift/report.js';
 import type { AlertEventName } from '../config/config.js';
-import type { OpenAlert } from '../ledger/records.js';
+import type { AlertReason, OpenAlert } from '../ledger/records.js';
 
 /**
  * The alert state machine (pure). One drift condition (target, source, drift class) is one alert
@@ -24,7 +24,7 @@ export interface AlertTransition {
   notify: 'opened' | 'updated' | 'reminded' | 'resolved' | null;
   alert: OpenAlert;
   changes: Change[];
-  reason: 'drift-gone' | 'accepted' | null;
+  reason: AlertReason | null;
 }
 
 export interface EvaluateInput {
@@ -43,7 +43,11 @@ export interface EvaluateInput {
   /** True on a target's first check: nothing is opened (there is no previous state). */
   firstCheck: boolean;
   /** Why alerts whose drift disappeared are resolved. */
-  resolveReason: 'drift-gone' | 'accepted';
+  resolveReason: AlertReason;
+  /** A reason for one alert's resolution that overrides `resolveReason` (waived drift). */
+  resolveReasonOf?: (fingerprint: string) => AlertReason | undefined;
+  /** Fingerprints whose alert is told, as an update, that remediation failed (`remediation-failed`). */
+  remediationFailed?: ReadonlySet<string>;
 }
 
 export interface EvaluateResult {
@@ -113,13 +117,17 @@ export function evaluateAlerts(input: EvaluateInput): EvaluateResult {
       reportId: input.reportId,
     };
     open[fp] = alert;
-    if (changed) transitions.push({ event: 'updated', notify, alert, changes: group.changes, reason: null });
+    if (input.remediationFailed?.has(fp)) {
+      const told: OpenAlert = { ...alert, updatedAt: input.now, lastNotifiedAt: input.now, lastNotifiedHash: contentHash };
+      open[fp] = told;
+      transitions.push({ event: 'updated', notify: 'updated', alert: told, changes: group.changes, reason: 'remediation-failed' });
+    } else if (changed) transitions.push({ event: 'updated', notify, alert, changes: group.changes, reason: null });
     else if (notify) transitions.push({ event: 'reminded', notify, alert, changes: group.changes, reason: null });
   }
   for (const [fp, previous] of Object.entries(input.open)) {
     if (groups.has(fp)) continue;
     const alert: OpenAlert = { ...previous, updatedAt: input.now, lastNotifiedAt: input.now, reportId: input.reportId };
-    transitions.push({ event: 'resolved', notify: 'resolved', alert, changes: [], reason: input.resolveReason });
+    transitions.push({ event: 'resolved', notify: 'resolved', alert, changes: [], reason: input.resolveReasonOf?.(fp) ?? input.resolveReason });
   }
   return { open, transitions };
 }

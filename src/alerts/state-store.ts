@@ -2,7 +2,7 @@ import type { Config, TargetConfig } from '../config/config.js';
 import { summarize, type Change } from '../drift/report.js';
 import { alertsPath, newRecordId, recordPath } from '../ledger/layout.js';
 import type { Edit, Ledger, LedgerWriter } from '../ledger/ledger.js';
-import { encodeRecord, type AlertEventRecord, type AlertsState, type OpenAlert } from '../ledger/records.js';
+import { encodeRecord, type AlertEventRecord, type AlertReason, type AlertsState, type OpenAlert } from '../ledger/records.js';
 import { severityRank } from '../drift/severity-levels.js';
 import { channelWants, type Channel } from '../channels/channel.js';
 import type { AlertNotice } from '../render/views.js';
@@ -19,7 +19,11 @@ export interface TargetAlertInput {
   changes: Change[];
   reportId: string | null;
   firstCheck: boolean;
-  reason: 'drift-gone' | 'accepted';
+  reason: AlertReason;
+  /** Changes left out because a waiver covers them: an alert whose drift is all waived resolves as `waived`. */
+  waived?: Change[];
+  /** Set after a failed remediation: the target's open alerts are updated to say so. */
+  remediationFailed?: boolean;
 }
 
 export interface StagedAlerts {
@@ -47,6 +51,8 @@ export async function stageTargetAlerts(
   const classes = new Map<string, string>();
   for (const rule of config.severity.rules) if (!classes.has(rule.id)) classes.set(rule.id, rule.alert ?? DEFAULT_ALERT_CLASS);
   const time = now.toISOString();
+  const classOf = (change: Change): string => classes.get(change.rule) ?? DEFAULT_ALERT_CLASS;
+  const waivedPrints = new Set((input.waived ?? []).map((c) => fingerprintOf(input.target.name, c.source, classOf(c))));
   const { open, transitions } = evaluateAlerts({
     target: input.target.name,
     open: state.open,
@@ -58,8 +64,9 @@ export async function stageTargetAlerts(
     reportId: input.reportId,
     firstCheck: input.firstCheck,
     resolveReason: input.reason,
+    resolveReasonOf: (fp) => (waivedPrints.has(fp) ? 'waived' : undefined),
+    ...(input.remediationFailed ? { remediationFailed: new Set(Object.keys(state.open)) } : {}),
   });
-  const classOf = (change: Change): string => classes.get(change.rule) ?? DEFAULT_ALERT_CLASS;
   const reports = new Map<string, Promise<Change[]>>();
   const notices: AlertNotice[] = [];
   const events: AlertEventRecord[] = [];

@@ -1,25 +1,31 @@
 import type { ChannelConfig } from '../config/config.js';
 import { ConfigError, DriftError } from '../errors.js';
 import type { TemplateEnv } from '../render/template-env.js';
-import { alertView } from '../render/views.js';
+import { alertView, DIFF_HEAD_LINES } from '../render/views.js';
 import { payloadFor, webhookUrlProblem, type Channel } from './channel.js';
 
 /**
  * Slack incoming webhooks, Block Kit payloads rendered from `slack.hbs` / `digest-slack.hbs`.
  * Slack's limits (50 blocks, 3,000 characters per text, 150 per header, 2,000 per field) are
  * respected by degrading in tiers: every change, then the first few and "… and N more", then
- * counts and a link. The webhook URL comes from the environment variable the config names.
+ * counts and a link; at each tier content diffs are shown (their first lines in a code block, then
+ * "… N more lines" and the `driftctl show` command), then left out if the payload is still too big.
+ * The webhook URL comes from the environment variable the config names.
  */
 export const SLACK_LIMITS = { blocks: 50, text: 3000, header: 150, field: 2000, bytes: 40_000 };
 const TIERS = [Number.POSITIVE_INFINITY, 40, 20, 10, 5, 0];
+/** Lines of each content diff tried at every tier (0: no diff blocks). */
+const DIFF_TIERS = [DIFF_HEAD_LINES, 5, 0];
 
 export function createSlackChannel(config: ChannelConfig): Channel {
   return {
     config,
     renderAlert(notice, templates, now) {
       for (const shown of TIERS) {
-        const body = renderJson(templates, 'slack', alertView(notice, now, shown));
-        if (slackProblem(body) === undefined) return payloadFor(config, notice, body);
+        for (const diffLines of notice.diffs?.size ? DIFF_TIERS : [0]) {
+          const body = renderJson(templates, 'slack', alertView(notice, now, shown, diffLines));
+          if (slackProblem(body) === undefined) return payloadFor(config, notice, body);
+        }
       }
       const body = renderJson(templates, 'slack', alertView(notice, now, 0));
       throw new ConfigError([{ file: templates.sources.slack, path: '', message: `renders a payload over Slack's limits even with no changes listed (${slackProblem(body)})` }]);

@@ -1,8 +1,11 @@
 import type { Severity } from '../drift/severity-levels.js';
-import { changeDetails, type Change, type DriftSummary } from '../drift/report.js';
+import { changeDetails, type DriftSummary } from '../drift/report.js';
 import type { ManifestEntry } from '../drift/manifest.js';
 import type { DeliveryOutcome } from '../alerts/delivery.js';
 import type { PreviewedPayload } from '../channels/channel.js';
+import { attributionText } from '../drift/attribution.js';
+import { unifiedText } from '../drift/content-diff.js';
+import type { ShownChange } from '../session/change-content.js';
 
 /** Plain-text rendering helpers for human output (tables, sizes, ages, colour on a TTY). */
 export interface Style {
@@ -50,7 +53,8 @@ function entryState(entry: ManifestEntry | undefined): string {
   return `${(entry.sha256 ?? '?').slice(0, 8)}${entry.size !== undefined ? ` ${formatSize(entry.size)}` : ''}${entry.mode ? ` ${entry.mode}` : ''}`;
 }
 
-export function changesTable(style: Style, changes: readonly Change[], showSource: boolean): string {
+/** The changes as a table, then field/file details, then each change's content diff and attribution (contentLines). */
+export function changesTable(style: Style, changes: readonly ShownChange[], showSource: boolean): string {
   const header = ['SEVERITY', 'CHANGE', ...(showSource ? ['SOURCE'] : []), 'KEY', 'RULE', 'BEFORE', 'AFTER'];
   const rows = changes.map((c) => [
     severityText(style, c.severity),
@@ -62,7 +66,7 @@ export function changesTable(style: Style, changes: readonly Change[], showSourc
     entryState(c.after),
   ]);
   const details = changes.flatMap((c) => changeDetails(c).map((line) => `  ${showSource ? `${c.source}:` : ''}${c.key}: ${line}`));
-  return [table([header.map((h) => paint(style, '1', h)), ...rows]), ...details].join('\n');
+  return [table([header.map((h) => paint(style, '1', h)), ...rows]), ...details, ...contentLines(style, changes, showSource)].join('\n');
 }
 
 export function summaryLine(style: Style, summary: DriftSummary): string {
@@ -110,4 +114,36 @@ export function deliveryLines(style: Style, deliveries: DeliveryOutcome[]): stri
 /** The first 12 digits of a commit id, or `none`. */
 export function shortOid(oid: string | null): string {
   return oid ? oid.slice(0, 12) : 'none';
+}
+
+/**
+ * The content diff and attribution of each change, for people: `diff --driftctl KEY`, the unified
+ * diff (coloured on a TTY: removed red, added green, hunk headers cyan), its notes, and who made
+ * the change. Empty when no change has either.
+ */
+export function contentLines(style: Style, changes: readonly ShownChange[], showSource: boolean): string[] {
+  const out: string[] = [];
+  for (const c of changes) {
+    const name = `${showSource ? `${c.source}:` : ''}${c.key}`;
+    const who = attributionText(c.attribution);
+    const diff = c.diff;
+    if (!who && (!diff || (diff.hunks.length === 0 && diff.notes.length === 0))) continue;
+    out.push('', paint(style, '1', `${c.change} ${name}`));
+    if (who) out.push(`  ${who}`);
+    if (diff) {
+      for (const note of diff.notes) out.push(paint(style, '2', `  (${note})`));
+      const text = unifiedText(diff);
+      if (text) for (const line of text.split('\n')) out.push(diffLine(style, line));
+    }
+  }
+  return out;
+}
+
+/** One line of a unified diff, coloured on a TTY. */
+export function diffLine(style: Style, line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) return paint(style, '1', line);
+  if (line.startsWith('@@')) return paint(style, '36', line);
+  if (line.startsWith('+')) return paint(style, '32', line);
+  if (line.startsWith('-')) return paint(style, '31', line);
+  return line;
 }

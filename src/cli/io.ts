@@ -4,6 +4,8 @@ export interface CliIo {
   env: Record<string, string | undefined>;
   stdout: { write(text: string): unknown; isTTY?: boolean };
   stderr: { write(text: string): unknown; isTTY?: boolean };
+  /** Asks a yes/no question on the terminal; absent when stdin is not a terminal (commands then need --yes). */
+  confirm?: (question: string) => Promise<boolean>;
 }
 
 export interface GlobalArgs {

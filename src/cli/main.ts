@@ -22,6 +22,9 @@ import { blameCommand } from './commands/blame.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { waiveCommand } from './commands/waive.js';
+import { remediateCommand } from './commands/remediate.js';
+import { restoreCommand } from './commands/restore.js';
 import { CommandContext } from './context.js';
 import { exitCodeFor } from './exit-codes.js';
 import type { CliIo, GlobalArgs } from './io.js';
@@ -63,6 +66,9 @@ export async function runCli(args: string[], io: CliIo): Promise<number> {
     .command(reportCommand(ctx))
     .command(pullCommand(ctx))
     .command(pushCommand(ctx))
+    .command(waiveCommand(ctx))
+    .command(remediateCommand(ctx))
+    .command(restoreCommand(ctx))
     .command(migrateCommand(ctx))
     .completion('completion', 'Print a bash or zsh completion script (driftctl completion >> ~/.bashrc, or ~/.zshrc under zsh)')
     .demandCommand(1, 'name a command (see driftctl --help)')
@@ -113,8 +119,20 @@ function report(io: CliIo, json: boolean, error: { code: ErrorCode; message: str
 
 /** The process entry point used by bin/driftctl. */
 export async function main(): Promise<void> {
-  const code = await runCli(process.argv.slice(2), { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr });
+  const confirm = process.stdin.isTTY ? askOnTerminal : undefined;
+  const code = await runCli(process.argv.slice(2), { cwd: process.cwd(), env: process.env, stdout: process.stdout, stderr: process.stderr, ...(confirm ? { confirm } : {}) });
   process.exitCode = code;
 }
 
 export type { GlobalArgs };
+
+/** A yes/no question on the terminal (stderr, so stdout stays the command's output); only "y" or "yes" agree. */
+async function askOnTerminal(question: string): Promise<boolean> {
+  const { createInterface } = await import('node:readline/promises');
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+  } finally {
+    rl.close();
+  }
+}

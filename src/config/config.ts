@@ -1,3 +1,4 @@
+import type { CaptureConfig } from '../capture/capture.js';
 import type { Severity, SeverityConfig } from '../drift/severity-levels.js';
 
 /**
@@ -14,6 +15,8 @@ export interface IgnoreFieldsRule {
 interface SourceCommon {
   name: string;
   ignoreFields: IgnoreFieldsRule[];
+  /** How to bring this source's entries back to the baseline (`remediate:`); runs for its drift only. */
+  remediate?: RemediateConfig;
 }
 
 /** How a command or HTTP body becomes keyed entries (see sources/keyed-records.ts). */
@@ -27,6 +30,8 @@ export interface RecordSelection {
   key?: string;
   /** Field path of the content to keep (default: the whole record); lines: the regex group `value`. */
   value?: string;
+  /** json/jsonl: field path (in the whole record, before ignore_fields) naming who changed it (`attribution_field`), stored as the entry's `by`. */
+  byField?: string;
 }
 
 /** How a process is run: argv (or a shell line when `shell`), cwd, timeout, environment allow-list, remote prefix. */
@@ -55,11 +60,15 @@ export interface FilesSourceConfig extends SourceCommon {
   structured: string[];
   /** Globs of directories each hashed as one `dir` entry (a Merkle hash over relative paths and contents). */
   groups: string[];
+  /** Content kept in the ledger (`capture`, `capture_max_bytes`, `redact`); absent: capture off. */
+  capture?: CaptureConfig;
 }
 
 export interface CommandSourceConfig extends SourceCommon, RecordSelection {
   kind: 'command';
   process: ProcessSpec;
+  /** `attribution_command`: run when the source has changes; prints who made them (see attribution/attribute-changes.ts). */
+  attribution?: ProcessSpec;
 }
 
 export interface HttpSourceConfig extends SourceCommon, RecordSelection {
@@ -72,6 +81,8 @@ export interface HttpSourceConfig extends SourceCommon, RecordSelection {
   timeoutMs: number;
   /** Absolute path of a PEM CA bundle to trust in addition to the system's. */
   ca?: string;
+  /** `attribution_command`: run when the source has changes; prints who made them. */
+  attribution?: ProcessSpec;
 }
 
 export interface TerraformSourceConfig extends SourceCommon {
@@ -144,6 +155,8 @@ export interface TargetConfig {
   schedule?: string;
   /** IANA time zone of `schedule` (default: the daemon's). */
   timezone?: string;
+  /** How to bring the target back to its baseline (`remediate:`). */
+  remediate?: RemediateConfig;
 }
 
 /**
@@ -157,7 +170,10 @@ export interface PolicyConfig {
   targets?: string[];
   /** Only targets carrying all these labels (undefined: any). */
   labels?: Record<string, string>;
-  autoAccept: { maxSeverity: Severity };
+  /** Absent in a policy that only remediates. */
+  autoAccept?: { maxSeverity: Severity };
+  /** Run the target's `remediate:` after a check that found drift this policy allows. */
+  remediate?: { maxSeverity: Severity; labels?: Record<string, string>; maxAttempts: number };
   includeProduction: boolean;
 }
 
@@ -280,6 +296,38 @@ export interface Config {
   policies: PolicyConfig[];
   /** Present when `github:` is configured: accepts then go through pull requests by default. */
   github?: GithubConfig;
+  /** `waivers:` (README "Waivers"): drift excused by key until a date, whatever its content. */
+  waivers?: ConfigWaiver[];
+}
+
+/** One entry of `waivers:` in driftctl.yml. */
+export interface ConfigWaiver {
+  /** Position in the list (the waiver's id is `config:<index>`). */
+  index: number;
+  /** Only this target (undefined: every target). */
+  target?: string;
+  keys: string[];
+  /** ISO 8601 expiry. */
+  until: string;
+  reason: string;
+}
+
+/** `remediate:` as written: an argv list, or an object with argv or a shell command line. */
+export type RawRemediate = string[] | { argv?: string[]; command?: string; shell?: boolean; cwd?: string; timeout?: string; env?: string[]; exec?: string[] };
+
+/**
+ * `remediate:` of a target or source: the command that brings it back to its baseline (README
+ * "Remediation"). Run with DRIFT_REPORT (a JSON file) and DRIFT_KEYS in its environment.
+ */
+export interface RemediateConfig {
+  argv: string[];
+  shell: boolean;
+  cwd: string;
+  timeoutMs: number;
+  /** Names of the environment variables passed through (besides PATH, HOME, LANG and the DRIFT_ ones). */
+  env: string[];
+  /** Prefix running the command elsewhere, e.g. [ssh, web1, --]. */
+  exec: string[];
 }
 
 export const DEFAULT_BRANCH = 'drift-ledger';

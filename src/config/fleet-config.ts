@@ -5,6 +5,7 @@ import type { ConfigIssue } from '../errors.js';
 import { validateAgainst } from '../schemas.js';
 import type { SourceConfig, TargetConfig } from './config.js';
 import { normalizeSchedule, type RawSchedule } from './schedule-policy-config.js';
+import { normalizeRemediate, type RawRemediate } from './remediate-config.js';
 import { hostExec, normalizeSource, type RawSource } from './source-config.js';
 
 /**
@@ -23,11 +24,13 @@ export interface RawTarget extends RawSchedule {
   labels?: Record<string, string>;
   sources?: RawSource[];
   packs?: string[];
+  remediate?: RawRemediate;
 }
 export interface RawPack extends RawSchedule {
   name: string;
   labels?: Record<string, string>;
   sources: RawSource[];
+  remediate?: RawRemediate;
 }
 export type RawInventoryRef = string | { file: string; exec?: string[] };
 
@@ -83,7 +86,9 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
       const name = source.name ?? source.kind;
       if (seen.has(name)) issue([...at, index, 'name'], `duplicate source name "${name}" (give each source a unique name)`);
       seen.add(name);
-      return normalizeSource(source, name, [...at, index], { dir, driftignore, exec, substitute, issue });
+      const normalized = normalizeSource(source, name, [...at, index], { dir, driftignore, exec, substitute, issue });
+      const remediate = normalizeRemediate(source.remediate, [...at, index], dir, issue, { exec, substitute });
+      return remediate ? { ...normalized, remediate } : normalized;
     });
   };
 
@@ -108,6 +113,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
           labels: { ...host.labels, host: host.name, pack: name },
           sources: sourcesOf(raw.sources, ['packs', index, 'sources'], host.exec, substitute),
           ...(packSchedule ?? schedule),
+          ...optional('remediate', normalizeRemediate(raw.remediate, ['packs', index], dir, issue, { exec: host.exec, substitute })),
         },
         `${origin} × pack ${name}`,
         at,
@@ -122,7 +128,7 @@ export function expandTargets(input: FleetInput): TargetConfig[] {
     const schedule = normalizeSchedule(raw, at, issue);
     if (raw.sources) {
       add(
-        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule },
+        { name: raw.name, enabled: raw.enabled ?? true, labels: { ...(raw.labels ?? {}) }, sources: sourcesOf(raw.sources, [...at, 'sources'], undefined), ...schedule, ...optional('remediate', normalizeRemediate(raw.remediate, at, dir, issue)) },
         `targets[${index}]`,
         input.topLevel ? ['sources'] : [...at, 'name'],
         true,
@@ -190,4 +196,8 @@ function readInventory(file: string, display: string, fileIssue: (issue: ConfigI
     seen.add(host.name);
   }
   return unsafe ? undefined : hosts;
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

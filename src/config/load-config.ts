@@ -8,12 +8,15 @@ import { validateAgainst } from '../schemas.js';
 import { expandTargets, type RawInventoryRef, type RawPack, type RawTarget } from './fleet-config.js';
 import { normalizePolicies, type RawPolicy, type RawSchedule } from './schedule-policy-config.js';
 import type { RawSource } from './source-config.js';
+import { normalizeWaivers, type RawRemediate, type RawWaiver } from './remediate-config.js';
 import { type ChangeKind, type Severity, type SeverityRule } from '../drift/severity-levels.js';
 import { CONFIG_FILE_NAME, DEFAULT_BRANCH, DEFAULT_GIT_TIMEOUT_MS, DEFAULT_HEARTBEAT_MS, DEFAULT_OUTBOX_MAX_AGE_MS, DEFAULT_OUTBOX_MAX_ATTEMPTS, DEFAULT_GIT_TOKEN_ENV, DEFAULT_GITHUB_API_URL, DEFAULT_GITHUB_TOKEN_ENV, DEFAULT_PAGERDUTY_API_URL, DEFAULT_TWILIO_API_URL, githubRepoFromRemote, type GithubConfig, DEFAULT_TARGET, DRIFTIGNORE_FILE_NAME, parseDuration, type AlertEventName, type AlertsConfig, type ChannelConfig, type ChannelKind, type Config, type SmtpTls, type TargetConfig } from './config.js';
 
 /** The config file as written by the user, after schema validation. */
 interface RawConfig extends RawSchedule {
   version: 1;
+  remediate?: RawRemediate;
+  waivers?: RawWaiver[];
   policies?: RawPolicy[];
   ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string; heartbeat?: string };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
@@ -145,13 +148,14 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
   const targets: TargetConfig[] = expandTargets({
     dir,
     driftignore,
-    targets: raw.targets ?? (raw.sources ? [{ name: DEFAULT_TARGET, sources: raw.sources, schedule: raw.schedule, timezone: raw.timezone }] : undefined),
+    targets: raw.targets ?? (raw.sources ? [{ name: DEFAULT_TARGET, sources: raw.sources, schedule: raw.schedule, timezone: raw.timezone, remediate: raw.remediate }] : undefined),
     packs: raw.packs,
     inventory: raw.inventory,
     topLevel: !raw.targets && raw.sources !== undefined,
     issue,
     fileIssue: (problem) => issues.push(problem),
   });
+  if (raw.targets && raw.remediate !== undefined) issue(['remediate'], 'belongs to the default target: with "targets", set targets[].remediate');
   if (raw.targets && (raw.schedule !== undefined || raw.timezone !== undefined)) {
     issue([raw.schedule !== undefined ? 'schedule' : 'timezone'], 'belongs to the default target: with "targets", set targets[].schedule and targets[].timezone');
   }
@@ -248,6 +252,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
     alerts,
     policies: normalizePolicies(raw.policies, targets, issue),
     ...(github ? { github } : {}),
+    ...(raw.waivers ? { waivers: normalizeWaivers(raw.waivers, targets.map((t) => t.name), issue) } : {}),
   };
 }
 

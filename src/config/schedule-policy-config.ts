@@ -11,7 +11,8 @@ export interface RawPolicy {
   name: string;
   targets?: string[];
   labels?: Record<string, string>;
-  auto_accept: { max_severity: Severity };
+  auto_accept?: { max_severity: Severity };
+  remediate?: { max_severity: Severity; labels?: Record<string, string>; max_attempts?: number };
   include_production?: boolean;
 }
 
@@ -41,6 +42,7 @@ export function normalizePolicies(raw: RawPolicy[] | undefined, targets: TargetC
   return (raw ?? []).map((policy, index) => {
     if (names.has(policy.name)) issue(['policies', index, 'name'], `duplicate policy name "${policy.name}"`);
     names.add(policy.name);
+    if (!policy.auto_accept && !policy.remediate) issue(['policies', index], 'needs auto_accept or remediate (or both)');
     (policy.targets ?? []).forEach((name, i) => {
       if (!known.has(name)) issue(['policies', index, 'targets', i], `unknown target "${name}" (known: ${[...known].join(', ')})`);
     });
@@ -48,7 +50,10 @@ export function normalizePolicies(raw: RawPolicy[] | undefined, targets: TargetC
       name: policy.name,
       ...(policy.targets ? { targets: [...policy.targets] } : {}),
       ...(policy.labels ? { labels: { ...policy.labels } } : {}),
-      autoAccept: { maxSeverity: policy.auto_accept.max_severity },
+      ...(policy.auto_accept ? { autoAccept: { maxSeverity: policy.auto_accept.max_severity } } : {}),
+      ...(policy.remediate
+        ? { remediate: { maxSeverity: policy.remediate.max_severity, ...(policy.remediate.labels ? { labels: { ...policy.remediate.labels } } : {}), maxAttempts: policy.remediate.max_attempts ?? 1 } }
+        : {}),
       includeProduction: policy.include_production ?? false,
     };
   });

@@ -2,8 +2,9 @@ import path from 'node:path';
 import { checkFieldPattern } from '../match/field-pattern.js';
 import { checkGlob } from '../match/glob.js';
 import { type Severity } from '../drift/severity-levels.js';
-import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type SourceConfig } from './config.js';
+import { parseDuration, type IgnoreFieldsRule, type MetricThreshold, type OutputFormat, type ProcessSpec, type RawRemediate, type SourceConfig } from './config.js';
 import { parseThreshold } from './thresholds.js';
+import { checkRedactions, DEFAULT_CAPTURE_MAX_BYTES, type CaptureConfig } from '../capture/capture.js';
 
 /**
  * Turns one source as written in driftctl.yml (already schema-valid) into its normalised config:
@@ -20,6 +21,9 @@ export type RawSource = {
   ignore?: string[];
   structured?: string | string[];
   group?: string | string[];
+  capture?: string | string[];
+  capture_max_bytes?: number | string;
+  redact?: string[];
   // processes (command, terraform, kubernetes)
   argv?: string[];
   command?: string;
@@ -29,11 +33,14 @@ export type RawSource = {
   env?: string[];
   exec?: string[];
   dir?: string;
+  remediate?: RawRemediate;
   // records (command, http)
   parse?: OutputFormat;
   items?: string;
   key?: string;
   value?: string;
+  attribution_field?: string;
+  attribution_command?: string | string[];
   // http
   url?: string;
   headers?: Record<string, string>;
@@ -110,10 +117,27 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
       exec: source.exec ? hostExec(source.exec, sub) : (ctx.exec ?? []),
     };
   };
-  const selection = { parse: source.parse ?? 'json', ...(source.items ? { items: source.items } : {}), ...(source.key ? { key: source.key } : {}), ...(source.value ? { value: source.value } : {}) };
+  const selection = {
+    parse: source.parse ?? 'json',
+    ...(source.items ? { items: source.items } : {}),
+    ...(source.key ? { key: source.key } : {}),
+    ...(source.value ? { value: source.value } : {}),
+    ...(source.attribution_field ? { byField: source.attribution_field } : {}),
+  };
+  if (source.attribution_field !== undefined) {
+    if (source.parse !== undefined && source.parse !== 'json' && source.parse !== 'jsonl') ctx.issue([...at, 'attribution_field'], 'reads a field of JSON records: use parse json or jsonl, or attribution_command');
+    else {
+      const problem = checkFieldPattern(source.attribution_field);
+      if (problem) ctx.issue([...at, 'attribution_field'], problem);
+    }
+  }
+  const attribution =
+    source.attribution_command === undefined
+      ? {}
+      : { attribution: processSpec(Array.isArray(source.attribution_command) ? { argv: source.attribution_command } : { command: source.attribution_command, shell: true }, [...at, 'attribution_command']) as ProcessSpec };
   switch (source.kind) {
     case 'files': {
-      const globs = (field: 'watch' | 'ignore' | 'structured' | 'group'): string[] => {
+      const globs = (field: 'watch' | 'ignore' | 'structured' | 'group' | 'capture'): string[] => {
         const value = source[field];
         const list = value === undefined ? [] : Array.isArray(value) ? value : [value];
         list.forEach((glob, i) => {
@@ -137,12 +161,13 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         structured: globs('structured'),
         groups: globs('group'),
         ignoreFields,
+        ...captureConfig(source, globs('capture'), at, ctx),
       };
     }
     case 'command':
       checkSelection(source, at, ctx);
       if (source.argv === undefined && source.command === undefined) ctx.issue(at, 'needs argv (a list such as [docker, image, ls, --format, json]) or command (a shell line, with shell: true)');
-      return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec };
+      return { name, kind: 'command', ignoreFields, ...selection, process: processSpec(source, at) as ProcessSpec, ...attribution };
     case 'http': {
       checkSelection(source, at, ctx);
       for (const header of Object.keys(source.headers ?? {})) {
@@ -160,6 +185,7 @@ export function normalizeSource(source: RawSource, name: string, at: (string | n
         headersEnv: { ...(source.headers_env ?? {}) },
         timeoutMs: source.timeout ? parseDuration(source.timeout) : DEFAULT_TIMEOUT_MS.http,
         ...(source.ca ? { ca: resolve(source.ca) } : {}),
+        ...attribution,
       };
     }
     case 'terraform':
@@ -232,6 +258,24 @@ function checkSelection(source: RawSource, at: (string | number)[], ctx: SourceN
   if ((source.items !== undefined || source.value !== undefined) && (source.parse === 'lines' || source.parse === 'text')) {
     ctx.issue([...at, source.items !== undefined ? 'items' : 'value'], `only applies to parse: json or jsonl (this source parses ${source.parse})`);
   }
+}
+
+/** `capture`, `capture_max_bytes` and `redact` of a files source; absent when nothing is captured. */
+function captureConfig(source: RawSource, globs: string[], at: (string | number)[], ctx: SourceNormalizeContext): { capture?: CaptureConfig } {
+  const redactions = source.redact ?? [];
+  for (const problem of checkRedactions(redactions)) ctx.issue([...at, 'redact', problem.index], problem.message);
+  let maxBytes = DEFAULT_CAPTURE_MAX_BYTES;
+  const raw = source.capture_max_bytes;
+  if (typeof raw === 'number') maxBytes = raw;
+  else if (typeof raw === 'string') {
+    const m = /^([0-9]+) ?(B|KiB|MiB|kB|MB)$/.exec(raw);
+    if (m) maxBytes = Number(m[1]) * { B: 1, KiB: 1024, MiB: 1024 * 1024, kB: 1000, MB: 1000 * 1000 }[m[2] as 'B'];
+  }
+  if (globs.length === 0) {
+    if (redactions.length > 0 || raw !== undefined) ctx.issue([...at, 'capture'], 'is needed for redact and capture_max_bytes to apply: list the files whose content to keep (for example ["prompts/**", "config/**"])');
+    return {};
+  }
+  return { capture: { globs, maxBytes, redact: [...redactions] } };
 }
 
 function normalizeIgnoreFields(raw: NonNullable<RawSource['ignore_fields']>, at: (string | number)[], ctx: SourceNormalizeContext): IgnoreFieldsRule[] {

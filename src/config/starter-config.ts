@@ -18,6 +18,9 @@ sources:
       - "dist/"
       - "build/"
       - "*.log"
+    # Keep the text of prompts and config files in the ledger (redacted) so reports show diffs
+    # (README "Captured content"); binary and files over capture_max_bytes keep only their hash.
+    capture: ["prompts/**", "**/prompts/**", "config/**", "*.yaml", "*.yml", "*.json", "*.toml", "*.ini", "*.conf", "*.cfg", "Dockerfile"]
     # structured: ["config/**/*.yaml", "config/**/*.json"]   # field-level drift (README "Structured files")
     # ignore_fields: ["/generated_at"]
 # More kinds (README "Sources beyond files"): command (docker images, sha256sum over ssh), http,

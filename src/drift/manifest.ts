@@ -46,7 +46,21 @@ export interface ManifestEntry {
   rule?: string;
   /** A metrics breach: the value observed at this check. Shown, never compared (the breach is the same while it lasts). */
   reading?: number;
+  /**
+   * Captured content (files sources, see sources/capture.ts): the git object id of the text kept in
+   * the ledger. Without `redacted` its bytes are exactly the file's bytes. Not compared.
+   */
+  blob?: string;
+  /** How many secrets the captured blob has replaced by markers (absent when none). Not compared. */
+  redacted?: number;
+  /** Who changed a `value` entry, as the source's `attribution_field` says (a manager, a user). Not compared. */
+  by?: string;
+  /** Why the content was not captured, when capture applies to the source and it was not. Not compared. */
+  capture?: CaptureSkip;
 }
+
+/** Why an entry's content is not in the ledger (see ledger/FORMAT.md "Captured content"). */
+export type CaptureSkip = 'binary' | 'oversize' | 'secret-name' | 'not-listed' | 'off';
 
 /** All entries of one source, keyed by their stable key. */
 export type SourceManifest = Map<string, ManifestEntry>;

@@ -1,3 +1,4 @@
+import type { Attribution } from './attribution.js';
 import { SEVERITIES, mostSevere, severityRank, type ChangeKind, type Severity, type SeverityConfig } from './severity-levels.js';
 import { displayPath } from '../match/field-pattern.js';
 import { ExactInteger } from './exact-json.js';
@@ -33,6 +34,8 @@ export interface Change {
   actions?: string[];
   /** Terraform: the address the resource had before a move (its key is the new address). */
   movedFrom?: string;
+  /** Who made the change, as observed when the report was made (attribution/attribution.ts); kept as recorded by verify. */
+  attribution?: Attribution;
 }
 
 /** At most this many field changes are listed per change (the rest are counted). */
@@ -73,6 +76,8 @@ export interface DriftReport {
   severity: SeverityConfig;
   /** Sources whose entries are observed, never baselined (metrics): all their current entries are drift. */
   observed?: string[];
+  /** Changes a waiver covered when the report was recorded (see drift/waivers.ts): not alerting, not drift for exit codes. */
+  waived?: { source: string; key: string; waiver: string; until: string }[];
   tool: { name: string; version: string };
 }
 

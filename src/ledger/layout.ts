@@ -13,7 +13,7 @@ export const LEDGER_FORMAT = 2;
 export type LedgerFormat = 1 | 2;
 export const LEDGER_META_PATH = 'ledger.json';
 
-export type RecordKind = 'snapshot' | 'report' | 'accept' | 'alert';
+export type RecordKind = 'snapshot' | 'report' | 'accept' | 'alert' | 'waiver' | 'remediation' | 'restore';
 
 export function targetRoot(target: string): string {
   return `targets/${target}`;
@@ -164,8 +164,18 @@ export function chainPath(target: string): string {
   return `targets/${target}/chain.json`;
 }
 
+/** `targets/<t>/waivers.json`: the waivers recorded for a target that may still be in force. */
+export function waiversPath(target: string): string {
+  return `targets/${target}/waivers.json`;
+}
+
+/** `targets/<t>/remediations.json`: remediation attempts of the target's current drift (see max_attempts). */
+export function remediationsPath(target: string): string {
+  return `targets/${target}/remediations.json`;
+}
+
 /** What a file on the ledger branch is (the schema it must satisfy), or undefined for unknown files. */
-export type LedgerFileKind = 'ledger' | 'outbox' | 'dead' | 'head' | 'alerts' | 'chain' | 'heartbeat' | 'shard' | RecordKind;
+export type LedgerFileKind = 'ledger' | 'outbox' | 'dead' | 'head' | 'alerts' | 'chain' | 'heartbeat' | 'shard' | 'waivers' | 'remediations' | RecordKind;
 
 /** The inverse of the path functions above: which kind of file `path` is (see ledger/FORMAT.md). */
 export function ledgerFileKind(path: string): LedgerFileKind | undefined {
@@ -179,7 +189,9 @@ export function ledgerFileKind(path: string): LedgerFileKind | undefined {
   if (path === alertsPath(target)) return 'alerts';
   if (path === chainPath(target)) return 'chain';
   if (path === heartbeatPath(target)) return 'heartbeat';
+  if (path === waiversPath(target)) return 'waivers';
+  if (path === remediationsPath(target)) return 'remediations';
   if (/^(latest|baseline)\/(.+\/)?@([0-9a-f]{2})?\.json$/.test(rest)) return 'shard';
-  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/(?:\d{2}\/)?[^/]+\.(snapshot|report|accept|alert)\.json$/.exec(rest);
+  const record = /^records\/\d{4}\/\d{2}\/\d{2}\/(?:\d{2}\/)?[^/]+\.(snapshot|report|accept|alert|waiver|remediation|restore)\.json$/.exec(rest);
   return record ? (record[1] as RecordKind) : undefined;
 }

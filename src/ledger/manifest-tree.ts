@@ -118,8 +118,14 @@ export function checkedBody(text: string): string | undefined {
   return text.slice(at) === `checksum ${createHash('sha256').update(body).digest('hex')}\n` ? body : undefined;
 }
 
-/** Builds every tree and shard object of a target manifest in memory (pure apart from `memo`; nothing is written). */
-export function buildManifest(manifest: TargetManifest, memo?: ShardMemo): BuiltManifest {
+/**
+ * Builds every tree and shard object of a target manifest in memory (pure apart from `memo`;
+ * nothing is written). Each directory tree also holds the captured content its entries name
+ * (`blob`), as blobs named `@blob.<oid>` (see contentBlobName), so the content is reachable from
+ * every commit holding the manifest; `blobs` gives the bytes of those that may be new (others must
+ * already be in the store, as when an accept rebuilds a manifest from stored entries).
+ */
+export function buildManifest(manifest: TargetManifest, memo?: ShardMemo, blobs?: ReadonlyMap<string, Buffer>): BuiltManifest {
   const objects = new Map<string, GitObject>();
   const put = (type: GitObjectType, content: Buffer): string => {
     const oid = objectId(type, content);
@@ -141,7 +147,7 @@ export function buildManifest(manifest: TargetManifest, memo?: ShardMemo): Built
   };
   const sourceEntries: TreeEntry[] = [];
   for (const [source, entries] of [...manifest].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    sourceEntries.push({ mode: '040000', name: source, oid: writeDir(toTree(entries), put, putShard) });
+    sourceEntries.push({ mode: '040000', name: source, oid: writeDir(toTree(entries), put, putShard, blobs, objects) });
   }
   const oid = put('tree', encodeTree(sourceEntries));
   return { oid, objects };
@@ -247,13 +253,26 @@ function toTree(entries: SourceManifest): DirNode {
   return root;
 }
 
-function writeDir(node: DirNode, put: (type: GitObjectType, content: Buffer) => string, putShard: (entries: Map<string, ManifestEntry>) => string): string {
+function writeDir(
+  node: DirNode,
+  put: (type: GitObjectType, content: Buffer) => string,
+  putShard: (entries: Map<string, ManifestEntry>) => string,
+  blobs: ReadonlyMap<string, Buffer> | undefined,
+  objects: Map<string, GitObject>,
+): string {
   const tree: TreeEntry[] = [];
   for (const [bucket, entries] of shardBuckets(node.entries)) {
     tree.push({ mode: '100644', name: bucket, oid: putShard(entries) });
   }
+  const content = new Set<string>();
+  for (const entry of node.entries.values()) if (typeof entry?.blob === 'string') content.add(entry.blob);
+  for (const oid of content) {
+    const bytes = blobs?.get(oid);
+    if (bytes && !objects.has(oid)) objects.set(oid, { type: 'blob', content: bytes });
+    tree.push({ mode: '100644', name: contentBlobName(oid), oid });
+  }
   for (const [name, child] of node.dirs) {
-    tree.push({ mode: '040000', name: escapeDirName(name), oid: writeDir(child, put, putShard) });
+    tree.push({ mode: '040000', name: escapeDirName(name), oid: writeDir(child, put, putShard, blobs, objects) });
   }
   return put('tree', encodeTree(tree));
 }
@@ -291,8 +310,8 @@ function canonicalKeyOrder(keys: string[]): string[] {
   return keys.sort();
 }
 
-/** The fields of a ManifestEntry in canonical (sorted) order. */
-const ENTRY_FIELDS = ['error', 'mode', 'sha256', 'size', 'target', 'type'] as const;
+/** The scalar fields of a ManifestEntry in canonical (sorted) order. */
+const ENTRY_FIELDS = ['blob', 'by', 'capture', 'error', 'mode', 'redacted', 'sha256', 'size', 'target', 'type'] as const;
 
 /**
  * canonicalJson's output for the usual shard (2-space indent, sorted keys, trailing newline),
@@ -360,6 +379,15 @@ function needsEscape(name: string): boolean {
   // ".git", ".gitmodules" and ".gitattributes" as HFS+ or NTFS may read them (trailing dots and
   // spaces, alternate streams, 8.3 short names such as GIT~1 or GI7EBA~1) are refused by fsck.
   return /^\.git(modules|attributes)?([ .:].*)?$/.test(folded) || /^gi[a-z0-9]{0,4}~\d/.test(folded);
+}
+
+/** The tree entry name of captured content in a manifest directory: never a shard's nor an escaped directory's. */
+export function contentBlobName(oid: string): string {
+  return `@blob.${oid}`;
+}
+
+export function isContentBlobName(name: string): boolean {
+  return /^@blob\.[0-9a-f]{40}$/.test(name);
 }
 
 export function isShardName(name: string): boolean {

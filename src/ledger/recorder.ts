@@ -21,6 +21,8 @@ export interface Observation {
   manifest: TargetManifest;
   errors: EntryError[];
   sources: SnapshotRecord['sources'];
+  /** Captured content named by entries' `blob` ids (see buildManifest). */
+  blobs?: Map<string, Buffer>;
 }
 
 function headEdit(head: TargetHead): { path: string; blob: Buffer } {
@@ -44,7 +46,7 @@ export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, targ
   // Unchanged shards keep their ids without being encoded again (see ShardMemo).
   const memoFile = path.join(cacheDir, 'shards.memo');
   let memo = ShardMemo.load(memoFile, warn);
-  let built = buildManifest(observation.manifest, memo);
+  let built = buildManifest(observation.manifest, memo, observation.blobs);
   if (skip && (await skip(built))) {
     memo.save(memoFile);
     return { skipped: built };
@@ -56,7 +58,7 @@ export async function stageSnapshot(cacheDir: string, writer: LedgerWriter, targ
     if (!isDriftError(error) || error.code !== 'OBJECT_ID_MISMATCH') throw error;
     warn?.(`shard memo ${memoFile} names objects that do not match their shards: discarded, every shard is encoded again`);
     memo = new ShardMemo();
-    built = buildManifest(observation.manifest, memo);
+    built = buildManifest(observation.manifest, memo, observation.blobs);
     await writer.writeManifest(built, head.snapshot?.tree);
   }
   memo.save(memoFile);

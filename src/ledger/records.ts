@@ -133,10 +133,16 @@ export interface AlertEventRecord {
   summary: { total: number; added: number; removed: number; changed: number };
   changes: Change[];
   report: string | null;
-  reason: 'drift-gone' | 'accepted' | null;
+  reason: AlertReason | null;
   notified: string[];
   tool: { name: string; version: string };
 }
+
+/**
+ * Why an alert event happened: a resolution (the drift is gone, accepted, waived, fixed by a
+ * remediation command, or restored from captured content), or an update saying remediation failed.
+ */
+export type AlertReason = 'drift-gone' | 'accepted' | 'waived' | 'remediated' | 'restored' | 'remediation-failed';
 
 /** A notification waiting in `outbox/` for delivery. */
 export interface OutboxEntry {

@@ -9,7 +9,8 @@ import { encodeRecord } from '../ledger/records.js';
 import { outboxEntry } from '../alerts/delivery.js';
 import { reportLink } from '../alerts/state-store.js';
 import type { GithubClientOptions, PullRequest, PullRequests } from '../github/pull-requests.js';
-import { changeView, summaryView, type PullRequestView } from '../render/views.js';
+import { changeView, summaryView, type ChangeView, type PullRequestView } from '../render/views.js';
+import { changeKey, contentDiffs, withRecordedAttribution } from '../session/change-content.js';
 import { stageAcceptChange, type AcceptOptions, type AcceptResult, type StagedAcceptChange } from '../session/accept-change.js';
 import { notify, type Alerting } from '../alerts/notify.js';
 import type { Payload } from '../channels/channel.js';
@@ -150,11 +151,19 @@ async function pullRequestView(ws: Workspace, base: string, target: string, stag
     target,
     by: `${staged.record.by.name} <${staged.record.by.email}>`,
     reason,
-    changes: staged.accepted.map(changeView),
+    changes: await pullRequestChanges(ws, base, target, staged.accepted),
     summary: summaryView(summarize(staged.accepted)),
     report: { id: reportId, link: reportLink(ws.config, target, reportId) },
     tool: { ...TOOL },
   };
+}
+
+/** The accepted changes with the attribution the latest report recorded and their content diffs (baseline → latest). */
+async function pullRequestChanges(ws: Workspace, base: string, target: string, accepted: Change[]): Promise<ChangeView[]> {
+  const head = await readHead(ws.ledger, base, target);
+  const changes = await withRecordedAttribution(ws.ledger, base, target, accepted);
+  const diffs = await contentDiffs(ws.ledger.reader(), changes, { before: head.baseline?.tree, after: head.snapshot?.tree });
+  return changes.map((c) => changeView(c, diffs.get(changeKey(c))));
 }
 
 /** The template's first line is the title (without Markdown heading marks); the rest is the body. */

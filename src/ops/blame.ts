@@ -8,6 +8,9 @@ import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { describeCommitParts } from '../ledger/history.js';
 import { singleTarget } from '../session/targets.js';
 import { openWorkspace } from '../session/workspace.js';
+import { contentDiffs } from '../session/change-content.js';
+import type { ContentDiff } from '../drift/content-diff.js';
+import type { Attribution } from '../drift/attribution.js';
 
 export interface BlameEvent {
   commit: string;
@@ -22,6 +25,20 @@ export interface BlameEvent {
   details: string[];
   by?: string;
   reason?: string;
+  /** The unified diff of the entry's content from the previous state of the same kind (captured files, values, pairs). */
+  diff?: ContentDiff;
+  /** Snapshots: who made the change, as the report of that check recorded it. */
+  attribution?: Attribution;
+}
+
+export interface BlameOptions extends ConfigOption {
+  key: string;
+  source?: string;
+  target?: string;
+  /** Add content diffs to the events (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 export interface BlameResult {
@@ -36,7 +53,7 @@ export interface BlameResult {
  * and every accept that changed its baseline. Reads, per commit, only the trees on the key's path,
  * and parses a shard only when its object id changed.
  */
-export async function blame(deps: OpDeps, options: ConfigOption & { key: string; source?: string; target?: string }): Promise<BlameResult> {
+export async function blame(deps: OpDeps, options: BlameOptions): Promise<BlameResult> {
   const ws = openWorkspace(deps, options);
   const target = singleTarget(ws.config, options.target);
   const source = options.source ?? target.sources[0]?.name ?? 'files';
@@ -47,8 +64,21 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
     snapshot: { shard: undefined, entry: undefined },
     accept: { shard: undefined, entry: undefined },
   };
+  // The snapshot event waiting for a report of its content, which holds its attribution (a
+  // `snapshot` command records no report: the next check's report tells).
+  let pending: BlameEvent | undefined;
   for (const commit of await indexedHistory(ws.store, ws.ledger.branch, tip)) {
     for (const h of describeCommitParts(commit)) {
+    // A check's report comes after its snapshot (in the same commit since format 2's grouped checks).
+    if (h.target === target.name && h.kind === 'report' && pending) {
+      const report = await readEntryRecord(ws.ledger, h, 'report');
+      const change = report?.changes.find((c) => c.source === source && c.key === options.key);
+      if (change && (change.after ?? null)?.sha256 === pending.entry?.sha256) {
+        if (change.attribution) pending.attribution = change.attribution;
+        pending = undefined;
+      } else if (!change) pending = undefined;
+      continue;
+    }
     if (h.target !== target.name || (h.kind !== 'snapshot' && h.kind !== 'accept')) continue;
     const kind = h.kind;
     const manifest = await ws.ledger.treeAt(commit.oid, kind === 'snapshot' ? latestPath(target.name) : baselinePath(target.name));
@@ -69,6 +99,12 @@ export async function blame(deps: OpDeps, options: ConfigOption & { key: string;
       entry: after ? stripEntry(after) : null,
       details: before && after ? entryDetails(source, options.key, before, after) : [],
     };
+    if (options.content !== false) {
+      const diffs = await contentDiffs(reader, [{ source, key: options.key, change: event.change, severity: 'info', rule: '', ...(before ? { before } : {}), ...(after ? { after } : {}) }], { before: null, after: null }, { context: options.context });
+      const diff = diffs.values().next().value;
+      if (diff) event.diff = diff;
+    }
+    if (kind === 'snapshot') pending = event;
     if (kind === 'accept' && h.records[0]) {
       const record = await readEntryRecord(ws.ledger, h, 'accept');
       if (record) {

@@ -15,6 +15,13 @@ import { stageAutoAccept, type AutoAcceptOutcome } from '../policy/auto-accept.j
 import { selectTargets } from '../session/targets.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
+import { applyWaivers } from '../drift/waivers.js';
+import { configWaivers, lastRecordKind, type ReportHook } from '../session/loop-hooks.js';
+import { readWaivers } from '../ledger/loop-records.js';
+import type { AlertReason } from '../ledger/records.js';
+import type { RemediationOutcome } from '../session/loop-hooks.js';
+import { withAttribution } from '../attribution/attribute-changes.js';
+import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
 
 export interface SnapshotSummary {
   target: string;
@@ -36,7 +43,8 @@ export interface CheckResult {
   status: 'clean' | 'drift' | 'error';
   /** Every report's changes counted together (the same fields as a report's summary), however many targets ran. */
   summary: DriftSummary;
-  reports: DriftReport[];
+  /** The reports as recorded, each change with its content `diff` when it has content (not part of the record). */
+  reports: (DriftReport & { changes: ShownChange[] })[];
   snapshots: SnapshotSummary[];
   skipped: { target: string; reason: string }[];
   failures: TargetFailure[];
@@ -51,6 +59,8 @@ export interface CheckResult {
   unchanged: string[];
   /** Targets for which this check wrote a heartbeat (`ledger.heartbeat`). */
   heartbeats: string[];
+  /** What remediation policies did after the check (see checkWithMetrics); a target they fixed is not drift. */
+  remediations: RemediationOutcome[];
   branch: string;
   tip: string;
 }
@@ -58,6 +68,14 @@ export interface CheckResult {
 export interface CheckOptions extends ConfigOption, TargetFilter {
   /** Evaluate the alert lifecycle and notify (default true; `--no-alert` turns it off). */
   alert?: boolean;
+  /** Runs holding the ledger lock, before anything is read or observed (remediate runs its command here). */
+  prepare?: () => Promise<void>;
+  /** Called with each report before the alerts are evaluated; may stage records and set the resolution reason. */
+  onReport?: ReportHook;
+  /** Add each change's content diff to the result and to notifications (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 /** Observes every selected target and commits a snapshot of each (no report, no alerts). */
@@ -79,10 +97,11 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
   const { selected, disabled } = selectTargets(ws.config, options.targets, options.labels);
   const alerting = withReport && options.alert !== false ? await loadAlerting(ws.config, deps) : undefined;
   return withLock(ws, deps, withReport ? 'check' : 'snapshot', async () => {
+    await options.prepare?.();
     const base = await ws.ledger.requireTip();
     const time = deps.now();
     const writer = ws.ledger.writer(base, signatureAt(await resolveActor(ws, deps), time));
-    const reports: DriftReport[] = [];
+    const reports: CheckResult['reports'] = [];
     const snapshots: SnapshotSummary[] = [];
     const failures: TargetFailure[] = [];
     const alerts: AlertSummary[] = [];
@@ -122,6 +141,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let report: DriftReport | undefined;
       const cacheDir = ws.cacheDir(target.name);
       let lastReport: DriftReport | undefined;
+      const waivers = [...(await readWaivers(ws.ledger, base, target.name)), ...configWaivers(ws.config, target.name)];
       try {
         observation = await observed;
         const obs = observation;
@@ -129,7 +149,9 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
         const skip = async (built: BuiltManifest): Promise<boolean> => {
           if (!withReport || !head.report || head.snapshot?.tree !== built.oid) return false;
           lastReport = await readLatestReport(ws.ledger, base, target.name);
-          return sameVerdict(lastReport, head, built.oid, obs.errors, ws.config.severity, [...observedOnlySources(target)].sort());
+          if (!lastReport || !sameVerdict(lastReport, head, built.oid, obs.errors, ws.config.severity, [...observedOnlySources(target)].sort())) return false;
+          // A waiver given, expired or broken since the last report changes the verdict.
+          return sameWaived(lastReport, waivedList(applyWaivers(lastReport.changes, waivers, time).waived));
         };
         const outcome = await stageSnapshot(cacheDir, writer, target.name, observation, time, head, deps.warn, skip);
         if ('skipped' in outcome) {
@@ -152,22 +174,37 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
         failures.push({ target: target.name, code: error.code, message: messageOf(error) });
         continue;
       }
+      // The manifest the report describes: freshly staged, or (unchanged check) the latest one.
+      let afterTree = head.snapshot?.tree;
+      let afterReader = ws.ledger.reader();
       if (!report) {
         const fresh = staged as StagedSnapshot;
         snapshots.push({ target: target.name, id: fresh.record.id, tree: fresh.built.oid, entries: head.snapshot?.entries ?? 0, errors: fresh.record.errors.length });
         if (!withReport) continue;
         deps.onProgress?.({ phase: 'diff', target: target.name, done: 0 });
         report = await computeReport(ws.ledger, ws.config, target.name, time, fresh, head.baseline?.tree, observation);
+        report.changes = await withAttribution(target.sources, report.changes, { env: deps.env, since: head.baseline ? new Date(head.baseline.time) : undefined });
+        // Waived drift is recorded in the report (`waived`) but neither alerts nor counts as drift.
+        const { waived } = applyWaivers(report.changes, waivers, time);
+        if (waived.length > 0) report.waived = waivedList(waived);
         await stageReport(writer, report, head);
+        afterTree = fresh.built.oid;
+        afterReader = ws.ledger.reader(fresh.built);
       }
-      reports.push(report);
+      const { drift, waived } = applyWaivers(report.changes, waivers, time);
+      const diffs = options.content === false ? undefined : await contentDiffs(afterReader, report.changes, { before: head.baseline?.tree, after: afterTree }, { context: options.context });
+      reports.push(withDiffs(report, diffs));
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
       if (auto) autoAccepted.push(auto);
       const accepted = auto?.status === 'accepted';
+      const hooked = await options.onReport?.({ target, report, drift, writer, time });
       if (!alerting) continue;
       const state = await readAlertsState(ws.ledger, base, target.name);
-      const input = { target, changes: accepted ? [] : report.changes, reportId: report.id, firstCheck, reason: accepted ? ('accepted' as const) : ('drift-gone' as const) };
+      const restored = (await lastRecordKind(ws.ledger, base, target.name)) === 'restore';
+      const reason: AlertReason = accepted ? 'accepted' : (hooked?.reason ?? (restored ? 'restored' : 'drift-gone'));
+      const input = { target, changes: accepted ? [] : drift, waived: waived.map((w) => w.change), reportId: report.id, firstCheck, reason, remediationFailed: hooked?.remediationFailed === true };
       const result = await stageTargetAlerts(ws.config, alerting.channels, writer, state, input, time, { ledger: ws.ledger, commit: base });
+      for (const notice of result.notices) if (diffs) notice.diffs = diffs;
       notices.push(...result.notices);
       alerts.push(alertSummary(result, firstCheck && report.status === 'drift' ? 'first check of this target: alerts start with the next check' : null));
     }
@@ -178,7 +215,7 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
     const tip = (await writer.publish()) as string;
     for (const [dir, counter] of counters) saveCheckCounter(dir, counter);
     return {
-      status: failures.length > 0 ? 'error' : reports.some((r) => r.status === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
+      status: failures.length > 0 ? 'error' : reports.some((r) => effectiveStatus(r) === 'drift' && !autoAccepted.some((a) => a.target === r.target && a.status === 'accepted')) ? 'drift' : 'clean',
       summary: summarize(reports.flatMap((r) => r.changes)),
       reports,
       snapshots,
@@ -189,9 +226,29 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       autoAccepted,
       unchanged,
       heartbeats,
+      remediations: [],
       branch: ws.config.ledger.branch,
       tip,
     };
   });
 }
 
+
+/** The `waived` list a report records for the waived changes. */
+function waivedList(waived: ReturnType<typeof applyWaivers>['waived']): NonNullable<DriftReport['waived']> {
+  return waived.map((w) => ({ source: w.change.source, key: w.change.key, waiver: w.waiver.id, until: w.waiver.until }));
+}
+
+/** Whether `report` recorded exactly the waived changes in `now` (same keys, same waivers). */
+function sameWaived(report: DriftReport, now: NonNullable<DriftReport['waived']>): boolean {
+  const key = (w: NonNullable<DriftReport['waived']>[number]): string => JSON.stringify([w.source, w.key, w.waiver, w.until]);
+  const before = (report.waived ?? []).map(key).sort();
+  const after = now.map(key).sort();
+  return before.length === after.length && before.every((k, i) => k === after[i]);
+}
+
+/** A report's verdict once waivers are counted: `waived` when every change it lists is waived. */
+export function effectiveStatus(report: DriftReport): 'clean' | 'drift' | 'waived' {
+  if (report.status === 'clean') return 'clean';
+  return (report.waived?.length ?? 0) >= report.changes.length ? 'waived' : 'drift';
+}

@@ -11,6 +11,9 @@ import { readHistory } from '../ledger/history.js';
 import { loadAlerting, type Alerting } from '../alerts/notify.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import { openWorkspace, withLock, type Workspace } from '../session/workspace.js';
+import { readWaivers } from '../ledger/loop-records.js';
+import { configWaivers } from '../session/loop-hooks.js';
+import { expiringWaivers } from '../drift/waivers.js';
 
 export interface DigestOptions extends ConfigOption {
   /** Window length in ms (default: alerts.digest.since, else 24h). */
@@ -29,6 +32,8 @@ export interface DigestResult {
 }
 
 const TOP_CHANGES = 15;
+/** The digest lists waivers that expire within this long. */
+const WAIVER_NOTICE_MS = 7 * 86_400_000;
 
 /**
  * One message summarising every target over a window: alerts opened, still open and resolved,
@@ -113,7 +118,10 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
   }
   const open: DigestAlert[] = [];
   const targets: DigestView['targets'] = [];
+  const expiring: DigestView['expiringWaivers'] = [];
   for (const target of ws.config.targets) {
+    const waivers = [...(await readWaivers(ws.ledger, tip, target.name)), ...configWaivers(ws.config, target.name)];
+    for (const w of expiringWaivers(waivers, now, WAIVER_NOTICE_MS)) expiring.push({ target: target.name, id: w.id, keys: w.anyContent ? w.keys : w.covers.map((c) => c.key), until: w.until, by: w.by, reason: w.reason });
     const state = await readAlertsState(ws.ledger, tip, target.name);
     for (const a of Object.values(state.open)) open.push({ id: a.id, target: a.target, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, changes: a.changes });
     const head = await readHead(ws.ledger, tip, target.name);
@@ -135,6 +143,7 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
     open,
     resolved,
     accepts,
+    expiringWaivers: expiring.sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0)),
     topChanges: current.slice(0, TOP_CHANGES).map((c) => ({ ...changeView(c), target: c.target })),
     more: Math.max(0, current.length - TOP_CHANGES),
     targets,

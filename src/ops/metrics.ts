@@ -72,6 +72,7 @@ export async function checkWithMetrics(deps: OpDeps, options: MeteredCheckOption
   let result: CheckResult;
   try {
     result = await check(deps, checkOptions);
+    if (result.status === 'drift') await (await import('./remediate.js')).autoRemediate(deps, checkOptions, result);
   } catch (error) {
     await write();
     throw error;

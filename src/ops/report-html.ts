@@ -5,16 +5,20 @@ import type { TargetConfig } from '../config/config.js';
 import { renderHtmlReport } from '../render/html-report.js';
 import { REPORT_MAX_CHANGES, zeroCounts, type AcceptRow, type CheckPoint, type ReportModel, type SeverityCounts, type TargetReport } from '../render/report-model.js';
 import { summarize } from '../drift/report.js';
-import { changeView } from '../render/views.js';
+import { changeView, type ChangeView } from '../render/views.js';
+import { changeKey, contentDiffs } from '../session/change-content.js';
+import type { DriftReport } from '../drift/report.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 import type { ConfigOption, OpDeps, TargetFilter } from '../session/deps.js';
 import { readHistory } from '../ledger/history.js';
 import type { HeartbeatRecord } from '../ledger/heartbeat.js';
 import { heartbeatPath, recordPath } from '../ledger/layout.js';
-import type { DriftReport } from '../drift/report.js';
 import { selectTargets } from '../session/targets.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
 import { writeFileAtomic } from '../write-atomic.js';
+import { readWaivers } from '../ledger/loop-records.js';
+import { configWaivers } from '../session/loop-hooks.js';
+import { isActive } from '../drift/waivers.js';
 
 export interface ReportHtmlOptions extends ConfigOption, TargetFilter {
   /** Window length in ms (default 30 days). */
@@ -111,6 +115,10 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
     const openAlerts = Object.values(state.open)
       .map((a) => ({ id: a.id, fingerprint: a.fingerprint, source: a.source, class: a.class, severity: a.severity, openedAt: a.openedAt, updatedAt: a.updatedAt, changes: a.changes, report: a.reportId }))
       .sort(bySeverityThenAge);
+    const waivers = [...(await readWaivers(ws.ledger, tip, target.name)), ...configWaivers(ws.config, target.name)]
+      .filter((w) => isActive(w, now))
+      .sort((a, b) => (a.until < b.until ? -1 : a.until > b.until ? 1 : 0))
+      .map((w) => ({ id: w.id, keys: w.anyContent ? w.keys : w.covers.map((c) => c.key), until: w.until, by: w.by, reason: w.reason }));
     targets.push({
       name: target.name,
       enabled: target.enabled,
@@ -121,6 +129,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
       baseline: head.baseline ? { accept: head.baseline.accept, time: head.baseline.time, by: head.baseline.by } : null,
       checks: (checks.get(target.name) ?? []).reverse(),
       openAlerts,
+      waivers,
       accepts: accepts.get(target.name) ?? [],
       latest: report
         ? {
@@ -133,7 +142,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
             changed: report.summary.changed,
             total: report.summary.total,
             bySeverity: countsOf(report.summary.bySeverity),
-            changes: report.changes.slice(0, REPORT_MAX_CHANGES).map(changeView),
+            changes: await listedChanges(ws, report),
             more: Math.max(0, report.changes.length - REPORT_MAX_CHANGES),
           }
         : null,
@@ -162,6 +171,13 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
     targets,
     tool: { name: TOOL_NAME, version: TOOL_VERSION },
   };
+}
+
+/** The report's first REPORT_MAX_CHANGES changes, with their content diffs. */
+async function listedChanges(ws: Workspace, report: DriftReport): Promise<ChangeView[]> {
+  const listed = report.changes.slice(0, REPORT_MAX_CHANGES);
+  const diffs = await contentDiffs(ws.ledger.reader(), listed, { before: report.baseline.tree, after: report.snapshot.tree });
+  return listed.map((c) => changeView(c, diffs.get(changeKey(c))));
 }
 
 /** A full set of counts (records written before a severity existed may lack it). */

@@ -5,11 +5,24 @@ import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { describeCommit, describeCommitParts } from '../ledger/history.js';
 import { resolveRevision } from '../ledger/points.js';
 import { openWorkspace, type Workspace } from '../session/workspace.js';
+import { contentDiffs, withDiffs, type ShownChange } from '../session/change-content.js';
+import type { DriftReport } from '../drift/report.js';
 
 export interface ShownRecord {
   path: string;
   kind: RecordKind;
   record: Record<string, unknown>;
+  /** A report's changes with their content `diff` (baseline tree → snapshot tree), unless content is off. */
+  changes?: ShownChange[];
+}
+
+export interface ShowOptions extends ConfigOption {
+  id: string;
+  target?: string;
+  /** Add content diffs to a report's changes (default true). */
+  content?: boolean;
+  /** Lines of context in content diffs (default 3). */
+  context?: number;
 }
 
 export interface ShowResult {
@@ -22,7 +35,21 @@ export interface ShowResult {
 }
 
 /** One record (by id) or one ledger commit (by id, prefix, ref or date) with its context. Read-only. */
-export async function show(deps: OpDeps, options: ConfigOption & { id: string; target?: string }): Promise<ShowResult> {
+export async function show(deps: OpDeps, options: ShowOptions): Promise<ShowResult> {
+  const result = await showRecords(deps, options);
+  if (options.content === false) return result;
+  const ws = openWorkspace(deps, options);
+  for (const shown of result.records) {
+    if (shown.kind !== 'report') continue;
+    const report = shown.record as unknown as DriftReport;
+    if (!Array.isArray(report.changes) || report.changes.length === 0) continue;
+    const diffs = await contentDiffs(ws.ledger.reader(), report.changes, { before: report.baseline?.tree, after: report.snapshot?.tree }, { context: options.context });
+    shown.changes = withDiffs(report, diffs).changes;
+  }
+  return result;
+}
+
+async function showRecords(deps: OpDeps, options: ShowOptions): Promise<ShowResult> {
   const ws = openWorkspace(deps, options);
   const tip = await ws.ledger.requireTip();
   const history = await indexedHistory(ws.store, ws.ledger.branch, tip);
@@ -53,7 +80,7 @@ export async function show(deps: OpDeps, options: ConfigOption & { id: string; t
 async function findRecord(ws: Workspace, tip: string, id: string, target: string | undefined): Promise<ShownRecord> {
   const targets = target ? [target] : await ws.ledger.targetsAt(tip);
   for (const t of targets) {
-    for (const kind of ['report', 'snapshot', 'accept', 'alert'] as RecordKind[]) {
+    for (const kind of ['report', 'snapshot', 'accept', 'alert', 'waiver', 'remediation', 'restore'] as RecordKind[]) {
       const path = recordPath(t, id, kind);
       const record = await ws.ledger.readJson<Record<string, unknown>>(tip, path);
       if (record) return { path, kind, record };

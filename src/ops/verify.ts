@@ -12,6 +12,7 @@ import type { CommitInfo, StoredTreeEntry } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { chainPath, ledgerFileKind } from '../ledger/layout.js';
+import { isContentBlobName } from '../ledger/manifest-tree.js';
 import { validateAgainst, type SchemaName } from '../schemas.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace } from '../session/workspace.js';
@@ -282,6 +283,7 @@ class LedgerWalk {
         await this.visitTree(entry.oid, was?.type === 'tree' ? was.oid : undefined, `${path}/`, commit, problems);
         continue;
       }
+      if (inManifest && isContentBlobName(entry.name)) continue; // captured content: any bytes, named by its id
       const schema: SchemaName | undefined = ledgerFileKind(path);
       const blobKey = `${schema ?? 'none'}\u0000${entry.oid}`;
       if (!this.seenBlobs.has(blobKey)) {
@@ -560,7 +562,10 @@ class LedgerWalk {
         const deltas = reportDeltas(await this.ledger.diff(stored.baseline.tree ?? undefined, snapshotTree), observed, (source) =>
           current.filter((d) => d.source === source && d.after).map((d) => [d.key, d.after as ManifestEntry] as [string, ManifestEntry]),
         );
-        const { changes, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
+        const { changes: computed, summary, status } = classifyDeltas(stored.target, deltas, stored.severity);
+        // Attribution was observed in the work tree when the report was made: kept as recorded.
+        const recorded = new Map((stored.changes ?? []).filter((c) => c.attribution).map((c) => [`${c.source}\u0000${c.key}`, c.attribution]));
+        const changes = recorded.size === 0 ? computed : computed.map((c) => (recorded.has(`${c.source}\u0000${c.key}`) ? { ...c, attribution: recorded.get(`${c.source}\u0000${c.key}`) } : c));
         const recomputed = canonicalJson({ ...stored, status, summary, changes });
         if (recomputed !== text) add(problems, `${path}: recomputing it from the manifests it names gives different content (commit ${commit.slice(0, 12)})`);
       } catch (error) {
@@ -706,7 +711,7 @@ function safeParse(text: string): unknown {
   }
 }
 
-const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert']);
+const RECORD_SCHEMAS = new Set<SchemaName>(['snapshot', 'report', 'accept', 'alert', 'waiver', 'remediation', 'restore']);
 function isRecordSchema(schema: SchemaName): boolean {
   return RECORD_SCHEMAS.has(schema);
 }

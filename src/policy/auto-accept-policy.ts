@@ -34,7 +34,7 @@ export function decideAutoAccept(policies: PolicyConfig[], target: TargetConfig,
   if (changes.length === 0) return null;
   let declined: AutoAcceptDecision = null;
   for (const policy of policies) {
-    if (!policyApplies(policy, target)) continue;
+    if (!policy.autoAccept || !policyApplies(policy, target)) continue;
     const max = policy.autoAccept.maxSeverity;
     const above = changes.filter((c) => severityRank(c.severity) < severityRank(max));
     let why: string | null = null;

@@ -124,6 +124,8 @@ function registerHelpers(hb: Handlebars): void {
   hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hb.registerHelper('gt', (a: number, b: number) => a > b);
   hb.registerHelper('lt', (a: number, b: number) => a < b);
+  /** `{{#if (or a b)}}`: true when any argument is truthy. */
+  hb.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hb.registerHelper('upper', (text: unknown) => String(text ?? '').toUpperCase());
 }
 

@@ -83,6 +83,7 @@ export interface TargetView {
   meta: string[];
   timeline: TimelineView;
   openAlerts: { severity: Severity; source: string; class: string; changes: string; opened: string; openedAgo: string; updated: string; id: string }[];
+  waivers: { id: string; keys: string; until: string; by: string; reason: string }[];
   accepts: { time: string; ago: string; by: string; reason: string; scope: string; chips: SeverityChip[] }[];
   latest: {
     time: string;
@@ -90,7 +91,18 @@ export interface TargetView {
     report: string;
     summary: string;
     chips: SeverityChip[];
-    changes: { severity: Severity; change: string; source: string; key: string; rule: string; before: string; after: string }[];
+    changes: {
+      severity: Severity;
+      change: string;
+      source: string;
+      key: string;
+      rule: string;
+      before: string;
+      after: string;
+      attribution: string | null;
+      /** The inline unified diff, one row per line with its class (add, del, hunk, meta, ctx). */
+      diff: { rows: { cls: string; text: string }[]; notes: string[]; added: number; removed: number; long: boolean; more: number } | null;
+    }[];
     more: number;
     clean: boolean;
   } | null;
@@ -152,6 +164,7 @@ function targetView(t: TargetReport, model: ReportModel, now: number): TargetVie
       updated: formatTime(a.updatedAt),
       id: a.id,
     })),
+    waivers: (t.waivers ?? []).map((w) => ({ id: w.id, keys: w.keys.join(', '), until: formatTime(w.until), by: w.by, reason: w.reason })),
     accepts: t.accepts.map((a) => ({
       time: formatTime(a.time),
       ago: relativeTime(Date.parse(a.time), now),
@@ -179,6 +192,17 @@ function targetView(t: TargetReport, model: ReportModel, now: number): TargetVie
             rule: printable(c.rule),
             before: entryText(c.before, c.beforeSize),
             after: entryText(c.after, c.afterSize),
+            attribution: c.attribution,
+            diff: c.diff
+              ? {
+                  rows: c.diff.hunks ? c.diff.text.split('\n').map((line) => ({ cls: diffRowClass(line), text: line })) : [],
+                  notes: c.diff.notes,
+                  added: c.diff.added,
+                  removed: c.diff.removed,
+                  long: c.diff.long,
+                  more: c.diff.textMore,
+                }
+              : null,
           })),
           more: t.latest.more,
           clean: t.latest.status === 'clean',
@@ -186,6 +210,14 @@ function targetView(t: TargetReport, model: ReportModel, now: number): TargetVie
       : null,
     showSource: new Set(changes.map((c) => c.source)).size > 1,
   };
+}
+
+function diffRowClass(line: string): string {
+  if (line.startsWith('+++') || line.startsWith('---')) return 'meta';
+  if (line.startsWith('@@')) return 'hunk';
+  if (line.startsWith('+')) return 'add';
+  if (line.startsWith('-')) return 'del';
+  return 'ctx';
 }
 
 // --- the SVG timeline -------------------------------------------------------------------------

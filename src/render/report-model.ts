@@ -42,6 +42,8 @@ export interface TargetReport {
   /** Checks (reports) within the window, oldest first. */
   checks: CheckPoint[];
   openAlerts: OpenAlertRow[];
+  /** Waivers in force now (ledger records and driftctl.yml `waivers:`), soonest expiry first. */
+  waivers?: { id: string; keys: string[]; until: string; by: string; reason: string }[];
   /** Accepts within the window, newest first. */
   accepts: AcceptRow[];
   /** The latest report's changes (whatever its age), at most `REPORT_MAX_CHANGES` of them. */

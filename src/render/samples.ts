@@ -2,6 +2,8 @@ import { summarize, type Change } from '../drift/report.js';
 import type { TemplateName } from './template-env.js';
 import { alertView, changeView, summaryView, type AlertNotice, type DigestView, type PullRequestView } from './views.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
+import { diffTexts } from '../drift/content-diff.js';
+import type { Attribution } from '../drift/attribution.js';
 
 /**
  * Sample views every template is rendered with when the config loads, so that a template using an
@@ -26,6 +28,9 @@ const SAMPLE_CHANGES: Change[] = [
   { source: 'files', key: 'prompts/line\nbreak.txt', change: 'added', severity: 'medium', rule: 'default', after: { type: 'file', sha256: 'c'.repeat(64), size: 3, mode: '644' } },
 ];
 
+const SAMPLE_ATTRIBUTION: Attribution = { state: 'committed', commits: [{ oid: '1'.repeat(40), author: 'Ann "Ops"', email: 'ann@example.test', time: NOW, subject: 'tune <models> & "prompts"' }] };
+const SAMPLE_DIFF = diffTexts('config/models.yaml', 'name: gpt-4o\ntemperature: 0.2\n', 'name: "gpt-4.1" <b>\ntemperature: 0.2\n```\n');
+
 export function sampleNotice(event: AlertNotice['event']): AlertNotice {
   return {
     event,
@@ -42,6 +47,7 @@ export function sampleNotice(event: AlertNotice['event']): AlertNotice {
     reportId: '20260102T030405000Z-123456',
     reportLink: 'https://example.test/ledger/report?x=1&y=<2>',
     reason: event === 'resolved' ? 'accepted' : null,
+    diffs: new Map([[`${SAMPLE_CHANGES[0].source}\u0000${SAMPLE_CHANGES[0].key}`, SAMPLE_DIFF]]),
   };
 }
 
@@ -57,6 +63,7 @@ export function sampleDigest(): DigestView {
     open: [alert],
     resolved: [alert],
     accepts: [{ target: 'web', by: 'Ann "Ops" <ann@example.test>', reason: 'approved\nin review', time: NOW, changes: 2 }],
+    expiringWaivers: [{ target: 'web', id: '20260102T030405000Z-fedcba', keys: ['config/app.yaml'], until: NOW, by: 'Ann <ann@example.test>', reason: 'trial\nuntil Friday' }],
     topChanges: SAMPLE_CHANGES.map((c) => ({ ...changeView(c), target: 'web' })),
     more: 0,
     targets: [{ name: 'web', status: 'drift', highest: 'high', lastCheck: NOW }],
@@ -70,7 +77,7 @@ export function samplePullRequest(): PullRequestView {
     target: 'web',
     by: 'Ann <ann@example.test>',
     reason: 'approved in review',
-    changes: SAMPLE_CHANGES.map(changeView),
+    changes: SAMPLE_CHANGES.map((c, i) => changeView(i === 0 ? { ...c, attribution: SAMPLE_ATTRIBUTION } : c, i === 0 ? SAMPLE_DIFF : undefined)),
     summary: summaryView(summarize(SAMPLE_CHANGES)),
     report: { id: '20260102T030405000Z-123456', link: null },
     tool: { name: TOOL_NAME, version: TOOL_VERSION },

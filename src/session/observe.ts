@@ -12,6 +12,7 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
   const manifest: TargetManifest = new Map();
   const errors: EntryError[] = [];
   const sources: SnapshotRecord['sources'] = [];
+  const blobs = new Map<string, Buffer>();
   for (const sourceConfig of target.sources) {
     const source = await createSource(sourceConfig);
     let observed;
@@ -31,10 +32,11 @@ export async function observeTarget(ws: Workspace, target: TargetConfig, deps: O
       });
     }
     manifest.set(source.name, observed.entries);
+    for (const [oid, bytes] of observed.blobs ?? []) blobs.set(oid, bytes);
     for (const [key, entry] of observed.entries) if (entry.error) errors.push({ source: source.name, key, message: entry.error });
     sources.push({ name: source.name, kind: source.kind, entries: observed.stats.entries, errors: observed.stats.errors });
   }
-  return { manifest, errors, sources };
+  return { manifest, errors, sources, ...(blobs.size > 0 ? { blobs } : {}) };
 }
 
 /** How many targets are observed ahead of the one being recorded. */

@@ -6,7 +6,7 @@ import fg from 'fast-glob';
 import ignore, { type Ignore } from 'ignore';
 import type { FilesSourceConfig } from '../config/config.js';
 import { createIgnorer } from '../drift/fields.js';
-import { groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
+import { contentHash, groupHash, type ManifestEntry, type SourceManifest } from '../drift/manifest.js';
 import { DriftError } from '../errors.js';
 import { createKeyMatcher, normalizeGlob } from '../match/glob.js';
 import { decodeFileName, encodeFileName, hasEscapedBytes } from './file-names.js';
@@ -14,6 +14,8 @@ import { ContentCache, type CachedContent } from './content-cache.js';
 import { describeFsError, type HashResult } from './hash-file.js';
 import { hashFiles } from './hash-pool.js';
 import type { Source, SourceContext, SourceObservation } from './source.js';
+import { createCapturePolicy } from '../capture/capture.js';
+import { compileRedaction, redactJson } from '../capture/redact.js';
 import { StatCache, type StatRecord } from './stat-cache.js';
 import { MAX_STRUCTURED_BYTES, parseStructured, STRUCTURED_PARSER_VERSION, structuredFormat } from './structured-file.js';
 
@@ -99,6 +101,8 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   const contents = config.structured.length > 0 ? ContentCache.load(contentCacheFile, contentFingerprint(config), context.warn) : undefined;
   if (contents === undefined) rmSync(contentCacheFile, { force: true }); // left by an earlier config
   const ignorer = createIgnorer(config.ignoreFields, createKeyMatcher);
+  const capturing = config.capture && config.capture.globs.length > 0 ? createKeyMatcher(config.capture.globs) : undefined;
+  const redactions = (config.capture?.redact ?? []).map((source) => compileRedaction(source));
   // `paths` is sorted, so entries (and the cache records) are built in key order; groups are sorted in at the end.
   const entries: SourceManifest = new Map();
   const jobs: HashJob[] = [];
@@ -150,6 +154,11 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
       contentCache.remember(key, rawSha, result);
     }
     if ('unparsable' in result) return { type: 'file', sha256: rawSha, size, mode };
+    if (capturing?.(key)) {
+      // Captured content is redacted, structured content too (it is stored in the shard).
+      const redacted = redactJson(result.content, redactions);
+      if (redacted.count > 0) return { type: 'file', sha256: contentHash(redacted.value), mode, content: redacted.value };
+    }
     return { type: 'file', sha256: result.sha256, mode, content: result.content };
   };
 
@@ -228,7 +237,49 @@ async function observeFiles(config: FilesSourceConfig, context: SourceContext): 
   for (const [key, record] of records) if (record[5] !== '') cache.remember(key, record);
   cache.save(scanStartMs);
   contents?.save();
-  return { entries, stats: { entries: entries.size, hashed: jobs.length, reused, errors } };
+  const blobs = config.capture && config.capture.globs.length > 0 ? captureContent(config, entries, absolute) : undefined;
+  return { entries, ...(blobs ? { blobs } : {}), stats: { entries: entries.size, hashed: jobs.length, reused, errors } };
+}
+
+/**
+ * Adds `blob`/`redacted` (or `capture`, the reason not to) to every readable regular file entry,
+ * per the source's capture config, and returns the captured bytes by blob id. Captured files are
+ * read again here (they are few and small); a plain file whose bytes changed since it was hashed
+ * is described by the bytes read, so an unredacted blob always matches the entry's sha256.
+ */
+function captureContent(config: FilesSourceConfig, entries: SourceManifest, absolute: (key: string) => string | Buffer): Map<string, Buffer> {
+  const policy = createCapturePolicy(config.capture as NonNullable<FilesSourceConfig['capture']>);
+  const blobs = new Map<string, Buffer>();
+  for (const [key, entry] of entries) {
+    if (entry.type !== 'file' || entry.error !== undefined || entry.sha256 === undefined) continue;
+    const decision = policy.decide(key, entry.size ?? 0);
+    if (!decision.capture) {
+      entry.capture = decision.reason;
+      continue;
+    }
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(absolute(key));
+    } catch {
+      continue; // vanished or unreadable since it was hashed: its entry stands, without content
+    }
+    if (entry.content === undefined && entry.size !== undefined) {
+      const actual = sha256(bytes);
+      if (actual !== entry.sha256) {
+        entry.sha256 = actual;
+        entry.size = bytes.length;
+      }
+    }
+    const captured = policy.capture(bytes);
+    if ('reason' in captured) {
+      entry.capture = captured.reason;
+      continue;
+    }
+    entry.blob = captured.oid;
+    if (captured.redacted > 0) entry.redacted = captured.redacted;
+    blobs.set(captured.oid, captured.bytes);
+  }
+  return blobs;
 }
 
 /** Invalidates the content cache when parsing or the source's ignore_fields rules change. */

@@ -34,6 +34,8 @@ import type { SourceObservation } from './source.js';
 export interface KeyedRecord {
   key: string;
   content: unknown;
+  /** `attribution_field`'s value in the record (json, jsonl): who changed it, stored as the entry's `by`. */
+  by?: string;
 }
 
 /** The key of a single record chosen without `key` (json document, text). */
@@ -62,14 +64,16 @@ export function selectRecords(output: Buffer, selection: RecordSelection, what: 
       return fail(`: unknown parse mode "${selection.parse as string}" (use json, jsonl, lines or text)`);
   }
   const keys = uniqueKeys(raw.map((r) => safeKey(r.key)));
-  return raw.map((r, i) => ({ key: keys[i], content: r.content }));
+  return raw.map((r, i) => ({ key: keys[i], content: r.content, ...((r as KeyedRecord).by !== undefined ? { by: (r as KeyedRecord).by } : {}) }));
 }
 
 /** Entries of a keyed-record source: each record's content normalised (ignored fields dropped), in key order. */
 export function observeRecords(records: readonly KeyedRecord[], ignorer: Ignorer): SourceObservation {
   const entries: SourceManifest = new Map();
   for (const record of [...records].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))) {
-    entries.set(record.key, valueEntry(normalizeContent(record.content, ignorer(record.key))));
+    const entry = valueEntry(normalizeContent(record.content, ignorer(record.key)));
+    if (record.by !== undefined) entry.by = record.by;
+    entries.set(record.key, entry);
   }
   return { entries, stats: { entries: entries.size, hashed: entries.size, reused: 0, errors: 0 } };
 }
@@ -142,6 +146,13 @@ function jsonRecords(text: string, items: string | undefined, fail: Fail): Locat
 function keyRecords(located: Located[], selection: RecordSelection, fail: Fail): { key: string; content: unknown }[] {
   const key = selection.key === undefined ? undefined : compileKey(selection.key, fail);
   const value = selection.value === undefined ? undefined : fieldPath(selection.value, 'value', fail);
+  const byPath = selection.byField === undefined ? undefined : fieldPath(selection.byField, 'attribution_field', fail);
+  const byOf = (record: unknown): { by?: string } => {
+    const found = byPath ? getField(record, byPath) : undefined;
+    if (found === undefined || found === null) return {};
+    const text = typeof found === 'string' ? found : JSON.stringify(found);
+    return { by: text.length > 200 ? `${text.slice(0, 199)}…` : text };
+  };
   const out = located.map(({ where, record, name, listed }) => {
     let k: string;
     if (key) k = key(record, where);
@@ -153,12 +164,12 @@ function keyRecords(located: Located[], selection: RecordSelection, fail: Fail):
     } else {
       return fail(`: the record at ${where} is ${describe(record)}: set key to a field or a template such as "{Name}" (array order is not a stable key)`);
     }
-    if (!value) return { key: k, content: record, found: true };
+    if (!value) return { key: k, content: record, found: true, ...byOf(record) };
     const content = getField(record, value);
-    return { key: k, content: content ?? null, found: content !== undefined };
+    return { key: k, content: content ?? null, found: content !== undefined, ...byOf(record) };
   });
   if (value && out.length > 0 && !out.some((r) => r.found)) fail(`: no record has the value field "${selection.value}"`);
-  return out.map(({ key: k, content }) => ({ key: k, content }));
+  return out.map(({ key: k, content, by }) => ({ key: k, content, ...(by !== undefined ? { by } : {}) }));
 }
 
 /** A key expression: a template when it holds "{...}", else one field path. */

@@ -30,6 +30,8 @@ export interface SourceContext {
 
 export interface SourceObservation {
   entries: SourceManifest;
+  /** Captured content named by entries' `blob` ids, to be stored as git blobs with the manifest. */
+  blobs?: Map<string, Buffer>;
   stats: { entries: number; hashed: number; reused: number; errors: number };
 }
 

@@ -37,7 +37,7 @@ test(
   inRepo(repoWith(`version: 1\nsources:\n  - kind: files\n    watch: ["**/*.txt"]\n    wach: ["x"]\n`), async (repo) => {
     const lines = await failing(repo.dir);
     assert.is(lines.length, 1, lines.join('\n'));
-    assert.match(lines[0], new RegExp(`^${FILE}:5: sources\\[0\\]\\.wach: is not a known field \\(known: name, kind, root, watch, ignore, ignore_fields, structured, group\\)$`));
+    assert.match(lines[0], new RegExp(`^${FILE}:5: sources\\[0\\]\\.wach: is not a known field \\(known: name, kind, root, watch, ignore, ignore_fields, structured, group, capture, capture_max_bytes, redact, remediate\\)$`));
     assert.is(ledgerTip(repo), undefined, 'nothing was written');
   }),
 );
@@ -205,7 +205,7 @@ test(
     const run = await spawnCli(repo.dir, ['check']);
     expectCode(run, 1, 'check');
     assert.equal(run.stderr.split('\n').filter(Boolean), [
-      'driftctl: error: driftctl.yml:5: sources[0].wach: is not a known field (known: name, kind, root, watch, ignore, ignore_fields, structured, group)',
+      'driftctl: error: driftctl.yml:5: sources[0].wach: is not a known field (known: name, kind, root, watch, ignore, ignore_fields, structured, group, capture, capture_max_bytes, redact, remediate)',
       'driftctl: error: driftctl.yml:7: severity.default: must be one of critical, high, medium, low, info (got "hgh")',
     ]);
   }),

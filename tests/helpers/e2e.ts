@@ -151,7 +151,8 @@ export function manifestEntries(repo: TempRepo, which: 'latest' | 'baseline', ta
     .map((line) => {
       const [meta, file] = line.split('\t');
       return { oid: meta.split(' ')[2], file };
-    });
+    })
+    .filter(({ file }) => !/(^|\/)@blob\.[0-9a-f]{40}$/.test(file)); // captured content, not entries
   const blobs = readBlobs(repo, listing.map((l) => l.oid));
   const out = new Map<string, any>();
   listing.forEach(({ file }, i) => {

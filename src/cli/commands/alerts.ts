@@ -54,6 +54,10 @@ export function alertsCommand(ctx: CommandContext): CommandModule<GlobalArgs, Al
             ]),
           );
         }
+        if (result.waivers.length > 0) {
+          lines.push('active waivers:');
+          lines.push(table([['TARGET', 'KEYS', 'UNTIL', 'BY', 'REASON', 'WAIVER'], ...result.waivers.map((w) => [w.target, w.keys.join(', '), w.until, w.by, w.reason.split('\n')[0], w.id])]));
+        }
         if (result.recent.length > 0) {
           lines.push('recent events:');
           lines.push(table([['TIME', 'EVENT', 'SEVERITY', 'TARGET', 'SOURCE', 'ALERT'], ...result.recent.map((e) => [e.time, e.event, severityText(style, e.severity), e.target, e.source, e.alert])]));
