@@ -20,7 +20,7 @@ import { build } from 'esbuild';
 const ISOMORPHIC_GIT_NODE_CALLS = [
   {
     what: 'deflate',
-    pattern: /return supportsCompressionStream\s*\?\s*browserDeflate\(buffer\)\s*:\s*pako\.deflate\(buffer\)/g,
+    pattern: /if \(supportsCompressionStream === null\) \{\s*supportsCompressionStream = testCompressionStream\(\);\s*\}\s*return supportsCompressionStream\s*\?\s*browserDeflate\(buffer\)\s*:\s*pako\.deflate\(buffer\)/g,
     replacement: "return new Uint8Array(require('node:zlib').deflateSync(buffer))",
   },
   {
@@ -33,6 +33,24 @@ const ISOMORPHIC_GIT_NODE_CALLS = [
     pattern: /if \(supportsSubtleSHA1 === null\) \{\s*supportsSubtleSHA1 = await testSubtleSHA1\(\);\s*\}\s*return supportsSubtleSHA1 \? subtleSHA1\(buffer\) : shasumSync\(buffer\)/g,
     replacement: "return require('node:crypto').createHash('sha1').update(buffer).digest('hex')",
   },
+  {
+    // Every API call wraps the fs it is given in a new FileSystem, which probes the fs by calling
+    // readFile() with no arguments (an error and its stack each time): wrap each fs object once.
+    what: 'FileSystem wrapper',
+    pattern: /constructor\(fs\) \{\s*if \(typeof fs\._original_unwrapped_fs !== 'undefined'\) return fs\s*/g,
+    replacement: "constructor(fs) { if (typeof fs._original_unwrapped_fs !== 'undefined') return fs; const wrapped = __driftctlWrappedFs.get(fs); if (wrapped) return wrapped; __driftctlWrappedFs.set(fs, this);\n",
+  },
+];
+
+/**
+ * yargs looks for a package.json from the working directory up to / on every run (reading each
+ * directory listing: 0.1 s of CPU in a directory of 100,000 files' parents), to guess a version
+ * driftctl sets itself and to read a "yargs" key from whatever package.json it finds, which would
+ * let a user's project change how driftctl parses its arguments. In the bundle that search finds
+ * nothing, as if no package.json existed.
+ */
+const YARGS_SHIM_CALLS = [
+  { what: 'findUp', pattern: /findUp: escalade,/g, replacement: 'findUp: () => undefined,' },
 ];
 const NODE_CALLS_PLUGIN = {
   name: 'isomorphic-git-node-calls',
@@ -42,6 +60,16 @@ const NODE_CALLS_PLUGIN = {
       for (const { what, pattern, replacement } of ISOMORPHIC_GIT_NODE_CALLS) {
         const count = source.match(pattern)?.length ?? 0;
         if (count !== 1) throw new Error(`scripts/bundle.mjs: the ${what} call of ${args.path} matched ${count} times (expected once): update ISOMORPHIC_GIT_NODE_CALLS`);
+        source = source.replace(pattern, replacement);
+      }
+      source += '\nvar __driftctlWrappedFs = new WeakMap();\n';
+      return { contents: source, loader: 'js', resolveDir: args.path.replace(/[\\/][^\\/]*$/, '') };
+    });
+    b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
+      let source = readFileSync(args.path, 'utf8');
+      for (const { what, pattern, replacement } of YARGS_SHIM_CALLS) {
+        const count = source.match(pattern)?.length ?? 0;
+        if (count !== 1) throw new Error(`scripts/bundle.mjs: the ${what} call of ${args.path} matched ${count} times (expected once): update YARGS_SHIM_CALLS`);
         source = source.replace(pattern, replacement);
       }
       return { contents: source, loader: 'js', resolveDir: args.path.replace(/[\\/][^\\/]*$/, '') };
