@@ -43,11 +43,10 @@ const ISOMORPHIC_GIT_NODE_CALLS = [
 ];
 
 /**
- * yargs looks for a package.json from the working directory up to / on every run (reading each
- * directory listing: 0.1 s of CPU in a directory of 100,000 files' parents), to guess a version
- * driftctl sets itself and to read a "yargs" key from whatever package.json it finds, which would
- * let a user's project change how driftctl parses its arguments. In the bundle that search finds
- * nothing, as if no package.json existed.
+ * yargs guesses a version when it is created (driftctl then sets its own) by looking for a
+ * package.json from the working directory up to /, reading each directory's listing on every run
+ * (94 ms under the profiler in the 100,000-file bench tree). In the bundle that search finds
+ * nothing, as if no package.json existed; yargs uses it for nothing else driftctl calls.
  */
 const YARGS_SHIM_CALLS = [
   { what: 'findUp', pattern: /findUp: escalade,/g, replacement: 'findUp: () => undefined,' },
