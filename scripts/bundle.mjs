@@ -51,8 +51,29 @@ const ISOMORPHIC_GIT_NODE_CALLS = [
 const YARGS_SHIM_CALLS = [
   { what: 'findUp', pattern: /findUp: escalade,/g, replacement: 'findUp: () => undefined,' },
 ];
+/**
+ * string-width (three copies, under yargs' help-text wrapping) builds an Intl.Segmenter and
+ * regular expressions over Unicode properties when it loads: the segmenter loads ICU's break
+ * iterator data (about 60 ms of CPU) and the \p{...} sets take about 30 ms more, on every run,
+ * for help text that most runs never render. In the bundle each such top-level constant is built
+ * on first use instead (`let x;` and every use `(x ??= <initialiser>)`); the build fails if a copy
+ * no longer has its segmenter in that form.
+ */
+function buildOnFirstUse(source, file) {
+  const declaration = /^const (\w+) = (new Intl\.Segmenter\(\)|\/.*\\p\{.*\/[a-z]*);$/gm;
+  const found = [...source.matchAll(declaration)];
+  if (!found.some(([, , init]) => init.startsWith('new Intl.Segmenter'))) throw new Error(`scripts/bundle.mjs: no top-level Intl.Segmenter in ${file}: update buildOnFirstUse`);
+  for (const [line, name, init] of found) {
+    const [before, after] = source.split(line);
+    const use = new RegExp(`(?<![\\w$.])${name}(?![\\w$:])`, 'g');
+    const firstUse = () => `(${name} ??= ${init})`;
+    source = `${before.replace(use, firstUse)}let ${name};${after.replace(use, firstUse)}`;
+  }
+  return source;
+}
+
 const NODE_CALLS_PLUGIN = {
-  name: 'isomorphic-git-node-calls',
+  name: 'dependency-substitutions',
   setup(b) {
     b.onLoad({ filter: /[\\/]isomorphic-git[\\/]index\.c?js$/ }, (args) => {
       let source = readFileSync(args.path, 'utf8');
@@ -64,6 +85,11 @@ const NODE_CALLS_PLUGIN = {
       source += '\nvar __driftctlWrappedFs = new WeakMap();\n';
       return { contents: source, loader: 'js', resolveDir: args.path.replace(/[\\/][^\\/]*$/, '') };
     });
+    b.onLoad({ filter: /[\\/]string-width[\\/]index\.js$/ }, (args) => ({
+      contents: buildOnFirstUse(readFileSync(args.path, 'utf8'), args.path),
+      loader: 'js',
+      resolveDir: args.path.replace(/[\\/][^\\/]*$/, ''),
+    }));
     b.onLoad({ filter: /[\\/]yargs[\\/]lib[\\/]platform-shims[\\/]esm\.mjs$/ }, (args) => {
       let source = readFileSync(args.path, 'utf8');
       for (const { what, pattern, replacement } of YARGS_SHIM_CALLS) {
