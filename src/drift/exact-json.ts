@@ -141,8 +141,13 @@ export function parseExactJson(text: string): unknown {
   return out;
 }
 
-/** Digit runs long enough to be an unsafe integer: only then does reading need parseExactJson. */
-const LONG_DIGITS = /\d{16}/;
+/**
+ * A number of 16 digits or more where a JSON value starts (the text's start, or after ":", "," or
+ * "["): only then does reading need parseExactJson. Digit runs inside strings (sha256 hex, which
+ * ledger shards are full of) match only after such a character inside the same string, which
+ * costs the slower parse, never a rounded number.
+ */
+const LONG_DIGITS = /(?:^|[:,[])\s*-?\d{16}/;
 
 /** JSON.parse, or parseExactJson when the text may hold an integer beyond the safe range. */
 export function parseJsonKeepingIntegers(text: string): unknown {

@@ -1,9 +1,12 @@
 import { builtinModules } from 'node:module';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import path from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT } from '../helpers/repo.js';
+import { withTempDir } from '../helpers/temp.js';
 
 /**
  * The bundle (scripts/bundle.mjs) is a build step over whatever src/ holds: every command, op,
@@ -52,5 +55,42 @@ test('bin/driftctl runs the bundle, whose main chunk exports main()', async () =
   const main = (await import(path.join(BUNDLE, 'main.js'))) as { main?: unknown };
   assert.type(main.main, 'function');
 });
+
+/**
+ * Loaded before bin/driftctl: reports on stderr how many Intl.Segmenters were built and which
+ * directories were listed with readdirSync, when the process exits.
+ */
+const START_UP_PROBE = `
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+let segmenters = 0;
+const Segmenter = Intl.Segmenter;
+Intl.Segmenter = class extends Segmenter { constructor(...args) { super(...args); segmenters++; } };
+const listed = [];
+const readdirSync = fs.readdirSync;
+fs.readdirSync = (dir, ...rest) => { listed.push(String(dir)); return readdirSync(dir, ...rest); };
+syncBuiltinESMExports();
+process.on('exit', () => process.stderr.write('PROBE ' + JSON.stringify({ segmenters, listed }) + '\\n'));
+`;
+
+function probe(dir: string, args: string[]): { segmenters: number; listed: string[]; stdout: string } {
+  const probeFile = path.join(dir, 'probe.mjs');
+  writeFileSync(probeFile, START_UP_PROBE);
+  const run = spawnSync(process.execPath, ['--import', pathToFileURL(probeFile).href, path.join(REPO_ROOT, 'bin', 'driftctl'), ...args], { cwd: dir, encoding: 'utf8' });
+  const line = run.stderr.split('\n').find((l) => l.startsWith('PROBE '));
+  assert.ok(line, run.stderr);
+  return { ...(JSON.parse(line.slice('PROBE '.length)) as { segmenters: number; listed: string[] }), stdout: run.stdout };
+}
+
+test('a command builds no text segmenter (help only) and lists no directory to find a package.json', () =>
+  withTempDir('bundle-start-up', async (dir) => {
+    writeFileSync(path.join(dir, 'package.json'), '{"name": "a-users-project", "version": "9.9.9"}\n');
+    const status = probe(dir, ['status']);
+    assert.is(status.segmenters, 0, 'string-width builds its Intl.Segmenter on first use');
+    assert.equal(status.listed.filter((d) => path.resolve(dir, d) === dir || dir.startsWith(`${path.resolve(dir, d)}${path.sep}`)), [], 'yargs searched for a package.json');
+    const help = probe(dir, ['--help']);
+    assert.ok(help.segmenters > 0, 'help text is measured with the segmenter (the probe works)');
+    assert.match(help.stdout, 'driftctl check');
+  }));
 
 test.run();

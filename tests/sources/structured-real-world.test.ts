@@ -68,6 +68,22 @@ test('integers beyond 2^53 keep every digit: JSON and YAML, stored content, repo
   assert.is(JSON.stringify(yaml.id), '"18446744073709551615"');
 });
 
+test('ledger JSON keeps long integers wherever a value starts, and long digit runs in strings are strings', () => {
+  const big = new ExactInteger('12345678901234567890');
+  assert.equal(parseJsonKeepingIntegers('12345678901234567890'), big);
+  assert.equal(parseJsonKeepingIntegers(' \n-12345678901234567890 '), new ExactInteger('-12345678901234567890'));
+  assert.equal(parseJsonKeepingIntegers('{"a":12345678901234567890}'), { a: big });
+  assert.equal(parseJsonKeepingIntegers('{\n  "a": \n\t12345678901234567890\n}'), { a: big });
+  assert.equal(parseJsonKeepingIntegers('[1,\r\n 12345678901234567890]'), [1, big]);
+  assert.equal(parseJsonKeepingIntegers('[12345678901234567890]'), [big]);
+  assert.equal(parseJsonKeepingIntegers('{"n": 1234567890123456}'), { n: 1234567890123456 });
+  const hex = '0275eb22b29808fa5433029912345678901234567890cd330d946a87ac917721dc8';
+  assert.equal(parseJsonKeepingIntegers(`{"entries":{"f.txt":{"sha256":"${hex}","size":257}},"x":":12345678901234567890"}`), {
+    entries: { 'f.txt': { sha256: hex, size: 257 } },
+    x: ':12345678901234567890',
+  });
+});
+
 test('JSON duplicate keys make the file unparsable (recorded by its bytes), naming the key', () => {
   assert.is(unparsable('{"a":"b","a":"c"}', 'json'), 'invalid JSON: duplicate key "a" at /a');
   assert.is(unparsable('{"x":{"y":1,"y":2}}', 'json'), 'invalid JSON: duplicate key "y" at /x/y');
