@@ -29,6 +29,8 @@ test(
     const record = showJson(repo, ledgerPaths(repo).find((p) => p.endsWith('.waiver.json')) as string);
     assert.equal([record.kind, record.reason, record.until, record.anyContent, record.covers.map((c: any) => c.key)], ['waiver', 'model trial until Tuesday', at(26), false, ['config/models.yaml']]);
     assert.is(commitsOfKind(repo, 'waiver').length, 1);
+    const logged = await runJson(repo, ['log', '--kind', 'waiver'], 0, env(), at(3));
+    assert.equal(logged.entries.map((e: any) => e.kind), ['waiver']);
     assert.equal(alertsState(repo).open, {});
 
     // While in force: shown as waived, recorded in the report, exit 0, nothing sent.

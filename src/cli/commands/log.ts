@@ -17,7 +17,7 @@ export function logCommand(ctx: CommandContext): CommandModule<GlobalArgs, LogAr
     builder: (y: Argv<GlobalArgs>) =>
       y
         .option('target', { type: 'string', describe: 'Only this target' })
-        .option('kind', { type: 'string', choices: ['ledger', 'migrate', 'snapshot', 'report', 'heartbeat', 'accept', 'alert', 'outbox'], describe: 'Only this kind of commit' })
+        .option('kind', { type: 'string', choices: ['ledger', 'migrate', 'snapshot', 'report', 'heartbeat', 'accept', 'alert', 'outbox', 'waiver', 'remediation', 'restore'], describe: 'Only this kind of commit' })
         .option('status', { type: 'string', choices: ['clean', 'drift'], describe: 'Only reports with this status' })
         .option('severity', { type: 'string', choices: ['critical', 'high', 'medium', 'low', 'info'], describe: 'Only reports and alerts at least this severe' })
         .option('key', { type: 'string', describe: 'Only commits touching an entry whose key matches this glob' })
