@@ -1,5 +1,6 @@
 import { createKeyMatcher, type KeyMatcher } from '../match/glob.js';
 import type { CaptureSkip } from '../drift/manifest.js';
+import { textOf } from '../drift/content-diff.js';
 import { createHash } from 'node:crypto';
 import { compileRedaction, redact, type RedactionPattern } from './redact.js';
 
@@ -62,18 +63,6 @@ export function createCapturePolicy(config: CaptureConfig): CapturePolicy {
       return { oid: blobId(stored), bytes: stored, redacted: count };
     },
   };
-}
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The text of bytes that look like text: no NUL in the first 8,000 bytes (git's test) and valid UTF-8. */
-export function textOf(bytes: Buffer): string | undefined {
-  if (bytes.subarray(0, 8000).includes(0)) return undefined;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
 }
 
 /** Checks `redact:` patterns; returns a message per pattern that does not compile. */

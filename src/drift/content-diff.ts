@@ -91,3 +91,15 @@ export function pairTexts(entry: ManifestEntry | undefined): { before: string | 
   const content = entry.content as { before?: Json; after?: Json };
   return { before: content.before === undefined || content.before === null ? undefined : valueText(content.before), after: content.after === undefined || content.after === null ? undefined : valueText(content.after) };
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of bytes that look like text: no NUL in the first 8,000 bytes (git's test) and valid UTF-8. */
+export function textOf(bytes: Buffer): string | undefined {
+  if (bytes.subarray(0, 8000).includes(0)) return undefined;
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

@@ -9,15 +9,3 @@ export function restoreDiff(key: string, now: string | undefined, restored: stri
   const text = unifiedText(diffTexts(key, now, restored));
   return text === '' ? '' : `${text}\n`;
 }
-
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-
-/** The text of bytes that look like text (no NUL in the first 8,000 bytes, valid UTF-8), else undefined. */
-export function textOf(bytes: Buffer): string | undefined {
-  if (bytes.subarray(0, 8000).includes(0)) return undefined;
-  try {
-    return utf8.decode(bytes);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { createCapturePolicy, looksLikeSecretName, textOf } from '../../src/capture/capture.js';
+import { createCapturePolicy, looksLikeSecretName } from '../../src/capture/capture.js';
+import { textOf } from '../../src/drift/content-diff.js';
 import { compileRedaction, marker, redact } from '../../src/capture/redact.js';
 
 /** Redaction of captured text: built-in credential shapes, user patterns, markers that keep the line and tell a change. */

@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { restoreDiff, textOf } from '../../src/restore/unified-diff.js';
+import { restoreDiff } from '../../src/restore/unified-diff.js';
+import { textOf } from '../../src/drift/content-diff.js';
 
 test('hunks with three lines of context, and no diff for equal texts', () => {
   const a = Array.from({ length: 20 }, (_, i) => `line ${i + 1}\n`).join('');
