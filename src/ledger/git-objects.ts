@@ -40,3 +40,26 @@ export function encodeTree(entries: readonly TreeEntry[]): Buffer {
   }
   return Buffer.concat(parts);
 }
+
+export interface RawTreeEntry {
+  name: string;
+  oid: string;
+  type: 'tree' | 'blob' | 'commit';
+  mode: string;
+}
+
+/** Parses a raw tree object (without the header) into entries, modes as stored (`40000` for a tree). */
+export function parseTreeObject(content: Buffer): RawTreeEntry[] {
+  const out: RawTreeEntry[] = [];
+  let i = 0;
+  while (i < content.length) {
+    const space = content.indexOf(0x20, i);
+    const nul = content.indexOf(0, space);
+    const mode = content.toString('utf8', i, space);
+    const name = content.toString('utf8', space + 1, nul);
+    const oid = content.toString('hex', nul + 1, nul + 21);
+    out.push({ name, oid, mode, type: mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob' });
+    i = nul + 21;
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import git from 'isomorphic-git';
 import { classifyRequestError } from '../http/request-errors.js';
 import { DriftError } from '../errors.js';
 import { createAtomicFs } from './atomic-fs.js';
-import { objectId, type GitObjectType } from './git-objects.js';
+import { objectId, parseTreeObject, type GitObjectType } from './git-objects.js';
 
 /**
  * The only adapter to isomorphic-git. It works at the object level (blobs, trees, commits, refs):
@@ -463,17 +463,7 @@ function isNotFound(error: unknown): boolean {
   return (error as { code?: string }).code === 'NotFoundError';
 }
 
-/** A raw tree object's entries, as readTree gives them. */
+/** A raw tree object's entries, as readTree gives them (modes padded to six digits). */
 function parseRawTree(content: Buffer): StoredTreeEntry[] {
-  const out: StoredTreeEntry[] = [];
-  let i = 0;
-  while (i < content.length) {
-    const space = content.indexOf(0x20, i);
-    const nul = content.indexOf(0, space);
-    const mode = content.toString('utf8', i, space);
-    const type = mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob';
-    out.push({ name: content.toString('utf8', space + 1, nul), oid: content.toString('hex', nul + 1, nul + 21), type, mode: type === 'tree' ? '040000' : mode.padStart(6, '0') });
-    i = nul + 21;
-  }
-  return out;
+  return parseTreeObject(content).map((entry) => ({ ...entry, mode: entry.type === 'tree' ? '040000' : entry.mode.padStart(6, '0') }));
 }

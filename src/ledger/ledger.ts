@@ -5,8 +5,8 @@ import type { TargetManifest } from '../drift/manifest.js';
 import { parseJsonKeepingIntegers } from '../drift/exact-json.js';
 import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
-import { encodeTree, objectId, type TreeEntry } from './git-objects.js';
-import type { GitStore, Signature, StoredTreeEntry } from './git-store.js';
+import { encodeTree, objectId, parseTreeObject, type TreeEntry } from './git-objects.js';
+import type { GitStore, Signature } from './git-store.js';
 import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
@@ -494,18 +494,3 @@ export async function applyEdits(store: GitStore, baseTree: string | undefined, 
   return write(root);
 }
 
-/** Parses a raw tree object (without the header) into entries. */
-export function parseTreeObject(content: Buffer): StoredTreeEntry[] {
-  const out: StoredTreeEntry[] = [];
-  let i = 0;
-  while (i < content.length) {
-    const space = content.indexOf(0x20, i);
-    const nul = content.indexOf(0, space);
-    const mode = content.toString('utf8', i, space);
-    const name = content.toString('utf8', space + 1, nul);
-    const oid = content.toString('hex', nul + 1, nul + 21);
-    out.push({ name, oid, mode, type: mode === '40000' ? 'tree' : mode === '160000' ? 'commit' : 'blob' });
-    i = nul + 21;
-  }
-  return out;
-}

@@ -3,7 +3,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ManifestEntry, TargetManifest } from '../../src/drift/manifest.js';
 import { encodeTree, objectId } from '../../src/ledger/git-objects.js';
-import { parseTreeObject } from '../../src/ledger/ledger.js';
+import { parseTreeObject } from '../../src/ledger/git-objects.js';
 import { buildManifest, diffManifests, readManifest, SHARD_LIMIT, type BuiltManifest, type ObjectReader } from '../../src/ledger/manifest-tree.js';
 import { makeRepo } from '../helpers/repo.js';
 
