@@ -65,6 +65,7 @@ sources:
     ignore: ["**/__pycache__/**", "*.md", "tests/**"]
     structured: ["config/**/*.yaml", "config/**/*.json"]   # compared field by field
     ignore_fields: ["/generated_at"]
+    capture: ["prompts/**", "config/**"]               # keep their text in the ledger: changes show as diffs
 severity:
   default: low
   rules:
