@@ -2,7 +2,7 @@ import type { ActiveWaiver, WaiverCover } from '../drift/waivers.js';
 import { isActive } from '../drift/waivers.js';
 import { remediationsPath, waiversPath } from './layout.js';
 import type { Ledger, LedgerWriter } from './ledger.js';
-import { encodeRecord, type ChainRef } from './records.js';
+import { encodeRecord, personLine, type ChainRef, type Person } from './records.js';
 import { TOOL } from './recorder.js';
 
 /**
@@ -10,19 +10,19 @@ import { TOOL } from './recorder.js';
  * them. Each is staged through LedgerWriter.record (schema, hash chain) in one commit of its own;
  * ledger/FORMAT.md documents them. Nothing here observes or touches the watched files.
  */
-export interface Actor {
-  name: string;
-  email: string;
-}
-
-export interface WaiverRecord {
+/** The fields every record of this file starts with. */
+interface LoopRecordHeader<K extends string> {
   format: 1;
-  kind: 'waiver';
+  kind: K;
   chain?: ChainRef;
   id: string;
   target: string;
   time: string;
-  by: Actor;
+  by: Person;
+  tool: { name: string; version: string };
+}
+
+export interface WaiverRecord extends LoopRecordHeader<'waiver'> {
   reason: string;
   until: string;
   scope: 'all' | 'keys';
@@ -30,7 +30,6 @@ export interface WaiverRecord {
   anyContent: boolean;
   covers: WaiverCover[];
   report: string | null;
-  tool: { name: string; version: string };
 }
 
 /** `targets/<t>/waivers.json`. */
@@ -41,14 +40,7 @@ export interface WaiversState {
   waivers: ActiveWaiver[];
 }
 
-export interface RemediationRecord {
-  format: 1;
-  kind: 'remediation';
-  chain?: ChainRef;
-  id: string;
-  target: string;
-  time: string;
-  by: Actor;
+export interface RemediationRecord extends LoopRecordHeader<'remediation'> {
   trigger: 'command' | 'policy';
   policy: string | null;
   command: { argv: string[]; shell: boolean; exec: string[]; from: string };
@@ -62,7 +54,6 @@ export interface RemediationRecord {
   outcome: 'fixed' | 'partly-fixed' | 'failed';
   remaining: number;
   report: string | null;
-  tool: { name: string; version: string };
 }
 
 /** `targets/<t>/remediations.json`: failed attempts for the drift `drift` (reset when the drift differs). */
@@ -82,20 +73,12 @@ export interface RestoreSide {
   target?: string;
 }
 
-export interface RestoreRecord {
-  format: 1;
-  kind: 'restore';
-  chain?: ChainRef;
-  id: string;
-  target: string;
-  time: string;
-  by: Actor;
+export interface RestoreRecord extends LoopRecordHeader<'restore'> {
   reason: string;
   keys: string[];
   baseline: string;
   snapshot: string | null;
   files: { source: string; key: string; action: 'write' | 'create' | 'delete' | 'chmod' | 'relink'; before: RestoreSide; after: RestoreSide }[];
-  tool: { name: string; version: string };
 }
 
 export type LoopRecordInput<R> = Omit<R, 'format' | 'kind' | 'chain' | 'tool'>;
@@ -112,13 +95,13 @@ export async function readRemediations(ledger: Ledger, commit: string | undefine
 /** Stages one `waiver` commit: the record, and waivers.json with it added and expired waivers dropped. */
 export async function stageWaiver(writer: LedgerWriter, input: LoopRecordInput<WaiverRecord>, current: ActiveWaiver[], now: Date): Promise<WaiverRecord> {
   const record: WaiverRecord = { format: 1, kind: 'waiver', ...input, tool: { ...TOOL } };
-  const active: ActiveWaiver = { id: record.id, by: `${input.by.name} <${input.by.email}>`, reason: input.reason, until: input.until, keys: input.keys, anyContent: input.anyContent, covers: input.covers };
+  const active: ActiveWaiver = { id: record.id, by: personLine(input.by), reason: input.reason, until: input.until, keys: input.keys, anyContent: input.anyContent, covers: input.covers };
   const state: WaiversState = { format: 1, kind: 'waivers', target: input.target, waivers: [...current.filter((w) => isActive(w, now)), active] };
   const n = input.anyContent ? input.keys.length : input.covers.length;
   await writer.commit(
     [...(await writer.record(input.target, record.id, 'waiver', record)), { path: waiversPath(input.target), blob: encodeRecord('waivers', state) }],
     `waive ${input.target}: ${n} ${input.anyContent ? (n === 1 ? 'key' : 'keys') : n === 1 ? 'change' : 'changes'} until ${input.until} by ${input.by.name}`,
-    { 'Drift-Target': input.target, 'Drift-Kind': 'waiver', 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
+    { 'Drift-Target': input.target, 'Drift-Kind': 'waiver', 'Drift-Record': record.id, 'Drift-Actor': personLine(input.by) },
   );
   return record;
 }
@@ -134,7 +117,7 @@ export async function stageRemediation(writer: LedgerWriter, input: LoopRecordIn
   await writer.commit(
     edits,
     `remediate ${input.target}: ${input.outcome}${input.timedOut ? ' (timed out)' : input.exitCode !== null ? ` (exit ${input.exitCode})` : ''}, ${input.remaining} change${input.remaining === 1 ? '' : 's'} left`,
-    { 'Drift-Target': input.target, 'Drift-Kind': 'remediation', 'Drift-Status': input.outcome, 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
+    { 'Drift-Target': input.target, 'Drift-Kind': 'remediation', 'Drift-Status': input.outcome, 'Drift-Record': record.id, 'Drift-Actor': personLine(input.by) },
   );
   return record;
 }
@@ -146,7 +129,7 @@ export async function stageRestore(writer: LedgerWriter, input: LoopRecordInput<
   await writer.commit(
     await writer.record(input.target, record.id, 'restore', record),
     `restore ${input.target}: ${n} ${n === 1 ? 'entry' : 'entries'} by ${input.by.name}: ${input.reason.split('\n')[0].slice(0, 72)}`,
-    { 'Drift-Target': input.target, 'Drift-Kind': 'restore', 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
+    { 'Drift-Target': input.target, 'Drift-Kind': 'restore', 'Drift-Record': record.id, 'Drift-Actor': personLine(input.by) },
   );
   return record;
 }

@@ -6,7 +6,7 @@ import { classifyDeltas, reportDeltas, type DriftReport, type EntryError } from 
 import { baselinePath, headPath, latestPath, newRecordId } from './layout.js';
 import { LedgerWriter, type Ledger } from './ledger.js';
 import { buildManifest, ShardMemo, type BuiltManifest } from './manifest-tree.js';
-import { encodeRecord, type AcceptRecord, type SnapshotRecord, type TargetHead } from './records.js';
+import { encodeRecord, personLine, type AcceptRecord, type SnapshotRecord, type TargetHead } from './records.js';
 import { TOOL_NAME, TOOL_VERSION } from '../version.js';
 
 /**
@@ -146,12 +146,12 @@ export async function stageAccept(writer: LedgerWriter, input: AcceptInput, head
     changes: input.changes,
     tool: { ...TOOL },
   };
-  head.baseline = { accept: record.id, time: record.time, tree: input.baselineAfter, by: `${input.by.name} <${input.by.email}>` };
+  head.baseline = { accept: record.id, time: record.time, tree: input.baselineAfter, by: personLine(input.by) };
   const n = input.changes.length;
   await writer.commit(
     [...(await writer.record(input.target, record.id, 'accept', record)), { path: baselinePath(input.target), tree: input.baselineAfter }, headEdit(head)],
     `accept ${input.target}: ${n} ${n === 1 ? 'change' : 'changes'} by ${input.by.name}: ${firstLine(input.reason)}`,
-    { 'Drift-Target': input.target, 'Drift-Kind': 'accept', 'Drift-Record': record.id, 'Drift-Actor': `${input.by.name} <${input.by.email}>` },
+    { 'Drift-Target': input.target, 'Drift-Kind': 'accept', 'Drift-Record': record.id, 'Drift-Actor': personLine(input.by) },
   );
   return record;
 }

@@ -35,6 +35,17 @@ export interface SnapshotRecord {
   tool: { name: string; version: string };
 }
 
+/** Who did something: a git identity. */
+export interface Person {
+  name: string;
+  email: string;
+}
+
+/** `Name <email>`, as git writes an identity (trailers, head.json, alerts, views). */
+export function personLine(person: Person): string {
+  return `${person.name} <${person.email}>`;
+}
+
 export interface AcceptRecord {
   format: 1;
   kind: 'accept';
@@ -42,7 +53,7 @@ export interface AcceptRecord {
   id: string;
   target: string;
   time: string;
-  by: { name: string; email: string };
+  by: Person;
   reason: string;
   scope: 'all' | 'keys';
   keys: string[];

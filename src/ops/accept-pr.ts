@@ -5,7 +5,7 @@ import { DriftError, isDriftError } from '../errors.js';
 import { fetchRemote, pushBranchRef, remoteLink, type RemoteLink } from '../ledger/remote-sync.js';
 import { outboxPath } from '../ledger/layout.js';
 import type { Edit } from '../ledger/ledger.js';
-import { encodeRecord } from '../ledger/records.js';
+import { encodeRecord, personLine } from '../ledger/records.js';
 import { outboxEntry } from '../alerts/delivery.js';
 import { reportLink } from '../alerts/state-store.js';
 import type { GithubClientOptions, PullRequest, PullRequests } from '../github/pull-requests.js';
@@ -149,7 +149,7 @@ async function pullRequestView(ws: Workspace, base: string, target: string, stag
   return {
     now: staged.time.toISOString(),
     target,
-    by: `${staged.record.by.name} <${staged.record.by.email}>`,
+    by: personLine(staged.record.by),
     reason,
     changes: await pullRequestChanges(ws, base, target, staged.accepted),
     summary: summaryView(summarize(staged.accepted)),

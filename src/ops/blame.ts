@@ -1,4 +1,5 @@
 import { sameEntry, type ManifestEntry } from '../drift/manifest.js';
+import { personLine } from '../ledger/records.js';
 import { changeDetails, describeDelta, stripEntry } from '../drift/report.js';
 import { indexedHistory } from '../ledger/commit-index.js';
 import { baselinePath, latestPath } from '../ledger/layout.js';
@@ -108,7 +109,7 @@ export async function blame(deps: OpDeps, options: BlameOptions): Promise<BlameR
     if (kind === 'accept' && h.records[0]) {
       const record = await readEntryRecord(ws.ledger, h, 'accept');
       if (record) {
-        event.by = `${record.by.name} <${record.by.email}>`;
+        event.by = personLine(record.by);
         event.reason = record.reason;
       }
     }

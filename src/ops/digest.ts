@@ -1,4 +1,5 @@
 import { readAlertsState, readEntryAlertEvents, readEntryRecord, readHead } from '../ledger/reader.js';
+import { personLine } from '../ledger/records.js';
 import { deliverWithOutbox, type DeliveryOutcome } from '../alerts/delivery.js';
 import { withPreviews, type Channel, type PreviewedPayload } from '../channels/channel.js';
 import { SEVERITIES, severityRank } from '../drift/severity-levels.js';
@@ -113,7 +114,7 @@ export async function buildDigest(ws: Workspace, tip: string, now: Date, windowM
       }
     } else if (entry.kind === 'accept') {
       const record = await readEntryRecord(ws.ledger, entry, 'accept');
-      if (record && record.changes.length > 0) accepts.push({ target: record.target, by: `${record.by.name} <${record.by.email}>`, reason: record.reason, time: record.time, changes: record.changes.length });
+      if (record && record.changes.length > 0) accepts.push({ target: record.target, by: personLine(record.by), reason: record.reason, time: record.time, changes: record.changes.length });
     }
   }
   const open: DigestAlert[] = [];

@@ -1,4 +1,5 @@
 import { severityRank, SEVERITIES, type Severity } from '../drift/severity-levels.js';
+import { personLine } from '../ledger/records.js';
 import { parseDuration } from '../config/config.js';
 import type { Change } from '../drift/report.js';
 import { DriftError } from '../errors.js';
@@ -105,7 +106,7 @@ export async function log(deps: OpDeps, options: LogOptions): Promise<LogResult>
       record: h.records[0] ?? null,
       records: h.records,
       subject: h.commit.message.split('\n')[0],
-      author: `${h.commit.author.name} <${h.commit.author.email}>`,
+      author: personLine(h.commit.author),
       ...(keys ? { keys } : {}),
     });
   }

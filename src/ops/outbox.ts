@@ -3,7 +3,7 @@ import { loadAlerting } from '../alerts/notify.js';
 import { DriftError } from '../errors.js';
 import { outboxPath } from '../ledger/layout.js';
 import { readOutbox } from '../ledger/reader.js';
-import { encodeRecord, type OutboxEntry } from '../ledger/records.js';
+import { encodeRecord, personLine, type OutboxEntry } from '../ledger/records.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
 import { openWorkspace, withLock } from '../session/workspace.js';
@@ -73,7 +73,7 @@ export async function outbox(deps: OpDeps, options: OutboxOptions): Promise<Outb
     const common = { channel: entry.channel, subject: entry.subject, retried: true, id: entry.id, maxAttempts: budget.maxAttempts };
     let outcome: DeliveryOutcome;
     if (options.drop) {
-      const dead = abandonEdits(entry, 'dropped', `${actor.name} <${actor.email}>`, now);
+      const dead = abandonEdits(entry, 'dropped', personLine(actor), now);
       outcome = { ...common, status: 'abandoned', error: entry.lastError, attempts: entry.attempts, reason: 'dropped', dead: dead.id };
       await writer.commit(dead.edits, outboxSubject([outcome]), { 'Drift-Kind': 'outbox' });
     } else {

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { personLine } from '../ledger/records.js';
 import { bySeverityThenAge, readAlertsState, readEntryRecord, readHead, readLatestReport } from '../ledger/reader.js';
 import type { Severity } from '../drift/severity-levels.js';
 import type { TargetConfig } from '../config/config.js';
@@ -97,7 +98,7 @@ export async function buildReportModel(ws: Workspace, tip: string, now: Date, wi
       accepts.get(entry.target)?.push({
         id: record.id,
         time: record.time,
-        by: `${record.by.name} <${record.by.email}>`,
+        by: personLine(record.by),
         reason: record.reason,
         scope: record.scope,
         keys: record.keys,

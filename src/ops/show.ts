@@ -1,4 +1,5 @@
 import { DriftError } from '../errors.js';
+import { personLine } from '../ledger/records.js';
 import { indexedHistory } from '../ledger/commit-index.js';
 import { isRecordId, recordPath, type RecordKind } from '../ledger/layout.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
@@ -109,7 +110,7 @@ function commitView(entry: ReturnType<typeof describeCommit>): ShowResult['commi
     kind: entry.kind,
     target: entry.target,
     subject: entry.commit.message.split('\n')[0],
-    author: `${entry.commit.author.name} <${entry.commit.author.email}>`,
+    author: personLine(entry.commit.author),
     trailers: entry.trailers,
   };
 }
