@@ -141,7 +141,10 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
       let report: DriftReport | undefined;
       const cacheDir = ws.cacheDir(target.name);
       let lastReport: DriftReport | undefined;
-      const waivers = [...(await readWaivers(ws.ledger, base, target.name)), ...configWaivers(ws.config, target.name)];
+      // The waivers applied to the report's changes (by the skip test or to the fresh report).
+      let applied: ReturnType<typeof applyWaivers> | undefined;
+      // Waivers only shape reports: a `snapshot` run reads none.
+      const waivers = withReport ? [...(await readWaivers(ws.ledger, base, target.name)), ...configWaivers(ws.config, target.name)] : [];
       try {
         observation = await observed;
         const obs = observation;
@@ -151,7 +154,8 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
           lastReport = await readLatestReport(ws.ledger, base, target.name);
           if (!lastReport || !sameVerdict(lastReport, head, built.oid, obs.errors, ws.config.severity, [...observedOnlySources(target)].sort())) return false;
           // A waiver given, expired or broken since the last report changes the verdict.
-          return sameWaived(lastReport, waivedList(applyWaivers(lastReport.changes, waivers, time).waived));
+          applied = applyWaivers(lastReport.changes, waivers, time);
+          return sameWaived(lastReport, waivedList(applied.waived));
         };
         const outcome = await stageSnapshot(cacheDir, writer, target.name, observation, time, head, deps.warn, skip);
         if ('skipped' in outcome) {
@@ -185,13 +189,13 @@ async function observeAndRecord(deps: OpDeps, options: CheckOptions, withReport:
         report = await computeReport(ws.ledger, ws.config, target.name, time, fresh, head.baseline?.tree, observation);
         report.changes = await withAttribution(target.sources, report.changes, { env: deps.env, since: head.baseline ? new Date(head.baseline.time) : undefined });
         // Waived drift is recorded in the report (`waived`) but neither alerts nor counts as drift.
-        const { waived } = applyWaivers(report.changes, waivers, time);
-        if (waived.length > 0) report.waived = waivedList(waived);
+        applied = applyWaivers(report.changes, waivers, time);
+        if (applied.waived.length > 0) report.waived = waivedList(applied.waived);
         await stageReport(writer, report, head);
         afterTree = fresh.built.oid;
         afterReader = ws.ledger.reader(fresh.built);
       }
-      const { drift, waived } = applyWaivers(report.changes, waivers, time);
+      const { drift, waived } = applied ?? applyWaivers(report.changes, waivers, time);
       const diffs = options.content === false ? undefined : await contentDiffs(afterReader, report.changes, { before: head.baseline?.tree, after: afterTree }, { context: options.context });
       reports.push(withDiffs(report, diffs));
       const auto = await stageAutoAccept(writer, target, ws.config.policies, report, head, time);
