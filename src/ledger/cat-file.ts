@@ -81,14 +81,23 @@ export class CatFileReader {
   }
 }
 
+/** What the prefetch pipeline writes into cat-file's input when rev-list fails (answered "missing"). */
+const LIST_FAILED = 'rev-list-failed';
+
+/**
+ * The pipeline, run by `sh` so that this (large) process forks once, not twice: forking Node is
+ * what costs most when the machine is loaded. Arguments arrive as "$@", never inside the script.
+ */
+const PIPELINE = `d=$1; shift; { git --git-dir "$d" rev-list --objects --reverse --no-object-names "$@" || echo ${LIST_FAILED}; } | git --git-dir "$d" cat-file --batch --buffer`;
+
 /**
  * Streams every object reachable from `tips` and not from `exclude`: `git rev-list --objects
- * --reverse` piped straight into `git cat-file --batch --buffer` (two processes, no round trip per
- * object, output in large writes). Commits come first, oldest first, then the trees and blobs in
- * the order the commits introduce them, oldest first, which is the order a history walk needs
- * them. `onObject` sees each object as it arrives; `onEnd` is called once, with `complete` false
- * when git is missing or failed (a missing object, an unknown id) or `stop()` was called. It never
- * throws: callers read whatever did not arrive one object at a time.
+ * --reverse` piped straight into `git cat-file --batch --buffer` (no round trip per object,
+ * output in large writes). Commits come first, oldest first, then the trees and blobs in the
+ * order the commits introduce them, oldest first, which is the order a history walk needs them.
+ * `onObject` sees each object as it arrives; `onEnd` is called once, with `complete` false when
+ * git (or sh) is missing or failed (a missing object, an unknown id) or `stop()` was called. It
+ * never throws: callers read whatever did not arrive one object at a time.
  */
 export function streamReachableObjects(
   gitdir: string,
@@ -98,13 +107,12 @@ export function streamReachableObjects(
   onEnd: (complete: boolean) => void,
 ): { stop(): void } {
   let ended = false;
-  let revList: ReturnType<typeof spawn> | undefined;
-  let catFile: ReturnType<typeof spawn> | undefined;
+  let child: ReturnType<typeof spawn> | undefined;
   const end = (complete: boolean): void => {
     if (ended) return;
     ended = true;
-    stopChild(revList);
-    stopChild(catFile);
+    child?.stdout?.destroy();
+    stopChild(child);
     onEnd(complete);
   };
   const ids = [...tips, ...exclude.map((oid) => `^${oid}`)];
@@ -113,31 +121,17 @@ export function streamReachableObjects(
     return { stop: () => end(false) };
   }
   try {
-    revList = spawn('git', ['--git-dir', gitdir, 'rev-list', '--objects', '--reverse', '--no-object-names', ...ids], { stdio: ['ignore', 'pipe', 'ignore'] });
-    revList.on('error', () => end(false));
-    let listed: boolean | undefined;
-    let catted: boolean | undefined;
-    const settle = (): void => {
-      if (listed !== undefined && catted !== undefined) end(listed && catted);
-    };
-    revList.on('exit', (code) => {
-      listed = code === 0;
-      settle();
-    });
-    catFile = spawn('git', ['--git-dir', gitdir, 'cat-file', '--batch', '--buffer'], { stdio: [revList.stdout as Readable, 'pipe', 'ignore'] });
-    // cat-file holds its own copy of the pipe: this process's end is closed so nothing waits on it.
-    revList.stdout?.destroy();
-    catFile.on('error', () => end(false));
+    child = spawn('sh', ['-c', PIPELINE, 'driftctl-prefetch', gitdir, ...ids], { stdio: ['ignore', 'pipe', 'ignore'] });
+    child.on('error', () => end(false));
+    let complete = true;
     const parser = new BatchOutputParser((oid, object) => {
-      if (object && !ended) onObject(oid, object);
+      if (!object) complete = false; // rev-list failed, or named an object cat-file cannot read
+      else if (!ended) onObject(oid, object);
     });
-    catFile.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
       if (!ended) parser.push(chunk);
     });
-    catFile.on('close', (code) => {
-      catted = code === 0 && parser.idle;
-      settle();
-    });
+    child.on('close', (code) => end(complete && code === 0 && parser.idle));
   } catch {
     queueMicrotask(() => end(false));
   }
@@ -235,7 +229,8 @@ export class BatchOutputParser {
         this.needed = end + 1 - offset;
         break;
       }
-      this.onObject(oid, { type, content: Buffer.from(buffer.subarray(newline + 1, end)) });
+      // A view into the chunk, not a copy: objects are kept as long as the chunks they arrived in.
+      this.onObject(oid, { type, content: buffer.subarray(newline + 1, end) });
       offset = end + 1;
     }
     buffer = buffer.subarray(offset);

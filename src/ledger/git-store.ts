@@ -49,11 +49,12 @@ export const BATCH_CACHE_BYTES = 256 * 1024 * 1024;
 /** Objects streamed ahead of a walk (GitStore.prefetchReachable). */
 interface Prefetch {
   objects: Map<string, GitObject>;
-  /** Reads waiting for an object still on its way; woken with undefined when the stream ends. */
+  /** Reads waiting for an object still on its way; woken with undefined when the last stream ends. */
   waiters: Map<string, ((object: GitObject | undefined) => void)[]>;
   bytes: number;
-  done: boolean;
-  stream: { stop(): void };
+  /** Streams still running; reads wait only while some are. */
+  active: number;
+  streams: { stop(): void }[];
 }
 
 export class GitStore {
@@ -140,7 +141,7 @@ export class GitStore {
     this.batch?.close();
     this.batch = undefined;
     this.batchMode = false;
-    this.prefetch?.stream.stop();
+    for (const stream of this.prefetch?.streams ?? []) stream.stop();
     this.prefetch = undefined;
     this.parsedTrees.clear();
     this.blobCache.clear();
@@ -150,23 +151,29 @@ export class GitStore {
   /**
    * Inside a batch, with git installed: starts streaming every object reachable from `tips` and
    * not from `exclude` (ledger/cat-file.ts streamReachableObjects) and returns at once. Until the
-   * stream ends, a read of an object that has not arrived waits for it (or for the end, then
+   * streams end, a read of an object that has not arrived waits for it (or for the end, then
    * reads it alone), so the walk that follows overlaps the stream instead of paying a round trip
-   * per object. Contents are kept up to `budgetBytes`; past that the stream stops and the rest is
+   * per object. Several calls in one batch (one per branch walked) add to the same store of
+   * objects. Contents are kept up to `budgetBytes`; past that the streams stop and the rest is
    * read on demand. Without git (or outside a batch) it does nothing.
    */
   prefetchReachable(tips: string[], exclude: string[] = [], budgetBytes = BATCH_CACHE_BYTES): void {
-    if (!this.batch || this.prefetch) return;
-    const prefetch: Prefetch = { objects: new Map(), waiters: new Map(), bytes: 0, done: false, stream: { stop: () => {} } };
-    this.prefetch = prefetch;
-    prefetch.stream = streamReachableObjects(
+    if (!this.batch) return;
+    const prefetch: Prefetch = (this.prefetch ??= { objects: new Map(), waiters: new Map(), bytes: 0, active: 0, streams: [] as { stop(): void }[] });
+    if (prefetch.bytes > budgetBytes) return;
+    const wakeAll = (): void => {
+      for (const waiting of prefetch.waiters.values()) for (const wake of waiting) wake(undefined);
+      prefetch.waiters.clear();
+    };
+    prefetch.active++;
+    const stream = streamReachableObjects(
       this.gitdir,
       tips,
       exclude,
       (oid, object) => {
         prefetch.bytes += object.content.length;
         if (prefetch.bytes > budgetBytes) {
-          prefetch.stream.stop();
+          for (const s of prefetch.streams) s.stop();
           return;
         }
         prefetch.objects.set(oid, object);
@@ -177,11 +184,10 @@ export class GitStore {
         }
       },
       () => {
-        prefetch.done = true;
-        for (const waiting of prefetch.waiters.values()) for (const wake of waiting) wake(undefined);
-        prefetch.waiters.clear();
+        if (--prefetch.active === 0) wakeAll();
       },
     );
+    prefetch.streams.push(stream);
   }
 
   private async batchRead(oid: string, type: string): Promise<Buffer | undefined> {
@@ -189,7 +195,7 @@ export class GitStore {
     if (prefetch) {
       const found =
         prefetch.objects.get(oid) ??
-        (prefetch.done
+        (prefetch.active === 0
           ? undefined
           : await new Promise<GitObject | undefined>((resolve) => {
               const waiting = prefetch.waiters.get(oid);

@@ -141,6 +141,14 @@ test('batched reads (prefetched, past the memory budget, and without git) return
     assert.equal(await readAll(partial, objects), plain, 'objects outside the stream');
     partial.endBatchReads();
 
+    const twice = GitStore.open(repo.dir);
+    twice.beginBatchReads();
+    const older = git(repo, ['rev-parse', `${LEDGER}~1`]);
+    twice.prefetchReachable([older]); // as for two branches walked in one batch
+    twice.prefetchReachable([tip], [older]);
+    assert.equal(await readAll(twice, objects), plain, 'two streams in one batch');
+    twice.endBatchReads();
+
     await withoutGit(async () => {
       const store = GitStore.open(repo.dir);
       store.beginBatchReads();
