@@ -20,7 +20,7 @@ import { GIT_ENV, prng } from './shared.js';
  *   with a new change, an accept a week) for `--days=N` days (default 7);
  * - busy: `--busy=N` checks (default 2,000) of which every one records a change, with alerts,
  *   and an accept every 50 checks: at least N commits.
- * Each ledger is verified `--runs=R` times in process (best and median reported, with the CPU
+ * `--only=quiet` or `--only=busy` measures one of them. Each ledger is verified `--runs=R` times in process (best and median reported, with the CPU
  * time of this process), once without git on PATH (the isomorphic-git fallback), and once through
  * the CLI; the runs with and without git must give the same findings.
  */
@@ -148,9 +148,11 @@ async function measure(ledger: BenchLedger): Promise<string[]> {
   ];
 }
 
-const quiet = await writeLedger('quiet', Math.round(DAYS * 288), 100, 2016, false);
-const busy = await writeLedger('busy', BUSY, 1, 50, true);
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
+const ledgers: BenchLedger[] = [];
+if (ONLY !== 'busy') ledgers.push(await writeLedger('quiet', Math.round(DAYS * 288), 100, 2016, false));
+if (ONLY !== 'quiet') ledgers.push(await writeLedger('busy', BUSY, 1, 50, true));
 const lines: string[] = [`verify bench (load average ${(await import('node:os')).loadavg().map((l) => l.toFixed(1)).join(' ')}):`];
-for (const ledger of [quiet, busy]) lines.push(...(await measure(ledger)));
+for (const ledger of ledgers) lines.push(...(await measure(ledger)));
 process.stdout.write(`${lines.join('\n')}\n`);
 if (lines.some((l) => l.includes('same findings in every run: NO'))) process.exitCode = 1;
