@@ -20,7 +20,8 @@ import { GIT_ENV, prng } from './shared.js';
  *   with a new change, an accept a week) for `--days=N` days (default 7);
  * - busy: `--busy=N` checks (default 2,000) of which every one records a change, with alerts,
  *   and an accept every 50 checks: at least N commits.
- * `--only=quiet` or `--only=busy` measures one of them. Each ledger is verified `--runs=R` times in process (best and median reported, with the CPU
+ * `--only=quiet` or `--only=busy` measures one of them; `--as-is` measures a ledger whose writing
+ * was interrupted as far as it got. Each ledger is verified `--runs=R` times in process (best and median reported, with the CPU
  * time of this process), once without git on PATH (the isomorphic-git fallback), and once through
  * the CLI; the runs with and without git must give the same findings.
  */
@@ -32,6 +33,7 @@ const DAYS = arg('days', 7);
 const BUSY = arg('busy', 2000);
 const RUNS = arg('runs', 3);
 const FRESH = process.argv.includes('--fresh');
+const AS_IS = process.argv.includes('--as-is');
 const FILES = 100;
 const START = Date.parse('2026-01-01T00:00:00Z');
 
@@ -50,6 +52,8 @@ async function writeLedger(name: string, checks: number, changeEvery: number, ac
   const gitdir = path.join(dir, 'ledger.git');
   const marker = path.join(dir, 'written.json');
   if (!FRESH && existsSync(marker)) return { name, project, gitdir, end: (JSON.parse(readFileSync(marker, 'utf8')) as { end: number }).end };
+  // --as-is: measure a ledger whose writing was interrupted, as far as it got.
+  if (AS_IS && existsSync(gitdir)) return { name: `${name} (interrupted)`, project, gitdir, end: Date.now() };
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(project, { recursive: true });
   execFileSync('git', ['init', '-q', '--bare', gitdir], { env: { ...process.env, ...GIT_ENV } });

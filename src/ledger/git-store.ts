@@ -144,6 +144,7 @@ export class GitStore {
     for (const stream of this.prefetch?.streams ?? []) stream.stop();
     this.prefetch = undefined;
     this.parsedTrees.clear();
+    this.memo.clear();
     this.blobCache.clear();
     this.blobCacheBytes = 0;
   }
@@ -188,6 +189,24 @@ export class GitStore {
       },
     );
     prefetch.streams.push(stream);
+  }
+
+  private readonly memo = new Map<string, Promise<unknown>>();
+
+  /**
+   * Inside a batch: the value `make` gives for `key`, made once and kept until endBatchReads (for
+   * values derived from immutable objects, such as parsed shards; callers must not modify them).
+   * Outside a batch: `make()` every time.
+   */
+  batchMemo<T>(key: string, make: () => Promise<T>): Promise<T> {
+    if (!this.batchMode) return make();
+    let found = this.memo.get(key) as Promise<T> | undefined;
+    if (!found) {
+      found = make();
+      this.memo.set(key, found);
+      found.catch(() => this.memo.delete(key));
+    }
+    return found;
   }
 
   private async batchRead(oid: string, type: string): Promise<Buffer | undefined> {
