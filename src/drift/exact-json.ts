@@ -149,6 +149,11 @@ export function parseExactJson(text: string): unknown {
  */
 const LONG_DIGITS = /(?:^|[:,[])\s*-?\d{16}/;
 
+/** False when JSON.parse reads `text` exactly (it holds no number of 16 digits or more); true means it may not. */
+export function mayHoldLongIntegers(text: string): boolean {
+  return LONG_DIGITS.test(text);
+}
+
 /** JSON.parse, or parseExactJson when the text may hold an integer beyond the safe range. */
 export function parseJsonKeepingIntegers(text: string): unknown {
   if (!LONG_DIGITS.test(text)) return JSON.parse(text);

@@ -1,4 +1,4 @@
-import { CatFileReader, parseCommitObject, parseSignatureLine } from './cat-file.js';
+import { CatFileReader, parseCommitObject, parseSignatureLine, streamReachableObjects, type GitObject } from './cat-file.js';
 import { noteLooseObjects, notePacks, packIfDue, packNames, type PackOutcome } from './packer.js';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import * as fs from 'node:fs';
@@ -41,6 +41,20 @@ export interface StoredTreeEntry {
   oid: string;
   type: 'tree' | 'blob' | 'commit';
   mode: string;
+}
+
+/** How many bytes of object contents a batch keeps in memory (preloaded objects; blobs read without git). */
+export const BATCH_CACHE_BYTES = 256 * 1024 * 1024;
+
+/** Objects streamed ahead of a walk (GitStore.prefetchReachable). */
+interface Prefetch {
+  objects: Map<string, GitObject>;
+  /** Reads waiting for an object still on its way; woken with undefined when the last stream ends. */
+  waiters: Map<string, ((object: GitObject | undefined) => void)[]>;
+  bytes: number;
+  /** Streams still running; reads wait only while some are. */
+  active: number;
+  streams: { stop(): void }[];
 }
 
 export class GitStore {
@@ -106,25 +120,113 @@ export class GitStore {
   }
 
   private batch: CatFileReader | undefined;
+  /** Between beginBatchReads and endBatchReads: objects are immutable, so reads are kept (see below). */
+  private batchMode = false;
+  private prefetch: Prefetch | undefined;
+  private readonly parsedTrees = new Map<string, StoredTreeEntry[]>();
+  private readonly blobCache = new Map<string, Buffer>();
+  private blobCacheBytes = 0;
 
   /**
    * For a whole-history walk: reads go through one `git cat-file --batch` process when git is
-   * installed (see ledger/cat-file.ts) until `endBatchReads`. Without git nothing changes.
+   * installed (see ledger/cat-file.ts) until `endBatchReads`; parsed trees are kept, and blobs read
+   * without git are kept up to BATCH_CACHE_BYTES. Without git, reads go through isomorphic-git.
    */
   beginBatchReads(): void {
+    this.batchMode = true;
     this.batch ??= CatFileReader.start(this.gitdir);
   }
 
   endBatchReads(): void {
     this.batch?.close();
     this.batch = undefined;
+    this.batchMode = false;
+    for (const stream of this.prefetch?.streams ?? []) stream.stop();
+    this.prefetch = undefined;
+    this.parsedTrees.clear();
+    this.memo.clear();
+    this.blobCache.clear();
+    this.blobCacheBytes = 0;
+  }
+
+  /**
+   * Inside a batch, with git installed: starts streaming every object reachable from `tips` and
+   * not from `exclude` (ledger/cat-file.ts streamReachableObjects) and returns at once. Until the
+   * streams end, a read of an object that has not arrived waits for it (or for the end, then
+   * reads it alone), so the walk that follows overlaps the stream instead of paying a round trip
+   * per object. Several calls in one batch (one per branch walked) add to the same store of
+   * objects. Contents are kept up to `budgetBytes`; past that the streams stop and the rest is
+   * read on demand. Without git (or outside a batch) it does nothing.
+   */
+  prefetchReachable(tips: string[], exclude: string[] = [], budgetBytes = BATCH_CACHE_BYTES): void {
+    if (!this.batch) return;
+    const prefetch: Prefetch = (this.prefetch ??= { objects: new Map(), waiters: new Map(), bytes: 0, active: 0, streams: [] as { stop(): void }[] });
+    if (prefetch.bytes > budgetBytes) return;
+    const wakeAll = (): void => {
+      for (const waiting of prefetch.waiters.values()) for (const wake of waiting) wake(undefined);
+      prefetch.waiters.clear();
+    };
+    prefetch.active++;
+    const stream = streamReachableObjects(
+      this.gitdir,
+      tips,
+      exclude,
+      (oid, object) => {
+        prefetch.bytes += object.content.length;
+        if (prefetch.bytes > budgetBytes) {
+          for (const s of prefetch.streams) s.stop();
+          return;
+        }
+        prefetch.objects.set(oid, object);
+        const waiting = prefetch.waiters.get(oid);
+        if (waiting) {
+          prefetch.waiters.delete(oid);
+          for (const wake of waiting) wake(object);
+        }
+      },
+      () => {
+        if (--prefetch.active === 0) wakeAll();
+      },
+    );
+    prefetch.streams.push(stream);
+  }
+
+  private readonly memo = new Map<string, Promise<unknown>>();
+
+  /**
+   * Inside a batch: the value `make` gives for `key`, made once and kept until endBatchReads (for
+   * values derived from immutable objects, such as parsed shards; callers must not modify them).
+   * Outside a batch: `make()` every time.
+   */
+  batchMemo<T>(key: string, make: () => Promise<T>): Promise<T> {
+    if (!this.batchMode) return make();
+    let found = this.memo.get(key) as Promise<T> | undefined;
+    if (!found) {
+      found = make();
+      this.memo.set(key, found);
+      found.catch(() => this.memo.delete(key));
+    }
+    return found;
   }
 
   private async batchRead(oid: string, type: string): Promise<Buffer | undefined> {
+    const prefetch = this.prefetch;
+    if (prefetch) {
+      const found =
+        prefetch.objects.get(oid) ??
+        (prefetch.active === 0
+          ? undefined
+          : await new Promise<GitObject | undefined>((resolve) => {
+              const waiting = prefetch.waiters.get(oid);
+              if (waiting) waiting.push(resolve);
+              else prefetch.waiters.set(oid, [resolve]);
+            }));
+      if (found) return found.type === type ? found.content : undefined;
+    }
     if (!this.batch) return undefined;
     try {
-      const found = await this.batch.read(oid);
-      return found?.type === type ? found.content : undefined;
+      const read = await this.batch.read(oid);
+      return read?.type === type ? read.content : undefined;
     } catch {
       this.batch = undefined;
       return undefined;
@@ -150,6 +252,14 @@ export class GitStore {
   }
 
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
+    const cached = this.parsedTrees.get(oid);
+    if (cached) return cached.slice();
+    const entries = await this.readTreeUncached(oid);
+    if (this.batchMode) this.parsedTrees.set(oid, entries.slice());
+    return entries;
+  }
+
+  private async readTreeUncached(oid: string): Promise<StoredTreeEntry[]> {
     const raw = await this.batchRead(oid, 'tree');
     if (raw) return parseRawTree(raw);
     const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
@@ -157,10 +267,15 @@ export class GitStore {
   }
 
   async readBlob(oid: string): Promise<Buffer> {
-    const raw = await this.batchRead(oid, 'blob');
+    const raw = this.blobCache.get(oid) ?? (await this.batchRead(oid, 'blob'));
     if (raw) return raw;
     const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
-    return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    const content = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
+    if (this.batchMode && this.blobCacheBytes + content.length <= BATCH_CACHE_BYTES) {
+      this.blobCache.set(oid, content);
+      this.blobCacheBytes += content.length;
+    }
+    return content;
   }
 
   /** The object at `filepath` inside a commit's tree, or undefined when the path is absent. */

@@ -8,7 +8,7 @@ import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, parseTreeObject, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature } from './git-store.js';
 import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
-import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
+import { diffManifests, parseShard, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 import { writeFileAtomic } from '../write-atomic.js';
 import { TOOL_VERSION } from '../version.js';
@@ -222,6 +222,12 @@ export class Ledger {
         const fresh = extra?.objects.get(oid);
         if (fresh) return fresh.content;
         return store.readBlob(oid);
+      },
+      // Inside a batch (verify), each stored shard is parsed once; outside, every read parses anew.
+      async readShard(oid) {
+        const fresh = extra?.objects.get(oid);
+        if (fresh) return parseShard(fresh.content);
+        return store.batchMemo(`shard\u0000${oid}`, async () => parseShard(await store.readBlob(oid)));
       },
     };
   }

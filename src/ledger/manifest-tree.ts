@@ -398,6 +398,13 @@ export function isShardName(name: string): boolean {
 export interface ObjectReader {
   readTree(oid: string): Promise<{ name: string; oid: string; type: string }[]>;
   readBlob(oid: string): Promise<Buffer>;
+  /** The parsed shard at `oid`, when the reader keeps parsed shards (callers never modify it). */
+  readShard?(oid: string): Promise<ShardDocument>;
+}
+
+/** A shard blob's document (exact integers kept). */
+export function parseShard(content: Buffer): ShardDocument {
+  return parseJsonKeepingIntegers(content.toString('utf8')) as ShardDocument;
 }
 
 export interface EntryDelta {
@@ -461,7 +468,7 @@ async function diffDir(reader: ObjectReader, source: string, prefix: string, fro
 async function readShards(reader: ObjectReader, shards: { oid: string }[]): Promise<Map<string, ManifestEntry>> {
   const out = new Map<string, ManifestEntry>();
   for (const shard of shards) {
-    const doc = parseJsonKeepingIntegers((await reader.readBlob(shard.oid)).toString('utf8')) as ShardDocument;
+    const doc = reader.readShard ? await reader.readShard(shard.oid) : parseShard(await reader.readBlob(shard.oid));
     for (const [name, entry] of Object.entries(doc.entries)) out.set(name, entry);
   }
   return out;

@@ -91,9 +91,16 @@ async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, 
   const state = loaded?.rules === rules ? loaded : undefined;
   let commits: CommitInfo[] | undefined;
   if (state && state.tip === tip) commits = [];
-  else if (state && (await ledger.store.isAncestor(state.tip, tip))) commits = await commitsSince(ledger, tip, new Set(state.commits));
+  else if (state && (await ledger.store.isAncestor(state.tip, tip))) {
+    // What is new since the verified point, read in one stream (the walk then reads from memory).
+    ledger.store.prefetchReachable([tip], [state.tip]);
+    commits = await commitsSince(ledger, tip, new Set(state.commits));
+  }
   const incremental = commits !== undefined && state !== undefined;
-  commits ??= await commitsSince(ledger, tip, new Set());
+  if (commits === undefined) {
+    ledger.store.prefetchReachable([tip]);
+    commits = await commitsSince(ledger, tip, new Set());
+  }
   const walk = new LedgerWalk(ledger, incremental ? state : undefined);
   walk.knowCommits(commits);
   const checks: VerifyCheck[] = [];
@@ -289,15 +296,17 @@ class LedgerWalk {
       if (!this.seenBlobs.has(blobKey)) {
         this.seenBlobs.set(blobKey, null);
         const text = (await this.ledger.store.readBlob(entry.oid)).toString('utf8');
+        // Parsed once for the canonical form, the schema and the record's chain link.
+        const value = schema ? safeParse(text) : undefined;
         if (!schema) add(problems, `${path}: not a file the ledger format knows (commit ${commit.slice(0, 12)})`);
-        else if (!isCanonicalJson(text)) add(problems, `${path}: not canonical JSON (commit ${commit.slice(0, 12)})`);
+        else if (value === undefined || !isCanonicalJson(text, value)) add(problems, `${path}: not canonical JSON (commit ${commit.slice(0, 12)})`);
         else {
-          const issues = validateAgainst(schema, JSON.parse(text));
+          const issues = validateAgainst(schema, value);
           if (issues.length > 0) add(problems, `${path}: ${issues[0].path || '/'} ${issues[0].message} (commit ${commit.slice(0, 12)})`);
         }
         if (schema && isRecordSchema(schema)) {
           // Commits are visited oldest first: keep when a path first appeared, and its latest bytes.
-          const parsed = safeParse(text) as { target?: string; chain?: RecordInfo['chain'] } | undefined;
+          const parsed = value as { target?: string; chain?: RecordInfo['chain'] } | undefined;
           const first = this.records.get(path);
           this.records.set(path, {
             path,
