@@ -7,7 +7,7 @@ import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, parseTreeObject, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature } from './git-store.js';
-import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_FORMAT_READ, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -23,8 +23,9 @@ export class Ledger {
   constructor(
     readonly store: GitStore,
     readonly branch: string,
+    ref?: string,
   ) {
-    this.ref = `refs/heads/${branch}`;
+    this.ref = ref ?? `refs/heads/${branch}`;
   }
 
   private readonly ledgerTips = new Set<string>();
@@ -66,11 +67,11 @@ export class Ledger {
   async formatAt(commit: string): Promise<number> {
     const meta = await this.readJson<{ format?: unknown }>(commit, LEDGER_META_PATH);
     const format = typeof meta?.format === 'number' ? meta.format : 1;
-    if (format > LEDGER_FORMAT) {
+    if (format > LEDGER_FORMAT_READ) {
       throw new DriftError(
         'LEDGER_FORMAT_NEWER',
-        `branch "${this.branch}" in ${this.store.gitdir}: ledger.json says format ${format}, and driftctl ${TOOL_VERSION} reads formats 1 to ${LEDGER_FORMAT}: upgrade driftctl to read or write this ledger`,
-        { data: { branch: this.branch, format, reads: LEDGER_FORMAT } },
+        `branch "${this.branch}" in ${this.store.gitdir}: ledger.json says format ${format}, and driftctl ${TOOL_VERSION} reads formats 1 to ${LEDGER_FORMAT_READ}: upgrade driftctl to read or write this ledger`,
+        { data: { branch: this.branch, format, reads: LEDGER_FORMAT_READ } },
       );
     }
     return format;
@@ -259,12 +260,12 @@ export type Edit = { path: string; blob: Buffer } | { path: string; tree: string
  */
 export class LedgerWriter {
   private head: string | undefined;
-  private readonly commits: string[] = [];
+  protected readonly commits: string[] = [];
 
   constructor(
-    private readonly ledger: Ledger,
-    private readonly base: string | undefined,
-    private readonly author: Signature,
+    protected readonly ledger: Ledger,
+    protected readonly base: string | undefined,
+    protected readonly author: Signature,
   ) {
     this.head = base;
   }
@@ -319,7 +320,7 @@ export class LedgerWriter {
     return this.head;
   }
 
-  private async flushGroup(): Promise<void> {
+  protected async flushGroup(): Promise<void> {
     const group = this.group;
     if (!group || group.parts.length === 0) return;
     const parts = group.parts;
@@ -369,7 +370,7 @@ export class LedgerWriter {
     return this.writeCommit(tree, formatCommitMessage(`driftctl ledger migrated to format ${LEDGER_FORMAT}`, { 'Drift-Kind': 'migrate' }));
   }
 
-  private async writeCommit(tree: string, message: string): Promise<string> {
+  protected async writeCommit(tree: string, message: string): Promise<string> {
     const oid = await this.ledger.store.writeCommit({
       tree,
       parents: this.head ? [this.head] : [],
