@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   NOT_A_LEDGER: 'the ledger branch points at a commit that is not a ledger (no ledger.json); driftctl does not write on top of it',
   LEDGER_FORMAT_NEWER: 'the ledger is of a newer format than this driftctl reads; upgrade driftctl',
   LEDGER_LAYOUT_MISMATCH: 'ledger.layout asks for another layout than the ledger in the repository has (a single branch or a per-target set); the message says how to migrate or what to set',
+  REMOTE_LAYOUT_BRANCH: 'migrate --layout per-target with ledger.remote: the remote still has the single branch, which git cannot keep beside the member branches; rerun with --delete-remote-branch',
   TARGET_NAME_NOT_A_REF: 'under ledger.layout: per-target, a target name git refuses in a branch name (.., a trailing dot, .lock)',
   LEDGER_BRANCH_CHECKED_OUT: 'ledger.branch is checked out in a work tree; the ledger needs a branch of its own',
   LEDGER_REF_LOST: 'the ledger ref is missing or unreadable but this machine has traces of the ledger; the message gives the git update-ref that restores it',

@@ -234,13 +234,13 @@ export class SetWriter extends LedgerWriter {
       else unplaced.push(edit);
     }
     const targetsHere = [...out.keys()];
+    // A dead entry is written beside the removal of the outbox entry it keeps: it goes where that was.
+    let outboxOwner: string | undefined;
     for (const edit of unplaced) {
       let owner = await this.holderOf(edit.path);
-      if (owner === undefined && edit.path.startsWith(`${DEAD_DIR}/`)) {
-        const id = /([^/]+)\.dead\.json$/.exec(edit.path)?.[1];
-        if (id) owner = await this.holderOf(`${OUTBOX_DIR}/${id}.json`);
-      }
+      if (owner === undefined && edit.path.startsWith(`${DEAD_DIR}/`)) owner = outboxOwner;
       owner ??= trailers['Drift-Target'] ?? (targetsHere.length === 1 ? targetsHere[0] : SHARED_MEMBER);
+      if (edit.path.startsWith(`${OUTBOX_DIR}/`)) outboxOwner = owner;
       add(owner, edit);
     }
     return out;
