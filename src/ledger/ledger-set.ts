@@ -167,8 +167,9 @@ function targetOfPath(filepath: string): string | undefined {
 
 /**
  * Stages commits on the view like LedgerWriter, and routes every edit to the member it belongs to:
- * `targets/<t>/…` to `t`; an outbox or dead entry to the member that holds the outbox entry
- * already, else to the target of the operation that adds it, else to `_shared`. Each view commit
+ * `targets/<t>/…` to `t`; an outbox entry to the member that holds it already, else to the target
+ * of the operation that adds it, or of the commit (a check's group) when that wrote one target
+ * only, else to `_shared`; a dead entry to where the outbox entry it keeps was. Each view commit
  * becomes one commit on every member it touched, holding that member's edits and the subjects and
  * trailers of the operations that touched it. `publish` moves each member ref (only if it still
  * points where the write started), then the view. A new member starts with its own `ledger`
@@ -234,12 +235,15 @@ export class SetWriter extends LedgerWriter {
       else unplaced.push(edit);
     }
     const targetsHere = [...out.keys()];
+    // The operations of the commit being built (a check's group): a notification of a group that
+    // wrote one target's records belongs to that target.
+    const groupTargets = [...this.pending.keys()].filter((m) => m !== SHARED_MEMBER);
     // A dead entry is written beside the removal of the outbox entry it keeps: it goes where that was.
     let outboxOwner: string | undefined;
     for (const edit of unplaced) {
       let owner = await this.holderOf(edit.path);
       if (owner === undefined && edit.path.startsWith(`${DEAD_DIR}/`)) owner = outboxOwner;
-      owner ??= trailers['Drift-Target'] ?? (targetsHere.length === 1 ? targetsHere[0] : SHARED_MEMBER);
+      owner ??= trailers['Drift-Target'] ?? (targetsHere.length === 1 ? targetsHere[0] : targetsHere.length === 0 && groupTargets.length === 1 ? groupTargets[0] : SHARED_MEMBER);
       if (edit.path.startsWith(`${OUTBOX_DIR}/`)) outboxOwner = owner;
       add(owner, edit);
     }
