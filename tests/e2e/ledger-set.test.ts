@@ -191,6 +191,34 @@ test('layouts: a config asking for the other layout, and a target name git refus
   }
 });
 
+test('a member branch of a newer format is refused before anything is read or written (LEDGER_FORMAT_NEWER)', async () => {
+  const repo = project(config({ layout: 'per-target' }));
+  try {
+    await run(repo, ['init'], 0, {}, at(0));
+    const meta = JSON.parse(repo.git('show', 'drift-ledger/db:ledger.json'));
+    const newer = `${JSON.stringify({ ...meta, format: 4 }, null, 2)}\n`;
+    const index = path.join(repo.dir, '.git', 'newer-index');
+    const env = { ...TEST_ENV, GIT_INDEX_FILE: index };
+    const git = (input: string | undefined, ...args: string[]): string => execFileSync('git', args, { cwd: repo.dir, env, encoding: 'utf8', input }).trim();
+    const blob = git(newer, 'hash-object', '-w', '--stdin');
+    git(undefined, 'read-tree', 'drift-ledger/db');
+    git(undefined, 'update-index', '--cacheinfo', `100644,${blob},ledger.json`);
+    const commit = git(undefined, 'commit-tree', git(undefined, 'write-tree'), '-p', 'drift-ledger/db', '-m', 'format 4');
+    repo.git('update-ref', 'refs/heads/drift-ledger/db', commit);
+    const web = rev(repo, 'drift-ledger/web');
+    for (const args of [['log'], ['check']]) {
+      const result = await cli(repo.dir, [...args, '--json'], { DRIFTCTL_NOW: at(0.1) });
+      expectCode(result, 1, args[0]);
+      const error = oneJson(result).error;
+      assert.is(error.code, 'LEDGER_FORMAT_NEWER');
+      assert.match(error.message, 'drift-ledger/db');
+    }
+    assert.is(rev(repo, 'drift-ledger/web'), web, 'nothing written');
+  } finally {
+    repo.cleanup();
+  }
+});
+
 async function withServer(body: (server: GitServer) => Promise<void>): Promise<void> {
   const server = await startGitServer({ token: TOKEN });
   try {
