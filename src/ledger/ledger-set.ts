@@ -67,7 +67,7 @@ export class LedgerSet extends Ledger {
   member(name: string): Ledger {
     let ledger = this.memberLedgers.get(name);
     if (!ledger) {
-      ledger = new Ledger(this.store, memberBranch(this.branch, name));
+      ledger = new Ledger(this.store, memberBranch(this.branch, name), undefined, { member: true });
       this.memberLedgers.set(name, ledger);
     }
     return ledger;
@@ -279,6 +279,8 @@ export class SetWriter extends LedgerWriter {
   }
 
   private async createMember(member: string): Promise<string> {
+    // A member this machine has seen (its checkpoints) is never started over: LEDGER_REF_LOST.
+    if (await this.set.member(member).tip()) throw new DriftError('LEDGER_MOVED', `ledger branch "${memberBranch(this.set.branch, member)}" appeared during this run; nothing was written, run the command again`, { data: { member } });
     const time = new Date(this.author.timestamp * 1000).toISOString();
     const meta: LedgerMeta = { format: LEDGER_FORMAT_SET, kind: 'ledger', layout: 'per-target', member, created: time, tool: { name: 'driftctl', version: TOOL_VERSION } };
     const tree = await applyEdits(this.set.store, undefined, [LedgerWriter.meta(meta)]);

@@ -3,7 +3,7 @@ import { loadConfig, resolveConfigPath } from '../config/load-config.js';
 import { DriftError } from '../errors.js';
 import { GitStore } from '../ledger/git-store.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
-import { requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
+import { remoteMembers, requireRemote, syncFromRemote, type SyncState } from '../ledger/remote-sync.js';
 import { openStore, withLocalLock, workspaceFor } from '../session/workspace.js';
 import { LedgerSet } from '../ledger/ledger-set.js';
 import { layoutInRepository } from '../session/layout-choice.js';
@@ -34,14 +34,16 @@ export async function pull(deps: OpDeps, options: ConfigOption): Promise<PullRes
   let ws = workspaceFor(config, store);
   const link = requireRemote(ws.ledger, ws.config, deps.env);
   // A repository without any ledger yet takes the layout the remote has.
-  const remoteMembers = await store.listRemoteBranches(link.spec, config.ledger.branch);
-  if (!(ws.ledger instanceof LedgerSet) && config.ledger.layout !== 'branch' && remoteMembers.length > 0 && layoutInRepository(store.gitdir, config.ledger.branch) === undefined) {
-    ws = workspaceFor({ ...config, ledger: { ...config.ledger, layout: 'per-target' } }, store);
+  let listed: string[] | undefined;
+  if (!(ws.ledger instanceof LedgerSet) && config.ledger.layout !== 'branch' && layoutInRepository(store.gitdir, config.ledger.branch) === undefined) {
+    listed = await remoteMembers(link);
+    if (listed.length > 0) ws = workspaceFor({ ...config, ledger: { ...config.ledger, layout: 'per-target' } }, store);
   }
   const set = ws.ledger;
   if (set instanceof LedgerSet) {
     return withLocalLock(ws, deps, 'pull', async () => {
-      const names = [...new Set([...remoteMembers, ...(await set.memberNames())])].sort();
+      const onRemote = listed ?? (await remoteMembers(requireRemote(set, config, deps.env)));
+      const names = [...new Set([...onRemote, ...(await set.memberNames())])].sort();
       const members: NonNullable<PullResult['members']> = [];
       for (const member of names) {
         const r = await syncFromRemote(requireRemote(set.member(member), config, deps.env), { replay: false });
