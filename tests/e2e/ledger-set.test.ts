@@ -191,6 +191,28 @@ test('layouts: a config asking for the other layout, and a target name git refus
   }
 });
 
+test('a lost member branch is never started over: init refuses (LEDGER_REF_LOST), verify names the member that vanished', async () => {
+  const repo = project(config({ layout: 'per-target' }));
+  try {
+    await run(repo, ['init'], 0, {}, at(0));
+    assert.is((await runJson(repo, ['verify'], 0, {}, at(0.1))).status, 'PASS');
+    const db = rev(repo, 'drift-ledger/db') as string;
+    repo.git('update-ref', '-d', 'refs/heads/drift-ledger/db');
+    const init = await cli(repo.dir, ['init', '--json'], { DRIFTCTL_NOW: at(0.2) });
+    expectCode(init, 1, 'init over a lost member');
+    assert.is(oneJson(init).error.code, 'LEDGER_REF_LOST');
+    assert.not.ok(rev(repo, 'refs/heads/drift-ledger/db'), 'nothing started over');
+    const verify = await cli(repo.dir, ['verify', '--json'], { DRIFTCTL_NOW: at(0.2) });
+    expectCode(verify, 1, 'verify with a member gone');
+    const members = oneJson(verify).checks.find((c: any) => c.id === 'members');
+    assert.ok(members.problems.some((p: string) => p.includes('drift-ledger/db') && p.includes('gone')), members.problems.join('\n'));
+    repo.git('update-ref', 'refs/heads/drift-ledger/db', db);
+    assert.is((await runJson(repo, ['verify'], 0, {}, at(0.3))).status, 'PASS');
+  } finally {
+    repo.cleanup();
+  }
+});
+
 test('a member branch of a newer format is refused before anything is read or written (LEDGER_FORMAT_NEWER)', async () => {
   const repo = project(config({ layout: 'per-target' }));
   try {
