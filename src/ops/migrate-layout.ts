@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../config/config.js';
-import { DriftError } from '../errors.js';
+import { DriftError, isDriftError } from '../errors.js';
 import { indexedHistory, type IndexedCommit } from '../ledger/commit-index.js';
 import type { GitStore, Signature } from '../ledger/git-store.js';
 import { DEAD_DIR, formatCommitMessage, LEDGER_FORMAT_SET, LEDGER_META_PATH, OUTBOX_DIR, trailerValues } from '../ledger/layout.js';
@@ -94,6 +94,24 @@ export async function migrateToSet(deps: OpDeps, config: Config, store: GitStore
   if (options.dryRun) {
     return { state: 'would-migrate', branch, from: meta.format, oldTip: tip, members: plan, backup: null, remote: link ? { oldBranch: (await store.resolveRef(`refs/remotes/${REMOTE_NAME}/${branch}`)) ? (options.deleteRemoteBranch ? 'deleted' : 'kept') : 'absent', backup: null, pushed: [] } : null };
   }
+  // The remote first: if it refuses to delete its old branch, nothing local has changed yet.
+  let remoteBackup: string | null = null;
+  if (link && remoteOld) {
+    await store.setRef(backup, tip);
+    await pushBranchRef(link, backup, true);
+    remoteBackup = backup;
+    try {
+      await store.deleteRemoteBranch(link.spec, branch, REMOTE_NAME);
+    } catch (error) {
+      if (!isDriftError(error) || error.code !== 'REMOTE_REJECTED') throw error;
+      throw new DriftError(
+        'REMOTE_LAYOUT_BRANCH',
+        `${link.where} refused to delete the branch "${branch}" (a server refuses to delete its default branch, HEAD): make another branch the remote's default, then run "driftctl migrate --layout per-target --delete-remote-branch" again; the local ledger is unchanged (its tip is on the remote as ${backup})`,
+        { data: { branch } },
+      );
+    }
+    await store.deleteRef(link.trackingRef).catch(() => undefined);
+  }
   const time = new Date(author.timestamp * 1000).toISOString();
   const rootTree = (await store.readCommit(tip)).tree;
   const commits = new Map<string, string>();
@@ -126,14 +144,6 @@ export async function migrateToSet(deps: OpDeps, config: Config, store: GitStore
   }
   let remote: LayoutMigration['remote'] = null;
   if (link) {
-    const memberLink = remoteLink(set.member(SHARED_MEMBER), config, deps.env);
-    let remoteBackup: string | null = null;
-    if (remoteOld && memberLink) {
-      await pushBranchRef(memberLink, backup, true);
-      remoteBackup = backup;
-      await store.deleteRemoteBranch(link.spec, branch, REMOTE_NAME);
-      await store.deleteRef(link.trackingRef).catch(() => undefined);
-    }
     const outcome = await pushSet(set, config, deps, { onlyAhead: false });
     if (outcome.failed) throw outcome.failed;
     remote = { oldBranch: remoteOld ? 'deleted' : 'absent', backup: remoteBackup, pushed: outcome.members.filter((m) => m.pushed).map((m) => m.member) };

@@ -315,6 +315,35 @@ test('remote: two agents checking different targets at once push only their own 
   }),
 );
 
+test('migrate --layout per-target with ledger.remote: refused while the remote holds the single branch; --delete-remote-branch replaces it, keeping its tip under the backup ref', () =>
+  withServer(async (server) => {
+    // The remote's HEAD is another branch: no server deletes its default branch.
+    const bare = server.createRepo('migrate', 'main');
+    const url = `${server.url}/migrate.git`;
+    const repo = project(config({ remote: url }));
+    try {
+      expectCode(await cli(repo.dir, ['init'], ENV), 0, 'init');
+      const oldTip = rev(repo, 'refs/heads/drift-ledger') as string;
+      const refused = await cli(repo.dir, ['migrate', '--layout', 'per-target', '--json'], ENV);
+      expectCode(refused, 1, 'migrate without --delete-remote-branch');
+      assert.is(oneJson(refused).error.code, 'REMOTE_LAYOUT_BRANCH');
+      assert.is(rev(repo, 'refs/heads/drift-ledger'), oldTip, 'nothing written');
+      const done = await cli(repo.dir, ['migrate', '--layout', 'per-target', '--delete-remote-branch'], ENV);
+      expectCode(done, 0, 'migrate --delete-remote-branch');
+      assert.match(done.stdout, 'the old branch drift-ledger was deleted');
+      const remoteRefs = bareRefs(bare);
+      assert.ok(['refs/heads/drift-ledger/_shared', 'refs/heads/drift-ledger/db', 'refs/heads/drift-ledger/web', 'refs/driftctl/backup/drift-ledger/branch-layout'].every((r) => remoteRefs.includes(r)), remoteRefs.join(' '));
+      assert.not.ok(remoteRefs.includes('refs/heads/drift-ledger'));
+      repo.write('driftctl.yml', config({ remote: url, layout: 'per-target' }));
+      repo.write('web/app.conf', 'web v2\n');
+      expectCode(await cli(repo.dir, ['check', '--no-alert'], ENV), 2, 'check after the migration');
+      assert.is(execFileSync('git', ['--git-dir', bare, 'rev-parse', 'refs/heads/drift-ledger/web'], { encoding: 'utf8' }).trim(), rev(repo, 'drift-ledger/web'));
+    } finally {
+      repo.cleanup();
+    }
+  }),
+);
+
 /** A single-branch ledger of two targets with drift, alerts (outbox entries kept: the hook is down) and an accept. */
 async function singleBranchHistory(repo: TempRepo): Promise<void> {
   await run(repo, ['init'], 0, HOOK, at(0));
