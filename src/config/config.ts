@@ -191,6 +191,11 @@ export interface LedgerConfig {
   timeoutMs: number;
   /** At most one heartbeat per target per this interval while checks find nothing new (`ledger.heartbeat`). */
   heartbeatMs: number;
+  /**
+   * `ledger.layout` as written (absent: not said, so the layout found in the repository is used,
+   * and `branch` for a new ledger). `per-target`: one branch per target (src/ledger/ledger-set.ts).
+   */
+  layout?: 'branch' | 'per-target';
 }
 
 export const DEFAULT_GIT_TIMEOUT_MS = 60_000;

@@ -18,7 +18,7 @@ interface RawConfig extends RawSchedule {
   remediate?: RawRemediate;
   waivers?: RawWaiver[];
   policies?: RawPolicy[];
-  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string; heartbeat?: string };
+  ledger?: { branch?: string; path?: string; remote?: string; token_env?: string; username_env?: string; timeout?: string; heartbeat?: string; layout?: 'branch' | 'per-target' };
   github?: { api_url?: string; owner?: string; repo?: string; token_env?: string };
   sources?: RawSource[];
   targets?: RawTarget[];
@@ -246,6 +246,7 @@ function normalize(raw: RawConfig, file: string, issues: ConfigIssue[], located:
       ...(raw.ledger?.username_env ? { usernameEnv: raw.ledger.username_env } : {}),
       timeoutMs: raw.ledger?.timeout ? parseDuration(raw.ledger.timeout) : DEFAULT_GIT_TIMEOUT_MS,
       heartbeatMs: raw.ledger?.heartbeat ? parseDuration(raw.ledger.heartbeat) : DEFAULT_HEARTBEAT_MS,
+      ...(raw.ledger?.layout ? { layout: raw.ledger.layout } : {}),
     },
     targets,
     severity: { default: raw.severity?.default ?? 'low', rules },

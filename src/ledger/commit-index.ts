@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { CommitInfo, GitStore } from './git-store.js';
 import { parseTrailers, trailerValues } from './layout.js';
 import { writeFileAtomic } from '../write-atomic.js';
+import { memberBranch, viewMembers } from './ledger-set.js';
 
 /**
  * A local index of the ledger's commits (oid, parents, times, author, message), kept under
@@ -44,6 +45,9 @@ function checksumOf(commits: unknown): string {
 }
 
 export async function indexedHistory(store: GitStore, branch: string, tip: string, warn?: (message: string) => void): Promise<IndexedCommit[]> {
+  // A ledger set's view (src/ledger/ledger-set.ts): each member's history, merged by time.
+  const members = viewMembers(await store.readCommit(tip));
+  if (members) return mergeHistories(await Promise.all(members.map((m) => indexedHistory(store, memberBranch(branch, m.name), m.tip, warn))));
   const file = path.join(store.gitdir, 'driftctl', 'commit-index', `${branch.replace(/\//g, '%2F')}.json`);
   let commits: IndexedCommit[] = [];
   let text: string | undefined;
@@ -99,6 +103,28 @@ export async function indexedHistory(store: GitStore, branch: string, tip: strin
     writeFileAtomic(file, JSON.stringify({ version: 4, commits: all, checksum: checksumOf(all) } satisfies IndexFile));
   }
   return all;
+}
+
+/**
+ * Member histories (each oldest first) as one, oldest first: a k-way merge by committer time that
+ * keeps each member's own order; a commit several members share (the history before a
+ * `migrate --layout per-target`) appears once.
+ */
+function mergeHistories(lists: IndexedCommit[][]): IndexedCommit[] {
+  const out: IndexedCommit[] = [];
+  const seen = new Set<string>();
+  const at = lists.map(() => 0);
+  for (;;) {
+    let pick = -1;
+    for (let i = 0; i < lists.length; i++) {
+      while (at[i] < lists[i].length && seen.has(lists[i][at[i]].oid)) at[i]++;
+      if (at[i] < lists[i].length && (pick < 0 || lists[i][at[i]].time < lists[pick][at[pick]].time)) pick = i;
+    }
+    if (pick < 0) return out;
+    const commit = lists[pick][at[pick]++];
+    seen.add(commit.oid);
+    out.push(commit);
+  }
 }
 
 /** Commits on `side`'s first-parent chain down to the first one `main` contains, newest first (at most 1,000). */

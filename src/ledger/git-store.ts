@@ -106,6 +106,21 @@ export class GitStore {
     }
   }
 
+  /** Names of the local refs below `prefix` (for example `refs/heads/drift-ledger`), relative to it, sorted. */
+  async listRefsUnder(prefix: string): Promise<string[]> {
+    try {
+      return (await git.listRefs({ fs: this.fs, gitdir: this.gitdir, filepath: prefix })).sort();
+    } catch (error) {
+      if (isNotFound(error)) return [];
+      throw error;
+    }
+  }
+
+  /** Deletes a local ref (a missing one is not an error). */
+  async deleteRef(ref: string): Promise<void> {
+    await git.deleteRef({ fs: this.fs, gitdir: this.gitdir, ref });
+  }
+
   /** Expands an abbreviated object id; undefined when nothing matches. */
   async expandOid(prefix: string): Promise<string | undefined> {
     try {
@@ -484,6 +499,28 @@ export class GitStore {
         headers: authHeaders(spec.auth),
         cache: this.cache,
       });
+      if (!result.ok) throw Object.assign(new Error('push failed'), { code: 'GitPushError' });
+    } catch (error) {
+      throw remoteError(error, spec, 'push');
+    }
+  }
+
+  /** Branch names the remote holds below `refs/heads/<prefix>/`, relative to it, sorted. */
+  async listRemoteBranches(spec: RemoteSpec, prefix: string): Promise<string[]> {
+    try {
+      const refs = await git.listServerRefs({ http: await httpFor(spec), url: spec.url, prefix: `refs/heads/${prefix}/`, onAuth: onAuthFor(spec.auth), headers: authHeaders(spec.auth) });
+      return refs.map((r) => r.ref.slice(`refs/heads/${prefix}/`.length)).sort();
+    } catch (error) {
+      const e = error as { code?: string; data?: { statusCode?: number } };
+      if (e.code === 'HttpError' && e.data?.statusCode === 404) return [];
+      throw remoteError(error, spec, 'fetch');
+    }
+  }
+
+  /** Deletes a branch on the remote. */
+  async deleteRemoteBranch(spec: RemoteSpec, branch: string, remoteName: string): Promise<void> {
+    try {
+      const result = await git.push({ fs: this.fs, http: await httpFor(spec), gitdir: this.gitdir, url: spec.url, remote: remoteName, ref: `refs/heads/${branch}`, remoteRef: `refs/heads/${branch}`, delete: true, onAuth: onAuthFor(spec.auth), headers: authHeaders(spec.auth), cache: this.cache });
       if (!result.ok) throw Object.assign(new Error('push failed'), { code: 'GitPushError' });
     } catch (error) {
       throw remoteError(error, spec, 'push');

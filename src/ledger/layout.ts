@@ -10,6 +10,10 @@ import { randomBytes } from 'node:crypto';
  * format 1 is brought to 2 by a `migrate` commit before anything of format 2 is written into it.
  */
 export const LEDGER_FORMAT = 2;
+/** The format of a member branch of a ledger set (`ledger.layout: per-target`, ledger/FORMAT.md "Ledger sets"). */
+export const LEDGER_FORMAT_SET = 3;
+/** The newest format this version reads. */
+export const LEDGER_FORMAT_READ = 3;
 export type LedgerFormat = 1 | 2;
 export const LEDGER_META_PATH = 'ledger.json';
 

@@ -7,7 +7,7 @@ import { DriftError } from '../errors.js';
 import type { SchemaName } from '../schemas.js';
 import { encodeTree, objectId, parseTreeObject, type TreeEntry } from './git-objects.js';
 import type { GitStore, Signature } from './git-store.js';
-import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
+import { baselinePath, chainPath, formatCommitMessage, formatGroupMessage, latestPath, legacyRecordPath, LEDGER_FORMAT, LEDGER_FORMAT_READ, LEDGER_FORMAT_SET, LEDGER_META_PATH, parseTrailers, recordPath, type RecordKind, type Trailers } from './layout.js';
 import { diffManifests, parseShard, readManifest, type BuiltManifest, type EntryDelta, type ObjectReader } from './manifest-tree.js';
 import { encodeRecord, type LedgerMeta } from './records.js';
 import { writeFileAtomic } from '../write-atomic.js';
@@ -20,11 +20,21 @@ import { TOOL_VERSION } from '../version.js';
 export class Ledger {
   readonly ref: string;
 
+  /**
+   * The newest format this ledger reads: a single branch reads up to LEDGER_FORMAT; a member branch
+   * of a ledger set (ledger-set.ts) up to LEDGER_FORMAT_SET. A set member read as a single branch is
+   * refused as newer, never misread as a whole ledger.
+   */
+  readonly maxFormat: number;
+
   constructor(
     readonly store: GitStore,
     readonly branch: string,
+    ref?: string,
+    options: { member?: boolean } = {},
   ) {
-    this.ref = `refs/heads/${branch}`;
+    this.ref = ref ?? `refs/heads/${branch}`;
+    this.maxFormat = options.member ? LEDGER_FORMAT_READ : LEDGER_FORMAT;
   }
 
   private readonly ledgerTips = new Set<string>();
@@ -66,11 +76,12 @@ export class Ledger {
   async formatAt(commit: string): Promise<number> {
     const meta = await this.readJson<{ format?: unknown }>(commit, LEDGER_META_PATH);
     const format = typeof meta?.format === 'number' ? meta.format : 1;
-    if (format > LEDGER_FORMAT) {
+    if (format > this.maxFormat) {
+      const set = format === LEDGER_FORMAT_SET && this.maxFormat < LEDGER_FORMAT_SET ? ` (or, if it is a member branch of a per-target ledger set, set ledger.branch to the set's name and ledger.layout: per-target)` : '';
       throw new DriftError(
         'LEDGER_FORMAT_NEWER',
-        `branch "${this.branch}" in ${this.store.gitdir}: ledger.json says format ${format}, and driftctl ${TOOL_VERSION} reads formats 1 to ${LEDGER_FORMAT}: upgrade driftctl to read or write this ledger`,
-        { data: { branch: this.branch, format, reads: LEDGER_FORMAT } },
+        `branch "${this.branch}" in ${this.store.gitdir}: ledger.json says format ${format}, and driftctl ${TOOL_VERSION} reads formats 1 to ${this.maxFormat}: upgrade driftctl to read or write this ledger${set}`,
+        { data: { branch: this.branch, format, reads: this.maxFormat } },
       );
     }
     return format;
@@ -265,12 +276,12 @@ export type Edit = { path: string; blob: Buffer } | { path: string; tree: string
  */
 export class LedgerWriter {
   private head: string | undefined;
-  private readonly commits: string[] = [];
+  protected readonly commits: string[] = [];
 
   constructor(
-    private readonly ledger: Ledger,
-    private readonly base: string | undefined,
-    private readonly author: Signature,
+    protected readonly ledger: Ledger,
+    protected readonly base: string | undefined,
+    protected readonly author: Signature,
   ) {
     this.head = base;
   }
@@ -325,7 +336,7 @@ export class LedgerWriter {
     return this.head;
   }
 
-  private async flushGroup(): Promise<void> {
+  protected async flushGroup(): Promise<void> {
     const group = this.group;
     if (!group || group.parts.length === 0) return;
     const parts = group.parts;
@@ -375,7 +386,7 @@ export class LedgerWriter {
     return this.writeCommit(tree, formatCommitMessage(`driftctl ledger migrated to format ${LEDGER_FORMAT}`, { 'Drift-Kind': 'migrate' }));
   }
 
-  private async writeCommit(tree: string, message: string): Promise<string> {
+  protected async writeCommit(tree: string, message: string): Promise<string> {
     const oid = await this.ledger.store.writeCommit({
       tree,
       parents: this.head ? [this.head] : [],

@@ -13,7 +13,11 @@ export interface ChainRef {
   sha256: string | null;
 }
 export interface LedgerMeta {
-  format: 1 | 2;
+  format: 1 | 2 | 3;
+  /** Format 3: a member branch of a ledger set (`ledger.layout: per-target`), holding `member` only. */
+  layout?: 'per-target';
+  /** The target this member branch holds, or `_shared` (records of no target). */
+  member?: string;
   kind: 'ledger';
   created: string;
   tool: { name: string; version: string };

@@ -93,6 +93,15 @@ export async function fetchRemote(link: RemoteLink): Promise<string | undefined>
   }
 }
 
+/** Member branches the remote holds below `<branch>/` (a per-target set); REMOTE_AUTH errors name the token variable. */
+export async function remoteMembers(link: RemoteLink): Promise<string[]> {
+  try {
+    return (await link.ledger.store.listRemoteBranches(link.spec, link.ledger.branch)).filter((name) => !name.includes('/'));
+  } catch (error) {
+    throw withAuthHint(error, link);
+  }
+}
+
 /**
  * Step 1 (and `pull`): fetch, then bring the local branch on top of the remote tip. With
  * `replay: false` a diverged branch is an error (REMOTE_DIVERGED) instead of being replayed.

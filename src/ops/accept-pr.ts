@@ -18,6 +18,7 @@ import type { OpDeps } from '../session/deps.js';
 import { TOOL } from '../ledger/recorder.js';
 import { readHead } from '../ledger/reader.js';
 import { withLock, type Workspace } from '../session/workspace.js';
+import { LedgerSet } from '../ledger/ledger-set.js';
 
 /** Branches proposed for accepts: `driftctl/accept/<target>/<short-id>`. */
 export const PR_BRANCH_PREFIX = 'driftctl/accept';
@@ -39,9 +40,11 @@ export async function acceptViaPullRequest(
   options: AcceptOptions,
   context: { ws: Workspace; targetConfig: TargetConfig; alerting: Alerting; reason: string },
 ): Promise<AcceptResult> {
-  const { ws, targetConfig, alerting, reason } = context;
+  const { targetConfig, alerting, reason } = context;
   const target = targetConfig.name;
-  const ledgerBranch = ws.config.ledger.branch;
+  // A ledger set: the accept is proposed against the target's own member branch.
+  const ws: Workspace = context.ws.ledger instanceof LedgerSet ? { ...context.ws, ledger: context.ws.ledger.member(target) } : context.ws;
+  const ledgerBranch = ws.ledger.branch;
   const remoteUrl = ws.config.ledger.remote;
   if (!remoteUrl) {
     throw new DriftError('PR_NEEDS_REMOTE', 'accepting through a pull request needs ledger.remote (the GitHub repository holding the ledger branch) in the config; use --direct to accept locally', {});
@@ -51,7 +54,7 @@ export async function acceptViaPullRequest(
   const { createGithubClient } = await import('../github/github-client.js');
   const pulls: PullRequests = createGithubClient(github);
 
-  return withLock(ws, deps, 'accept', async () => {
+  return withLock(context.ws, deps, 'accept', async () => {
     const base = await fetchRemote(link);
     if (!base) {
       throw new DriftError('REMOTE_NO_LEDGER', `the ledger remote has no branch "${ledgerBranch}" yet: push the ledger there first`, { data: { branch: ledgerBranch } });

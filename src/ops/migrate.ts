@@ -1,12 +1,19 @@
 import { DriftError } from '../errors.js';
-import { LEDGER_FORMAT, LEDGER_META_PATH } from '../ledger/layout.js';
+import { LEDGER_FORMAT, LEDGER_FORMAT_SET, LEDGER_META_PATH } from '../ledger/layout.js';
 import type { LedgerMeta } from '../ledger/records.js';
 import { resolveActor, signatureAt } from '../session/actor.js';
 import type { ConfigOption, OpDeps } from '../session/deps.js';
-import { openWorkspace, withLock } from '../session/workspace.js';
+import { openStore, openWorkspace, withLocalLock, withLock, workspaceFor } from '../session/workspace.js';
+import { loadConfig, resolveConfigPath } from '../config/load-config.js';
+import { LedgerSet } from '../ledger/ledger-set.js';
+import { migrateToSet, type LayoutMigration } from './migrate-layout.js';
 
 export interface MigrateOptions extends ConfigOption {
   dryRun: boolean;
+  /** `--layout per-target`: convert a single-branch ledger into a per-target set (migrate-layout.ts). */
+  layout?: 'per-target';
+  /** `--delete-remote-branch`: with ledger.remote, replace the remote's single branch by the set. */
+  deleteRemoteBranch?: boolean;
 }
 
 export interface MigrateResult {
@@ -19,6 +26,8 @@ export interface MigrateResult {
   tip: string;
   /** The ref that keeps the tip from before the migration (null when nothing was migrated). */
   backup: string | null;
+  /** `--layout per-target`: the member branches and what happened on the remote. */
+  layout?: LayoutMigration;
 }
 
 /** Where `migrate` keeps the tip of a ledger from before its migration to `to`. */
@@ -34,6 +43,17 @@ export function backupRef(branch: string, from: number): string {
  * `dryRun` nothing is written. With `ledger.remote`, the commit is pushed like any write.
  */
 export async function migrate(deps: OpDeps, options: MigrateOptions): Promise<MigrateResult> {
+  if (options.layout === 'per-target') {
+    const config = loadConfig(resolveConfigPath(deps.cwd, options.config), deps.cwd);
+    const ws = workspaceFor(config, openStore(config), { anyLayout: true });
+    const run = async (): Promise<MigrateResult> => {
+      const actor = await resolveActor(ws, deps);
+      const layout = await migrateToSet(deps, config, ws.store, ws.ledger, signatureAt(actor, deps.now()), { dryRun: options.dryRun, deleteRemoteBranch: options.deleteRemoteBranch === true });
+      const tip = layout.state === 'migrated' ? ((await new LedgerSet(ws.store, config.ledger.branch).tip()) ?? '') : layout.oldTip ?? ((await ws.ledger.tip()) ?? '');
+      return { branch: config.ledger.branch, state: layout.state, from: layout.from, to: LEDGER_FORMAT_SET, tip, backup: layout.backup, layout };
+    };
+    return options.dryRun ? run() : withLocalLock(ws, deps, 'migrate', run);
+  }
   const ws = openWorkspace(deps, options);
   const branch = ws.config.ledger.branch;
   const plan = async (): Promise<{ tip: string; from: number }> => {

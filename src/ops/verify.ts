@@ -10,6 +10,7 @@ import type { LedgerMeta, TargetHead } from '../ledger/records.js';
 import { canonicalJson, isCanonicalJson } from '../drift/canonical-json.js';
 import type { CommitInfo, StoredTreeEntry } from '../ledger/git-store.js';
 import { Ledger } from '../ledger/ledger.js';
+import { LedgerSet, viewMembers } from '../ledger/ledger-set.js';
 import { verifyCommitSignature } from '../ledger/signatures.js';
 import { chainPath, ledgerFileKind } from '../ledger/layout.js';
 import { isContentBlobName } from '../ledger/manifest-tree.js';
@@ -44,7 +45,7 @@ export interface VerifyOptions extends ConfigOption {
 export type CheckStatus = 'PASS' | 'FAIL' | 'SKIP';
 
 export interface VerifyCheck {
-  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures' | 'gaps';
+  id: 'schema' | 'append-only' | 'reproducible' | 'continuity' | 'signatures' | 'gaps' | 'members';
   status: CheckStatus;
   summary: string;
   problems: string[];
@@ -77,13 +78,14 @@ export async function verify(deps: OpDeps, options: VerifyOptions): Promise<Veri
   const tip = await ledger.requireTip();
   ledger.store.beginBatchReads();
   try {
+    if (ledger instanceof LedgerSet) return await verifySet(deps, options, ledger, tip);
     return await verifyFrom(deps, options, ledger, tip);
   } finally {
     ledger.store.endBatchReads();
   }
 }
 
-async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, tip: string): Promise<VerifyResult> {
+async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, tip: string, scope: { gaps: boolean } = { gaps: true }): Promise<VerifyResult> {
   const stateFile = verifiedStateFile(ledger);
   // A verified point holds only for the signature rules it was verified under.
   const rules = `${options.allowedSigners ?? ''}\u0000${options.requireSignatures === true}`;
@@ -111,7 +113,7 @@ async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, 
   const reachable = new Set([...(incremental ? state.commits : []), ...commits.map((c) => c.oid)]);
   checks.push(await walk.continuity(tip, incremental ? allCheckpoints.slice(state.checkpoints) : allCheckpoints, reachable));
   checks.push(signatures(ledger, commits, options));
-  checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
+  if (scope.gaps) checks.push(gapCheck(await indexedHistory(ledger.store, ledger.branch, tip), deps.now().getTime(), options.maxGapMs));
   const structural = checks.filter((c) => c.id !== 'gaps');
   if (!structural.some((c) => c.status === 'FAIL')) {
     saveVerifiedState(stateFile, {
@@ -119,7 +121,9 @@ async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, 
       branch: ledger.branch,
       tip,
       commits: [...(incremental ? state.commits : []), ...commits.map((c) => c.oid)],
-      records: [...walk.records.values()],
+      // A member branch's `migrate --layout per-target` commit drops other targets' records: the
+      // chains continue only from the records still present.
+      records: [...walk.records.values()].filter((r) => !walk.presentAtTip || walk.presentAtTip.has(r.path)),
       order: walk.nextOrder,
       checkpoints: allCheckpoints.length,
       rules,
@@ -133,6 +137,96 @@ async function verifyFrom(deps: OpDeps, options: VerifyOptions, ledger: Ledger, 
     commits: commits.length,
     checks,
   };
+}
+
+/**
+ * A ledger set (`ledger.layout: per-target`): every member branch verified as a ledger of its own
+ * (incrementally, each from its own verified point), their results merged check by check (problems
+ * prefixed with the member), the monitoring gaps read over the merged history, and a `members`
+ * check: each member's ledger.json names it, each member holds only its own `targets/<t>/` in every
+ * commit since it became a member (`_shared`: none), and no member branch verified before is gone.
+ */
+async function verifySet(deps: OpDeps, options: VerifyOptions, set: LedgerSet, tip: string): Promise<VerifyResult> {
+  const members = viewMembers(await set.store.readCommit(tip)) ?? [];
+  const results: { name: string; result: VerifyResult }[] = [];
+  for (const m of members) results.push({ name: m.name, result: await verifyFrom(deps, options, set.member(m.name), m.tip, { gaps: false }) });
+  const checks: VerifyCheck[] = [];
+  for (const id of ['schema', 'append-only', 'reproducible', 'continuity', 'signatures'] as const) {
+    const parts = results.map(({ name, result }) => ({ name, check: result.checks.find((c) => c.id === id) as VerifyCheck }));
+    const failed = parts.some((p) => p.check.status === 'FAIL');
+    const status: CheckStatus = failed ? 'FAIL' : parts.some((p) => p.check.status === 'PASS') ? 'PASS' : 'SKIP';
+    checks.push({
+      id,
+      status,
+      summary: failed ? `${parts.filter((p) => p.check.status === 'FAIL').length} of ${parts.length} member branch(es) failed` : parts.map((p) => `${p.name}: ${p.check.summary}`).join('; '),
+      problems: parts.flatMap((p) => p.check.problems.map((problem) => `[${set.branch}/${p.name}] ${problem}`)).slice(0, MAX_PROBLEMS),
+    });
+  }
+  const stateFile = path.join(set.store.gitdir, 'driftctl', 'verified', `${set.branch.replace(/\//g, '%2F')}.set.json`);
+  let previous: Record<string, string> = {};
+  try {
+    const data = JSON.parse(readFileSync(stateFile, 'utf8')) as { members?: Record<string, string> };
+    previous = options.full ? {} : (data.members ?? {});
+  } catch {
+    previous = {};
+  }
+  const problems: string[] = [];
+  for (const [name, verifiedTip] of Object.entries(previous)) {
+    if (!members.some((m) => m.name === name)) add(problems, `member branch ${set.branch}/${name} (verified at ${verifiedTip.slice(0, 12)}) is gone`);
+  }
+  const holders = new Map<string, string>();
+  for (const m of members) {
+    await memberBoundaries(set, m.name, m.tip, previous[m.name], problems);
+    const targets = await set.member(m.name).targetsAt(m.tip);
+    for (const t of targets) {
+      const other = holders.get(t);
+      if (other) add(problems, `target "${t}" is on two member branches: ${set.branch}/${other} and ${set.branch}/${m.name}`);
+      holders.set(t, m.name);
+    }
+  }
+  checks.push(finish('members', problems, `${members.length} member branch(es), each holding only its own target; none gone since the last verify`));
+  checks.push(gapCheck(await indexedHistory(set.store, set.branch, tip), deps.now().getTime(), options.maxGapMs));
+  const failed = checks.some((c) => c.status === 'FAIL');
+  if (!checks.filter((c) => c.id !== 'gaps').some((c) => c.status === 'FAIL')) {
+    writeFileAtomic(stateFile, JSON.stringify({ members: Object.fromEntries(members.map((m) => [m.name, m.tip])) }));
+  }
+  return {
+    status: failed ? 'FAIL' : 'PASS',
+    mode: results.every((r) => r.result.mode === 'incremental') ? 'incremental' : 'full',
+    branch: set.branch,
+    tip,
+    commits: results.reduce((n, r) => n + r.result.commits, 0),
+    checks,
+  };
+}
+
+/**
+ * Walks a member's first parents from its tip back to `stop` (its tip at the last verify) or to
+ * where it became a member (the first commit whose ledger.json names no member): every commit's
+ * ledger.json must name this member, and its `targets/` hold only this member's target.
+ */
+async function memberBoundaries(set: LedgerSet, name: string, tip: string, stop: string | undefined, problems: string[]): Promise<void> {
+  const store = set.store;
+  const where = `${set.branch}/${name}`;
+  let lastTargets: string | undefined;
+  for (let at: string | undefined = tip; at !== undefined && at !== stop; ) {
+    const commit = await store.readCommit(at);
+    const metaEntry = await store.lookupPath(at, 'ledger.json');
+    const meta = metaEntry?.type === 'blob' ? (safeParse((await store.readBlob(metaEntry.oid)).toString('utf8')) as LedgerMeta | undefined) : undefined;
+    if (meta?.layout !== 'per-target') {
+      if (at === tip) add(problems, `${where}: its ledger.json does not say it is a member of a per-target set`);
+      return;
+    }
+    if (meta.member !== name) add(problems, `${where}: commit ${at.slice(0, 12)} says it is member "${String(meta.member)}"`);
+    const targets = await store.lookupPath(at, 'targets');
+    if (targets && targets.oid !== lastTargets) {
+      for (const entry of await store.readTree(targets.oid)) {
+        if (entry.name !== name) add(problems, `${where}: commit ${at.slice(0, 12)} holds targets/${entry.name} (a member branch holds only its own target)`);
+      }
+    }
+    lastTargets = targets?.oid;
+    at = commit.parents[0];
+  }
 }
 
 /**
@@ -328,6 +422,7 @@ class LedgerWalk {
     const problems: string[] = [];
     for (const commit of commits) {
       const kind = Ledger.describe(commit.message).trailers['Drift-Kind'];
+      if (kind === 'migrate' && commit.parents.length === 1 && (await this.isLayoutMigration((await this.commit(commit.parents[0])).tree, commit, problems))) continue;
       for (const parent of commit.parents) {
         const parentTree = (await this.commit(parent)).tree;
         await this.compareRecords(parentTree, commit.tree, '', commit, problems);
@@ -486,6 +581,63 @@ class LedgerWalk {
     return true;
   }
 
+  /**
+   * The first commit of a ledger-set member made by `migrate --layout per-target`: `ledger.json`
+   * becomes format 3 with `layout: per-target` and `member` (keeping `created`, `migrated.from`
+   * naming the old format), and the commit only removes: other targets' `targets/<t>` subtrees,
+   * and outbox and dead entries that belong to other members; what it keeps is unchanged, and
+   * nothing else moves. False when the commit is not such a migration (then the usual rules apply).
+   */
+  private async isLayoutMigration(parentTree: string, commit: CommitInfo, problems: string[]): Promise<boolean> {
+    const read = async (tree: string): Promise<LedgerMeta | undefined> => {
+      const blob = await this.blobAtPath(tree, 'ledger.json');
+      return blob ? (safeParse(blob.toString('utf8')) as LedgerMeta | undefined) : undefined;
+    };
+    const [before, after] = await Promise.all([read(parentTree), read(commit.tree)]);
+    if (!before || !after || after.layout !== 'per-target' || before.layout !== undefined) return false;
+    const at = `migrate commit ${commit.oid.slice(0, 12)}`;
+    if (after.format !== 3 || typeof after.member !== 'string' || after.created !== before.created || after.migrated?.from !== before.format) {
+      add(problems, `${at}: its ledger.json is not a member of a ledger set migrated from this branch (format 3, member, created kept, migrated.from ${before.format})`);
+    }
+    const [rootBefore, rootAfter] = await Promise.all([this.tree(parentTree), this.tree(commit.tree)]);
+    const beforeByName = new Map(rootBefore.map((e) => [e.name, e]));
+    for (const entry of rootAfter) {
+      if (entry.name === 'ledger.json') continue;
+      const was = beforeByName.get(entry.name);
+      if (!was) {
+        add(problems, `${at} adds ${entry.name}`);
+        continue;
+      }
+      if (was.oid === entry.oid) continue;
+      if (entry.name === 'targets') {
+        const old = new Map((await this.tree(was.oid)).map((e) => [e.name, e.oid]));
+        for (const t of await this.tree(entry.oid)) {
+          if (t.name !== after.member) add(problems, `${at} on member "${String(after.member)}" keeps target "${t.name}"`);
+          else if (old.get(t.name) !== t.oid) add(problems, `${at} changes targets/${t.name}`);
+        }
+      } else if (entry.name === 'outbox' || entry.name === 'dead') {
+        const kept = await this.subtreeMismatch(was.oid, entry.oid, `${entry.name}/`);
+        if (kept) add(problems, `${at} ${kept}`);
+      } else add(problems, `${at} changes ${entry.name}`);
+    }
+    return true;
+  }
+
+  /** "" when every blob of `after` is in `before` at the same path with the same id, else what differs. */
+  private async subtreeMismatch(before: string, after: string, prefix: string): Promise<string> {
+    if (before === after) return '';
+    const old = new Map((await this.tree(before)).map((e) => [e.name, e]));
+    for (const entry of await this.tree(after)) {
+      const was = old.get(entry.name);
+      if (!was || was.type !== entry.type) return `adds ${prefix}${entry.name}`;
+      if (entry.type === 'tree') {
+        const inner = await this.subtreeMismatch(was.oid, entry.oid, `${prefix}${entry.name}/`);
+        if (inner) return inner;
+      } else if (was.oid !== entry.oid) return `changes ${prefix}${entry.name}`;
+    }
+    return '';
+  }
+
   private async blobAtPath(tree: string, filepath: string): Promise<Buffer | undefined> {
     const oid = await this.pathOid(tree, filepath);
     if (!oid) return undefined;
@@ -601,12 +753,16 @@ class LedgerWalk {
     return paths;
   }
 
+  /** The record paths present at the tip, once `continuity` ran. */
+  presentAtTip: Set<string> | undefined;
+
   /** Check 4: the chains as they stand at the tip. */
   async continuity(tip: string, checkpointsToProve: string[], reachable: Set<string>): Promise<VerifyCheck> {
     const problems: string[] = [];
     // Incremental: records are never deleted (the append-only check of every new commit says so),
     // so the records present are those of the verified point plus those added since.
     const present = this.incremental ? new Set(this.records.keys()) : await this.recordPathsAt(tip);
+    this.presentAtTip = present;
     const byTarget = new Map<string, RecordInfo[]>();
     for (const record of this.records.values()) {
       if (!present.has(record.path)) continue;

@@ -9,6 +9,9 @@ import { acquireLock } from '../ledger/lock.js';
 import { ledgerReader, type LedgerReader } from '../ledger/reader.js';
 import type { ConfigOption, OpDeps } from './deps.js';
 import { pushToRemote, remoteLink, syncFromRemote } from '../ledger/remote-sync.js';
+import { LedgerSet } from '../ledger/ledger-set.js';
+import { ledgerFor } from './layout-choice.js';
+import { withSetSync } from './set-sync.js';
 
 /** A loaded config with the ledger it writes to. */
 export interface Workspace {
@@ -24,11 +27,11 @@ export function openWorkspace(deps: OpDeps, options: ConfigOption): Workspace {
   return workspaceFor(config, openStore(config));
 }
 
-export function workspaceFor(config: Config, store: GitStore): Workspace {
+export function workspaceFor(config: Config, store: GitStore, options: { anyLayout?: boolean } = {}): Workspace {
   return {
     config,
     store,
-    ledger: new Ledger(store, config.ledger.branch),
+    ledger: ledgerFor(config, store, options),
     cacheDir: (target) => path.join(store.gitdir, 'driftctl', 'cache', target),
   };
 }
@@ -52,7 +55,7 @@ export function openStore(config: Config): GitStore {
 export async function openReader(config: Config): Promise<LedgerReader> {
   let ledger: Ledger;
   try {
-    ledger = new Ledger(openStore(config), config.ledger.branch);
+    ledger = ledgerFor(config, openStore(config));
   } catch (error) {
     if (isDriftError(error) && (error.code === 'LEDGER_REPO_MISSING' || error.code === 'NOT_A_GIT_REPOSITORY')) return ledgerReader(undefined, undefined);
     throw error;
@@ -68,6 +71,7 @@ export async function openReader(config: Config): Promise<LedgerReader> {
  */
 export async function withLock<T>(ws: Workspace, deps: OpDeps, command: string, fn: () => Promise<T>): Promise<T> {
   return withLocalLock(ws, deps, command, async () => {
+    if (ws.ledger instanceof LedgerSet) return withSetSync(ws.ledger, ws.config, deps, fn);
     const link = remoteLink(ws.ledger, ws.config, deps.env);
     if (!link) return fn();
     await syncFromRemote(link, { replay: true });

@@ -14,6 +14,8 @@ const ENV = { GITHUB_TOKEN: GH_TOKEN, DRIFTCTL_GIT_TOKEN: GIT_TOKEN };
 const REASON = 'gpt-4.1 rollout approved';
 
 interface Setup {
+  /** The ledger branch pull requests go to: drift-ledger, or drift-ledger/default under ledger.layout: per-target. */
+  ledger: string;
   repo: TempRepo;
   git: GitServer;
   gh: GithubServer;
@@ -29,29 +31,31 @@ interface Setup {
   cleanup(): Promise<void>;
 }
 
-async function setup(github: { prefix?: string; explicit?: boolean } = {}): Promise<Setup> {
+async function setup(github: { prefix?: string; explicit?: boolean; layout?: 'per-target' } = {}): Promise<Setup> {
   const git = await startGitServer({ token: GIT_TOKEN });
   const bare = git.createRepo('acme/ledger');
   const gh = await startGithubServer({ token: GH_TOKEN, bareRepo: bare, owner: 'acme', repo: 'ledger', prefix: github.prefix });
   const remote = `${git.url}/acme/ledger.git`;
   const config =
-    SEED_CONFIG.replace('  branch: drift-ledger\n', `  branch: drift-ledger\n  remote: ${remote}\n`) +
+    SEED_CONFIG.replace('  branch: drift-ledger\n', `  branch: drift-ledger\n  remote: ${remote}\n${github.layout ? `  layout: ${github.layout}\n` : ''}`) +
     `github:\n  api_url: ${gh.url}\n${github.explicit ? '  owner: acme\n  repo: ledger\n' : ''}` +
     'alerts:\n  channels:\n    - kind: file\n      path: .drift/alerts.jsonl\n';
   const repo = seedProject(config);
   const bareGit = (...args: string[]): string => execFileSync('git', ['--git-dir', bare, ...args], { env: TEST_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const ledger = github.layout ? `${LEDGER}/default` : LEDGER;
   return {
+    ledger,
     repo,
     git,
     gh,
     bare,
     bareGit,
-    push: () => void repo.git('push', '-q', bare, `${LEDGER}:${LEDGER}`),
-    pull: () => void repo.git('fetch', '-q', bare, `${LEDGER}:${LEDGER}`),
+    push: () => void repo.git('push', '-q', bare, `${ledger}:${ledger}`),
+    pull: () => void repo.git('fetch', '-q', bare, `${ledger}:${ledger}`),
     merge(branch) {
       const head = bareGit('rev-parse', `refs/heads/${branch}`).trim();
-      bareGit('merge-base', '--is-ancestor', LEDGER, head);
-      bareGit('update-ref', `refs/heads/${LEDGER}`, head);
+      bareGit('merge-base', '--is-ancestor', ledger, head);
+      bareGit('update-ref', `refs/heads/${ledger}`, head);
       for (const p of gh.pulls) if (p.head === branch) p.state = 'closed';
     },
     async cleanup() {
@@ -72,7 +76,7 @@ async function drifted(s: Setup): Promise<void> {
   s.push();
 }
 
-function with_(github: { prefix?: string; explicit?: boolean }, body: (s: Setup) => Promise<void>): () => Promise<void> {
+function with_(github: { prefix?: string; explicit?: boolean; layout?: 'per-target' }, body: (s: Setup) => Promise<void>): () => Promise<void> {
   return async () => {
     const s = await setup(github);
     try {
@@ -253,7 +257,7 @@ test(
  */
 function mergeAs(s: Setup, branch: string, method: 'merge' | 'squash' | 'rebase'): void {
   const head = s.bareGit('rev-parse', `refs/heads/${branch}`).trim();
-  const base = s.bareGit('rev-parse', LEDGER).trim();
+  const base = s.bareGit('rev-parse', s.ledger).trim();
   const tree = (rev: string): string => s.bareGit('rev-parse', `${rev}^{tree}`).trim();
   let tip: string;
   if (method === 'merge') {
@@ -268,22 +272,25 @@ function mergeAs(s: Setup, branch: string, method: 'merge' | 'squash' | 'rebase'
       tip = s.bareGit('commit-tree', tree(commit), '-p', tip, '-m', message.trimEnd()).trim();
     }
   }
-  s.bareGit('update-ref', `refs/heads/${LEDGER}`, tip);
+  s.bareGit('update-ref', `refs/heads/${s.ledger}`, tip);
   for (const p of s.gh.pulls) if (p.head === branch) p.state = 'closed';
 }
 
+for (const layout of [undefined, 'per-target'] as const)
 for (const method of ['merge', 'squash', 'rebase'] as const) {
   test(
-    `an accept pull request merged with ${method === 'merge' ? 'a merge commit' : method === 'squash' ? 'a squash' : 'a rebase'}: verify passes, log and blame show the accept, the alert resolves`,
-    with_({}, async (s) => {
+    `an accept pull request merged with ${method === 'merge' ? 'a merge commit' : method === 'squash' ? 'a squash' : 'a rebase'}${layout ? ' into the target\'s own branch (ledger.layout: per-target)' : ''}: verify passes, log and blame show the accept, the alert resolves`,
+    with_({ layout }, async (s) => {
       await drifted(s);
       const result = oneJson(await cli(s.repo.dir, ['accept', '--all', '--reason', REASON, '--json'], ENV));
       assert.ok(result.pullRequest, 'a pull request was opened');
+      assert.is(result.base, s.ledger, 'the pull request goes to the target\'s ledger branch');
+      assert.is(s.gh.pulls[s.gh.pulls.length - 1].base, s.ledger);
       mergeAs(s, result.branch, method);
       s.pull();
       const check = await cli(s.repo.dir, ['check', '--json'], ENV);
       expectCode(check, 0, `check after the ${method}`);
-      assert.equal(showJson(s.repo, 'targets/default/alerts.json').open, {}, 'the alert is resolved');
+      assert.equal(showJson(s.repo, 'targets/default/alerts.json', s.ledger).open, {}, 'the alert is resolved');
       const resolved = alertLines(s).filter((l) => l.event === 'resolved');
       assert.is(resolved.length, 1, 'the queued resolution is delivered once');
       const verify = await cli(s.repo.dir, ['verify', '--full', '--json'], ENV);
