@@ -17,15 +17,18 @@ import { GIT_ENV, prng } from './shared.js';
  * bare repository. Then: the ledger's size on disk (packed by driftctl itself), a clone, `log`
  * queries, `verify` after one new check, and `verify --full` (commits per second).
  *
- * A full year is 105,120 checks; `--days=N` (default 14, the quick mode) writes N days and the
- * year figures are extrapolated from the measured rate and growth, and printed as such.
+ * A full year is 105,120 checks (`--year`, about an hour); `--days=N` (default 14, the quick mode)
+ * writes N days and the year figures are extrapolated from the measured rate and growth, and printed
+ * as such. `--work=DIR` puts the repositories elsewhere than bench/.work/ledger (a long run beside
+ * quick ones). Progress goes to stderr every 1,000 checks.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'driftctl');
-const WORK = path.join(ROOT, 'bench', '.work', 'ledger');
-const DAYS = Number(process.argv.find((a) => a.startsWith('--days='))?.slice(7) ?? 14);
-const CHECKS = Math.round(DAYS * 288);
+const option = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const WORK = path.resolve(option('work') ?? path.join(ROOT, 'bench', '.work', 'ledger'));
 const YEAR = 105_120;
+const DAYS = process.argv.includes('--year') ? 365 : Number(option('days') ?? 14);
+const CHECKS = Math.round(DAYS * 288);
 const FILES = 100;
 const START = Date.parse('2026-01-01T00:00:00Z');
 
@@ -69,7 +72,11 @@ for (let i = 1; i <= CHECKS; i++) {
     accepts++;
     pending = false;
   }
-  if (i % 1000 === 0) process.stderr.write(`  ${i}/${CHECKS} checks\n`);
+  if (i % 1000 === 0) {
+    const seconds = Number(process.hrtime.bigint() - wall0) / 1e9;
+    const used = process.cpuUsage(cpu0);
+    process.stderr.write(`  ${i}/${CHECKS} checks (day ${(i / 288).toFixed(1)}): ${seconds.toFixed(0)} s wall, ${((used.user + used.system) / 1e3 / i).toFixed(1)} ms CPU per check, ${drifts} changes, ${accepts} accepts\n`);
+  }
 }
 const writeSeconds = Number(process.hrtime.bigint() - wall0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
@@ -110,6 +117,11 @@ const cloneDir = path.join(WORK, 'clone.git');
 const cloneStarted = process.hrtime.bigint();
 execFileSync('git', ['clone', '-q', '--bare', '--single-branch', '--branch', 'drift-ledger', `file://${ledgerRepo}`, cloneDir]);
 const cloneSeconds = Number(process.hrtime.bigint() - cloneStarted) / 1e9;
+// Reference: what git itself makes of the same history (the clone's single pack, and a full repack of it).
+const packKiB = (gitdir: string): number => Number(/size-pack: (\d+)/.exec(execFileSync('git', ['--git-dir', gitdir, 'count-objects', '-v']).toString())?.[1] ?? NaN);
+const clonePackKiB = packKiB(cloneDir);
+execFileSync('git', ['--git-dir', cloneDir, 'repack', '-adfq', '--window=250', '--depth=50']);
+const repackedKiB = packKiB(cloneDir);
 
 timed(['log', '--limit', '50', '--json']); // builds the commit index
 const log50 = timed(['log', '--limit', '50', '--json']);
@@ -138,6 +150,7 @@ const lines = [
   `ledger bench: ${CHECKS} checks (${DAYS} days at 5-minute intervals${CHECKS < YEAR ? `; a year is ${YEAR}: figures marked "year≈" are extrapolated ×${scale.toFixed(1)}` : ''}), ${FILES}-file target, ${drifts} with a new change, ${accepts} accepts`,
   `  writing: ${writeSeconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ${(CHECKS / writeSeconds).toFixed(0)} checks/s (in process)${CHECKS < YEAR ? `; year≈ ${((writeSeconds * scale) / 60).toFixed(0)} min` : ''}`,
   `  ledger: ${commits} commits (${(commits / CHECKS).toFixed(3)} per check), objects ${mb(objectsBytes)} on disk (${counts['count']} loose, ${counts['packs']} packs, ${counts['size-pack']} KiB packed)${CHECKS < YEAR ? `; year≈ ${mb(objectsBytes * scale)} (target ≤ 50 MB)` : ' (target ≤ 50 MB)'}`,
+  `  reference: git's own pack of the same history: ${clonePackKiB} KiB as cloned, ${repackedKiB} KiB after git repack -adf --window=250 --depth=50`,
   `  clone (git clone --bare --single-branch, file://): ${cloneSeconds.toFixed(2)} s`,
   `  log --limit 50 (warm): ${log50.toFixed(2)} s CLI, ${log50op.toFixed(3)} s in process (target < 1 s)`,
   `  log --status drift (whole history): ${logDrift.toFixed(2)} s CLI, ${logDriftOp.toFixed(3)} s in process (target < 1 s)`,
