@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accept } from '../src/ops/accept.js';
@@ -20,7 +20,8 @@ import { GIT_ENV, prng } from './shared.js';
  * A full year is 105,120 checks (`--year`, about an hour); `--days=N` (default 14, the quick mode)
  * writes N days and the year figures are extrapolated from the measured rate and growth, and printed
  * as such. `--work=DIR` puts the repositories elsewhere than bench/.work/ledger (a long run beside
- * quick ones). Progress goes to stderr every 1,000 checks.
+ * quick ones). Progress goes to stderr every 1,000 checks. `--stop-file=PATH`: creating PATH during
+ * the run ends the writing at the next whole day, and everything is measured on the days written.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'driftctl');
@@ -28,7 +29,11 @@ const option = (name: string): string | undefined => process.argv.find((a) => a.
 const WORK = path.resolve(option('work') ?? path.join(ROOT, 'bench', '.work', 'ledger'));
 const YEAR = 105_120;
 const DAYS = process.argv.includes('--year') ? 365 : Number(option('days') ?? 14);
-const CHECKS = Math.round(DAYS * 288);
+const PLANNED = Math.round(DAYS * 288);
+// A long run can be cut short: once this file exists the writing stops (at a whole day) and the
+// figures are measured on what was written, labelled with the days actually written.
+const STOP_FILE = option('stop-file');
+let CHECKS = PLANNED;
 const FILES = 100;
 const START = Date.parse('2026-01-01T00:00:00Z');
 
@@ -57,7 +62,12 @@ await init(quiet, {});
 let drifts = 0;
 let accepts = 0;
 let pending = false;
-for (let i = 1; i <= CHECKS; i++) {
+for (let i = 1; i <= PLANNED; i++) {
+  if (STOP_FILE && i % 288 === 1 && i > 1 && existsSync(STOP_FILE)) {
+    CHECKS = i - 1;
+    process.stderr.write(`  ${STOP_FILE} exists: stopped after ${CHECKS} checks (${CHECKS / 288} days)\n`);
+    break;
+  }
   clock = START + i * 300_000;
   if (i % 100 === 0) {
     const n = Math.floor(random() * FILES);
@@ -75,7 +85,7 @@ for (let i = 1; i <= CHECKS; i++) {
   if (i % 1000 === 0) {
     const seconds = Number(process.hrtime.bigint() - wall0) / 1e9;
     const used = process.cpuUsage(cpu0);
-    process.stderr.write(`  ${i}/${CHECKS} checks (day ${(i / 288).toFixed(1)}): ${seconds.toFixed(0)} s wall, ${((used.user + used.system) / 1e3 / i).toFixed(1)} ms CPU per check, ${drifts} changes, ${accepts} accepts\n`);
+    process.stderr.write(`  ${i}/${PLANNED} checks (day ${(i / 288).toFixed(1)}): ${seconds.toFixed(0)} s wall, ${((used.user + used.system) / 1e3 / i).toFixed(1)} ms CPU per check, ${drifts} changes, ${accepts} accepts\n`);
   }
 }
 const writeSeconds = Number(process.hrtime.bigint() - wall0) / 1e9;
@@ -147,7 +157,7 @@ const nodeStart = (() => {
 const scale = YEAR / CHECKS;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 const lines = [
-  `ledger bench: ${CHECKS} checks (${DAYS} days at 5-minute intervals${CHECKS < YEAR ? `; a year is ${YEAR}: figures marked "year≈" are extrapolated ×${scale.toFixed(1)}` : ''}), ${FILES}-file target, ${drifts} with a new change, ${accepts} accepts`,
+  `ledger bench: ${CHECKS} checks (${CHECKS / 288} days at 5-minute intervals${CHECKS < YEAR ? `; a year is ${YEAR}: figures marked "year≈" are extrapolated ×${scale.toFixed(1)}` : ''}), ${FILES}-file target, ${drifts} with a new change, ${accepts} accepts`,
   `  writing: ${writeSeconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ${(CHECKS / writeSeconds).toFixed(0)} checks/s (in process)${CHECKS < YEAR ? `; year≈ ${((writeSeconds * scale) / 60).toFixed(0)} min` : ''}`,
   `  ledger: ${commits} commits (${(commits / CHECKS).toFixed(3)} per check), objects ${mb(objectsBytes)} on disk (${counts['count']} loose, ${counts['packs']} packs, ${counts['size-pack']} KiB packed)${CHECKS < YEAR ? `; year≈ ${mb(objectsBytes * scale)} (target ≤ 50 MB)` : ' (target ≤ 50 MB)'}`,
   `  reference: git's own pack of the same history: ${clonePackKiB} KiB as cloned, ${repackedKiB} KiB after git repack -adf --window=250 --depth=50`,
