@@ -15,7 +15,12 @@
  *  - wall time of the whole fleet, per-check wall p50/p95/max and CPU (user+system, /usr/bin/time);
  *  - `git fsck --strict` on the remote, and `driftctl verify` on a fresh `git clone --bare` of it.
  *
- *   npm run bench:fleet -- [--layout=branch|per-target] [--agents=8,64] [--checks=5] [--files=10] [--keep]
+ *   npm run bench:fleet -- [--layout=branch|per-target] [--agents=8,64] [--checks=5] [--files=10]
+ *                          [--deadline=SECONDS] [--keep]
+ *
+ * `--deadline` bounds each run's check phase (default 1,200 s): after it no agent starts another
+ * check and the checks still running are stopped (SIGTERM, then SIGKILL) and counted as cut off;
+ * everything else is measured on what finished. Each run's figures are printed as soon as it ends.
  *
  * `--layout=per-target` sets `ledger.layout: per-target` in every agent's config (one ref per
  * target, refs/heads/drift-ledger/<target>); `branch` (the default) leaves the key out, so every
@@ -23,7 +28,7 @@
  * printed side by side, so the cost per agent is visible. Work directories live under
  * bench/.work/fleet/ (git-ignored) and are removed unless --keep.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,10 +48,11 @@ interface Options {
   files: number;
   keep: boolean;
   work: string;
+  deadline: number;
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { layout: 'branch', agents: [8, 64], checks: 5, files: 10, keep: false, work: path.join(ROOT, 'bench', '.work', 'fleet') };
+  const options: Options = { layout: 'branch', agents: [8, 64], checks: 5, files: 10, keep: false, work: path.join(ROOT, 'bench', '.work', 'fleet'), deadline: 1200 };
   for (const arg of argv) {
     const [name, value] = arg.split('=', 2) as [string, string | undefined];
     if (name === '--layout' && (value === 'branch' || value === 'per-target')) options.layout = value;
@@ -54,8 +60,9 @@ function parseArgs(argv: string[]): Options {
     else if (name === '--checks' && value && /^\d+$/.test(value)) options.checks = Number(value);
     else if (name === '--files' && value && /^\d+$/.test(value)) options.files = Number(value);
     else if (name === '--work' && value) options.work = path.resolve(value);
+    else if (name === '--deadline' && value && /^\d+$/.test(value)) options.deadline = Number(value);
     else if (arg === '--keep') options.keep = true;
-    else throw new Error(`unknown or malformed option ${arg} (known: --layout=branch|per-target, --agents=N[,M...], --checks=N, --files=N, --work=DIR, --keep)`);
+    else throw new Error(`unknown or malformed option ${arg} (known: --layout=branch|per-target, --agents=N[,M...], --checks=N, --files=N, --deadline=SECONDS, --work=DIR, --keep)`);
   }
   return options;
 }
@@ -73,16 +80,23 @@ interface Run {
 
 const agentEnv = (home: string): Record<string, string> => ({ ...GIT_ENV, HOME: home, PATH: process.env.PATH ?? '/usr/bin:/bin', DRIFTCTL_GIT_TOKEN: TOKEN });
 
+/** Running checks, so that a deadline can stop them. */
+const running = new Set<ChildProcess>();
+
 /** One driftctl process under /usr/bin/time: exit code, stderr, wall and CPU seconds. */
 function driftctl(cwd: string, args: string[], env: Record<string, string>): Promise<Omit<Run, 'agent' | 'check' | 'changed'>> {
   const timeFile = path.join(cwd, '.time.out');
+  rmSync(timeFile, { force: true });
   const started = process.hrtime.bigint();
   return new Promise((resolve, reject) => {
-    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, BIN, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, so a deadline stops time, node and the git processes it started.
+    const child = spawn('/usr/bin/time', ['-f', '%U %S', '-o', timeFile, process.execPath, BIN, ...args], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    running.add(child);
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => {
+      running.delete(child);
       const wall = Number(process.hrtime.bigint() - started) / 1e9;
       const [user, system] = (existsSync(timeFile) ? readFileSync(timeFile, 'utf8') : '').trim().split('\n').pop()?.split(' ').map(Number) ?? [];
       resolve({ code: code ?? -1, stderr, wall, cpu: (user ?? NaN) + (system ?? NaN) });
@@ -111,6 +125,25 @@ async function limited<T>(jobs: (() => Promise<T>)[], limit: number): Promise<T[
 }
 
 const DEFERRED = /kept on the local branch/;
+
+/** Stops every running check: SIGTERM to its process group, SIGKILL 5 s later if still there. */
+function stopRunning(): void {
+  for (const child of running) {
+    const group = -(child.pid as number);
+    try {
+      process.kill(group, 'SIGTERM');
+    } catch {
+      // Already gone.
+    }
+    setTimeout(() => {
+      try {
+        process.kill(group, 'SIGKILL');
+      } catch {
+        // Gone.
+      }
+    }, 5000).unref();
+  }
+}
 
 /** Report records on the remote per target, over every ledger ref (the branch, or one ref per target). */
 function remoteRecords(bare: string): Map<string, number> {
@@ -144,6 +177,9 @@ interface Outcome {
   fetches: number;
   deferred: number;
   failed: string[];
+  /** Checks stopped at the deadline, and checks never started because of it. */
+  cutOff: number;
+  notStarted: number;
   expected: number;
   onRemote: { total: number; targetsComplete: number };
   afterFlush: { total: number; targetsComplete: number; flushed: number };
@@ -185,14 +221,27 @@ async function fleetRun(options: Options, agents: number): Promise<Outcome> {
     const initSeconds = Number(process.hrtime.bigint() - initStarted) / 1e9;
     const initFailures = inits.filter((r) => r.code !== 0);
     for (const [i, r] of inits.entries()) if (r.code !== 0) process.stderr.write(`  init ${names[i]}: exit ${r.code}: ${r.stderr.trim().split('\n').pop()}\n`);
+    const initDeferred = inits.filter((r) => DEFERRED.test(r.stderr)).length;
+    process.stderr.write(`  ${agents} inits in ${initSeconds.toFixed(1)} s (${initFailures.length} failed, ${initDeferred} deferred their push); checks start\n`);
 
     const requestsBefore = server.requests.length;
     const started = process.hrtime.bigint();
+    let pastDeadline = false;
+    let notStarted = 0;
+    const deadline = setTimeout(() => {
+      pastDeadline = true;
+      process.stderr.write(`  deadline (${options.deadline} s): ${running.size} checks still running are stopped\n`);
+      stopRunning();
+    }, options.deadline * 1000);
     const runs = (
       await Promise.all(
         dirs.map(async (dir, a) => {
           const out: Run[] = [];
           for (let n = 1; n <= options.checks; n++) {
+            if (pastDeadline) {
+              notStarted++;
+              continue;
+            }
             const changed = n !== 3;
             if (changed) writeFileSync(path.join(dir, 'data', `file${n % options.files}.yaml`), `agent: ${names[a]}\nfile: ${n % options.files}\nvalue: ${n}\n`);
             out.push({ agent: names[a], check: n, changed, ...(await driftctl(dir, ['check', '--no-alert', '--no-content'], env)) });
@@ -201,24 +250,29 @@ async function fleetRun(options: Options, agents: number): Promise<Outcome> {
         }),
       )
     ).flat();
+    clearTimeout(deadline);
     const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    // A check the deadline stopped died of a signal (time reports it as exit code > 128 or none).
+    const cut = (r: Run): boolean => pastDeadline && r.code !== 2 && r.code !== 0 && r.code !== 1;
+    const cutOff = runs.filter(cut).length;
+    const finished = runs.filter((r) => !cut(r));
     const served = server.requests.slice(requestsBefore);
     const pushAttempts = served.filter((r) => r.method === 'POST' && r.path.endsWith('/git-receive-pack')).length;
     const fetches = served.filter((r) => r.method === 'POST' && r.path.endsWith('/git-upload-pack')).length;
     const load = os.loadavg().map((l) => l.toFixed(1)).join(' ');
 
-    const failed = runs.filter((r) => r.code !== 2).map((r) => `${r.agent} check ${r.check}: exit ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-    const deferredRuns = runs.filter((r) => DEFERRED.test(r.stderr));
+    const failed = finished.filter((r) => r.code !== 2).map((r) => `${r.agent} check ${r.check}: exit ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+    const deferredRuns = finished.filter((r) => DEFERRED.test(r.stderr));
     // Records each target should have on the remote: one report per check that saw a change and ran.
-    const expectedPer = new Map(names.map((name) => [name, runs.filter((r) => r.agent === name && r.changed && r.code === 2).length]));
+    const expectedPer = new Map(names.map((name) => [name, finished.filter((r) => r.agent === name && r.changed && r.code === 2).length]));
     const expected = [...expectedPer.values()].reduce((a, b) => a + b, 0);
     const tally = (): { total: number; targetsComplete: number } => {
       const found = remoteRecords(bare);
       return { total: [...found.values()].reduce((a, b) => a + b, 0), targetsComplete: names.filter((n) => (found.get(n) ?? 0) >= (expectedPer.get(n) ?? 0)).length };
     };
     const onRemote = tally();
-    // What the next scheduled run would do for a deferred check: push what waits locally.
-    const toFlush = [...new Set(deferredRuns.map((r) => r.agent))];
+    // What the next scheduled run would do for a deferred (or stopped) check: push what waits locally.
+    const toFlush = [...new Set([...deferredRuns, ...runs.filter(cut)].map((r) => r.agent))];
     for (const name of toFlush) {
       const r = await driftctl(dirs[names.indexOf(name)], ['push'], env);
       if (r.code !== 0) failed.push(`${name} push: exit ${r.code}: ${r.stderr.trim().split('\n').pop() ?? ''}`);
@@ -236,11 +290,13 @@ async function fleetRun(options: Options, agents: number): Promise<Outcome> {
     );
     const verify = await driftctl(verifyDir, ['verify'], env);
 
-    const cpu = runs.map((r) => r.cpu).filter(Number.isFinite);
-    const walls = runs.map((r) => r.wall);
+    const cpu = finished.map((r) => r.cpu).filter(Number.isFinite);
+    const walls = finished.map((r) => r.wall);
     return {
       agents,
-      checks: runs.length,
+      checks: finished.length,
+      cutOff,
+      notStarted,
       initSeconds,
       initFailures: initFailures.length,
       wall,
@@ -264,39 +320,51 @@ async function fleetRun(options: Options, agents: number): Promise<Outcome> {
 }
 
 const options = parseArgs(process.argv.slice(2));
+// The checks run in process groups of their own: stopping the bench stops them too.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    stopRunning();
+    process.exit(1);
+  });
+}
 if (!existsSync('/usr/bin/time')) throw new Error('the fleet bench measures CPU per check with /usr/bin/time, which is missing');
+const rows: [string, (o: Outcome) => string][] = [
+  ['checks finished (agents × checks)', (o) => `${o.checks} of ${o.agents * options.checks}${o.cutOff + o.notStarted > 0 ? ` (${o.cutOff} stopped, ${o.notStarted} not started)` : ''}`],
+  ['joining: inits, 8 at a time', (o) => `${o.initSeconds.toFixed(1)} s, ${o.initFailures} failed`],
+  ['fleet wall time (all checks)', (o) => `${o.wall.toFixed(1)} s (${(o.wall / o.agents).toFixed(2)} s per agent)`],
+  ['wall per check p50 / p95 / max', (o) => `${o.perCheckWall.p50.toFixed(1)} / ${o.perCheckWall.p95.toFixed(1)} / ${o.perCheckWall.max.toFixed(1)} s`],
+  ['CPU per check (user+sys)', (o) => `${o.cpuPerCheck.toFixed(2)} s`],
+  ['push attempts (per finished check)', (o) => `${o.pushAttempts} (${(o.pushAttempts / o.checks).toFixed(2)})`],
+  ['fetches (per check)', (o) => `${o.fetches} (${(o.fetches / o.checks).toFixed(2)})`],
+  ['deferred runs (target 0)', (o) => `${o.deferred}`],
+  ['failed runs (exit ≠ 2)', (o) => `${o.failed.length}`],
+  ['reports on the remote / expected (≥)', (o) => `${o.onRemote.total} / ${o.expected} (${o.onRemote.targetsComplete}/${o.agents} targets complete)`],
+  ['… after `driftctl push` of deferred', (o) => `${o.afterFlush.total} / ${o.expected} (${o.afterFlush.flushed} agents flushed)`],
+  ['git fsck --strict on the remote', (o) => o.fsck],
+  ['verify on a fresh bare clone', (o) => o.verify],
+  ['load average at the end', (o) => o.load],
+];
+const table = (outcomes: Outcome[]): string[] => {
+  const cell = (f: (o: Outcome) => string): string => outcomes.map((o) => f(o).padEnd(34)).join('');
+  const lines = [`fleet bench: layout ${options.layout}, ${options.checks} checks per agent (a file changed before every check but the third), ${options.files} files per target, one loopback smart-HTTP remote`];
+  lines.push(`${''.padEnd(38)}${cell((o) => `${o.agents} agents`)}`);
+  for (const [label, f] of rows) lines.push(`  ${label.padEnd(36)}${cell(f)}`);
+  if (outcomes.length > 1) {
+    const [a, b] = [outcomes[0], outcomes[outcomes.length - 1]];
+    lines.push(
+      `  ${b.agents} vs ${a.agents} agents: ${(b.agents / a.agents).toFixed(1)}× the agents took ${(b.wall / a.wall).toFixed(1)}× the wall time, ${(b.cpuPerCheck / a.cpuPerCheck).toFixed(2)}× the CPU per check, ${(b.pushAttempts / b.checks / (a.pushAttempts / a.checks)).toFixed(2)}× the push attempts per check`,
+    );
+  }
+  return lines;
+};
+
 const outcomes: Outcome[] = [];
 for (const agents of options.agents) {
   process.stderr.write(`fleet bench: ${agents} agents × ${options.checks} checks, layout ${options.layout}...\n`);
   const outcome = await fleetRun(options, agents);
   outcomes.push(outcome);
   for (const line of outcome.failed.slice(0, 10)) process.stderr.write(`  ${line}\n`);
+  // Each run as soon as it ends (a long run may not be waited for), then all side by side.
+  if (options.agents.length > 1) process.stdout.write(`${table([outcome]).join('\n')}\n\n`);
 }
-
-const cell = (f: (o: Outcome) => string): string => outcomes.map((o) => f(o).padEnd(34)).join('');
-const rows: [string, (o: Outcome) => string][] = [
-  ['checks (agents × checks)', (o) => `${o.checks} (${o.agents} × ${options.checks})`],
-  ['joining: inits, 8 at a time', (o) => `${o.initSeconds.toFixed(1)} s, ${o.initFailures} failed`],
-  ['fleet wall time (all checks)', (o) => `${o.wall.toFixed(1)} s (${(o.wall / o.agents).toFixed(2)} s per agent)`],
-  ['wall per check p50 / p95 / max', (o) => `${o.perCheckWall.p50.toFixed(1)} / ${o.perCheckWall.p95.toFixed(1)} / ${o.perCheckWall.max.toFixed(1)} s`],
-  ['CPU per check (user+sys)', (o) => `${o.cpuPerCheck.toFixed(2)} s`],
-  ['push attempts (per check)', (o) => `${o.pushAttempts} (${(o.pushAttempts / o.checks).toFixed(2)})`],
-  ['fetches (per check)', (o) => `${o.fetches} (${(o.fetches / o.checks).toFixed(2)})`],
-  ['deferred runs (target 0)', (o) => `${o.deferred}`],
-  ['failed runs (exit ≠ 2)', (o) => `${o.failed.length}`],
-  ['reports on the remote / expected', (o) => `${o.onRemote.total} / ${o.expected} (${o.onRemote.targetsComplete}/${o.agents} targets complete)`],
-  ['… after `driftctl push` of deferred', (o) => `${o.afterFlush.total} / ${o.expected} (${o.afterFlush.flushed} agents flushed)`],
-  ['git fsck --strict on the remote', (o) => o.fsck],
-  ['verify on a fresh bare clone', (o) => o.verify],
-  ['load average at the end', (o) => o.load],
-];
-const lines = [`fleet bench: layout ${options.layout}, ${options.checks} checks per agent (a file changed before every check but the third), ${options.files} files per target, one loopback smart-HTTP remote`];
-lines.push(`${''.padEnd(38)}${cell((o) => `${o.agents} agents`)}`);
-for (const [label, f] of rows) lines.push(`  ${label.padEnd(36)}${cell(f)}`);
-if (outcomes.length > 1) {
-  const [a, b] = [outcomes[0], outcomes[outcomes.length - 1]];
-  lines.push(
-    `  ${b.agents} vs ${a.agents} agents: ${(b.agents / a.agents).toFixed(1)}× the agents took ${(b.wall / a.wall).toFixed(1)}× the wall time, ${(b.cpuPerCheck / a.cpuPerCheck).toFixed(2)}× the CPU per check, ${((b.pushAttempts / b.checks) / (a.pushAttempts / a.checks)).toFixed(2)}× the push attempts per check`,
-  );
-}
-process.stdout.write(`${lines.join('\n')}\n`);
+process.stdout.write(`${table(outcomes).join('\n')}\n`);
