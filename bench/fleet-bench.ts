@@ -338,7 +338,7 @@ const rows: [string, (o: Outcome) => string][] = [
   ['fetches (per check)', (o) => `${o.fetches} (${(o.fetches / o.checks).toFixed(2)})`],
   ['deferred runs (target 0)', (o) => `${o.deferred}`],
   ['failed runs (exit ≠ 2)', (o) => `${o.failed.length}`],
-  ['reports on the remote / expected (≥)', (o) => `${o.onRemote.total} / ${o.expected} (${o.onRemote.targetsComplete}/${o.agents} targets complete)`],
+  ['reports on remote / expected', (o) => `${o.onRemote.total} / ${o.expected} (${o.onRemote.targetsComplete}/${o.agents} targets complete)`],
   ['… after `driftctl push` of deferred', (o) => `${o.afterFlush.total} / ${o.expected} (${o.afterFlush.flushed} agents flushed)`],
   ['git fsck --strict on the remote', (o) => o.fsck],
   ['verify on a fresh bare clone', (o) => o.verify],
