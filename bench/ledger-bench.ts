@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { accept } from '../src/ops/accept.js';
@@ -17,29 +17,42 @@ import { GIT_ENV, prng } from './shared.js';
  * bare repository. Then: the ledger's size on disk (packed by driftctl itself), a clone, `log`
  * queries, `verify` after one new check, and `verify --full` (commits per second).
  *
- * A full year is 105,120 checks; `--days=N` (default 14, the quick mode) writes N days and the
- * year figures are extrapolated from the measured rate and growth, and printed as such.
+ * A full year is 105,120 checks (`--year`, about an hour); `--days=N` (default 14, the quick mode)
+ * writes N days and the year figures are extrapolated from the measured rate and growth, and printed
+ * as such. `--work=DIR` puts the repositories elsewhere than bench/.work/ledger (a long run beside
+ * quick ones). Progress goes to stderr every 1,000 checks. `--stop-file=PATH`: creating PATH during
+ * the run ends the writing at the next whole day, and everything is measured on the days written.
+ * `--reuse` (with the same --work) writes nothing and measures the ledger an earlier run left again.
  */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const BIN = path.join(ROOT, 'bin', 'driftctl');
-const WORK = path.join(ROOT, 'bench', '.work', 'ledger');
-const DAYS = Number(process.argv.find((a) => a.startsWith('--days='))?.slice(7) ?? 14);
-const CHECKS = Math.round(DAYS * 288);
+const option = (name: string): string | undefined => process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+const WORK = path.resolve(option('work') ?? path.join(ROOT, 'bench', '.work', 'ledger'));
 const YEAR = 105_120;
+const DAYS = process.argv.includes('--year') ? 365 : Number(option('days') ?? 14);
+const PLANNED = Math.round(DAYS * 288);
+// A long run can be cut short: once this file exists the writing stops (at a whole day) and the
+// figures are measured on what was written, labelled with the days actually written.
+const STOP_FILE = option('stop-file');
+let CHECKS = PLANNED;
 const FILES = 100;
 const START = Date.parse('2026-01-01T00:00:00Z');
 
 const project = path.join(WORK, 'project');
 const ledgerRepo = path.join(WORK, 'ledger.git');
+// --reuse: measure the ledger an earlier run left in --work again (say on a quieter machine), writing nothing first.
+const REUSE = process.argv.includes('--reuse') && existsSync(path.join(ledgerRepo, 'refs', 'heads', 'drift-ledger'));
+if (!REUSE) {
 rmSync(WORK, { recursive: true, force: true });
 mkdirSync(project, { recursive: true });
 execFileSync('git', ['init', '-q', '--bare', ledgerRepo], { env: { ...process.env, ...GIT_ENV } });
+}
 const random = prng(2026);
-for (let i = 0; i < FILES; i++) {
+for (let i = 0; i < FILES && !REUSE; i++) {
   mkdirSync(path.join(project, `dir${i % 10}`), { recursive: true });
   writeFileSync(path.join(project, `dir${i % 10}`, `file${i}.yaml`), `key: ${i}\nvalue: ${random()}\n`);
 }
-writeFileSync(
+if (!REUSE) writeFileSync(
   path.join(project, 'driftctl.yml'),
   'version: 1\nledger:\n  path: ../ledger.git\nsources:\n  - kind: files\n    watch: ["dir*/**"]\nseverity:\n  default: medium\n',
 );
@@ -50,11 +63,22 @@ const quiet: OpDeps = { ...deps, warn: () => {} };
 
 const cpu0 = process.cpuUsage();
 const wall0 = process.hrtime.bigint();
-await init(quiet, {});
+if (!REUSE) await init(quiet, {});
 let drifts = 0;
 let accepts = 0;
 let pending = false;
-for (let i = 1; i <= CHECKS; i++) {
+if (REUSE) {
+  // The simulated clock goes on after the ledger's last commit; the checks are counted back from its heartbeats and records.
+  clock = Number(execFileSync('git', ['--git-dir', ledgerRepo, 'log', '-1', '--format=%ct', 'drift-ledger']).toString().trim()) * 1000 + 300_000;
+  CHECKS = Math.round((clock - START) / 300_000) - 1;
+  process.stderr.write(`  --reuse: measuring the ledger in ${ledgerRepo} again (about ${CHECKS} checks), nothing written first\n`);
+}
+for (let i = 1; i <= PLANNED && !REUSE; i++) {
+  if (STOP_FILE && i % 288 === 1 && i > 1 && existsSync(STOP_FILE)) {
+    CHECKS = i - 1;
+    process.stderr.write(`  ${STOP_FILE} exists: stopped after ${CHECKS} checks (${CHECKS / 288} days)\n`);
+    break;
+  }
   clock = START + i * 300_000;
   if (i % 100 === 0) {
     const n = Math.floor(random() * FILES);
@@ -69,7 +93,11 @@ for (let i = 1; i <= CHECKS; i++) {
     accepts++;
     pending = false;
   }
-  if (i % 1000 === 0) process.stderr.write(`  ${i}/${CHECKS} checks\n`);
+  if (i % 1000 === 0) {
+    const seconds = Number(process.hrtime.bigint() - wall0) / 1e9;
+    const used = process.cpuUsage(cpu0);
+    process.stderr.write(`  ${i}/${PLANNED} checks (day ${(i / 288).toFixed(1)}): ${seconds.toFixed(0)} s wall, ${((used.user + used.system) / 1e3 / i).toFixed(1)} ms CPU per check, ${drifts} changes, ${accepts} accepts\n`);
+  }
 }
 const writeSeconds = Number(process.hrtime.bigint() - wall0) / 1e9;
 const cpu = process.cpuUsage(cpu0);
@@ -107,9 +135,15 @@ async function inProcess(fn: () => Promise<unknown>): Promise<number> {
 }
 
 const cloneDir = path.join(WORK, 'clone.git');
+rmSync(cloneDir, { recursive: true, force: true });
 const cloneStarted = process.hrtime.bigint();
 execFileSync('git', ['clone', '-q', '--bare', '--single-branch', '--branch', 'drift-ledger', `file://${ledgerRepo}`, cloneDir]);
 const cloneSeconds = Number(process.hrtime.bigint() - cloneStarted) / 1e9;
+// Reference: what git itself makes of the same history (the clone's single pack, and a full repack of it).
+const packKiB = (gitdir: string): number => Number(/size-pack: (\d+)/.exec(execFileSync('git', ['--git-dir', gitdir, 'count-objects', '-v']).toString())?.[1] ?? NaN);
+const clonePackKiB = packKiB(cloneDir);
+execFileSync('git', ['--git-dir', cloneDir, 'repack', '-adfq', '--window=250', '--depth=50']);
+const repackedKiB = packKiB(cloneDir);
 
 timed(['log', '--limit', '50', '--json']); // builds the commit index
 const log50 = timed(['log', '--limit', '50', '--json']);
@@ -135,9 +169,10 @@ const nodeStart = (() => {
 const scale = YEAR / CHECKS;
 const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(2)} MB`;
 const lines = [
-  `ledger bench: ${CHECKS} checks (${DAYS} days at 5-minute intervals${CHECKS < YEAR ? `; a year is ${YEAR}: figures marked "year≈" are extrapolated ×${scale.toFixed(1)}` : ''}), ${FILES}-file target, ${drifts} with a new change, ${accepts} accepts`,
-  `  writing: ${writeSeconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ${(CHECKS / writeSeconds).toFixed(0)} checks/s (in process)${CHECKS < YEAR ? `; year≈ ${((writeSeconds * scale) / 60).toFixed(0)} min` : ''}`,
+  `ledger bench: ${CHECKS} checks (${(CHECKS / 288).toFixed(1)} days at 5-minute intervals${CHECKS < YEAR ? `; a year is ${YEAR}: figures marked "year≈" are extrapolated ×${scale.toFixed(1)}` : ''}), ${FILES}-file target, ${REUSE ? 'changes and accepts as the earlier run wrote them' : `${drifts} with a new change, ${accepts} accepts`}`,
+  REUSE ? '  writing: not measured (--reuse: the ledger of an earlier run; checks counted from its last commit time, changes and accepts not counted)' : `  writing: ${writeSeconds.toFixed(1)} s wall, ${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU, ${(CHECKS / writeSeconds).toFixed(0)} checks/s (in process)${CHECKS < YEAR ? `; year≈ ${((writeSeconds * scale) / 60).toFixed(0)} min` : ''}`,
   `  ledger: ${commits} commits (${(commits / CHECKS).toFixed(3)} per check), objects ${mb(objectsBytes)} on disk (${counts['count']} loose, ${counts['packs']} packs, ${counts['size-pack']} KiB packed)${CHECKS < YEAR ? `; year≈ ${mb(objectsBytes * scale)} (target ≤ 50 MB)` : ' (target ≤ 50 MB)'}`,
+  `  reference: git's own pack of the same history: ${clonePackKiB} KiB as cloned, ${repackedKiB} KiB after git repack -adf --window=250 --depth=50`,
   `  clone (git clone --bare --single-branch, file://): ${cloneSeconds.toFixed(2)} s`,
   `  log --limit 50 (warm): ${log50.toFixed(2)} s CLI, ${log50op.toFixed(3)} s in process (target < 1 s)`,
   `  log --status drift (whole history): ${logDrift.toFixed(2)} s CLI, ${logDriftOp.toFixed(3)} s in process (target < 1 s)`,

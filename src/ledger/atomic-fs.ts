@@ -27,7 +27,13 @@ export function createAtomicFs(tmpDir: string): { promises: typeof fs.promises }
       throw error;
     }
   };
+  // isomorphic-git calls readFile() without a path on every API call to learn that this fs returns
+  // promises; answer that probe with a ready rejection instead of building Node's argument error.
+  const probe = Object.assign(new Error('readFile needs a path'), { code: 'ERR_INVALID_ARG_TYPE' });
+  const readFile = ((file: Parameters<typeof p.readFile>[0] | undefined, options?: Parameters<typeof p.readFile>[1]) =>
+    file === undefined ? Promise.reject(probe) : p.readFile(file, options)) as typeof p.readFile;
   const promises = Object.create(p) as typeof fs.promises;
   Object.defineProperty(promises, 'writeFile', { value: writeFile, enumerable: true });
+  Object.defineProperty(promises, 'readFile', { value: readFile, enumerable: true });
   return Object.defineProperty({}, 'promises', { value: promises, enumerable: true }) as { promises: typeof fs.promises };
 }

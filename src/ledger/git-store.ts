@@ -57,12 +57,28 @@ interface Prefetch {
   streams: { stop(): void }[];
 }
 
+/** How many objects a GitStore keeps in memory after reading them, and the largest blob it keeps. */
+const OBJECT_MEMO_LIMIT = 4096;
+const SMALL_BLOB_BYTES = 64 * 1024;
+
 export class GitStore {
   readonly gitdir: string;
   /** The work tree, if the repository has one (only used for display). */
   readonly workdir: string | undefined;
   private readonly fs: { promises: typeof fs.promises };
   private readonly cache: object = {};
+  /**
+   * Commits, trees and small blobs already read by this store, by id (objects are immutable, so a
+   * hit is the object itself). Bounded: emptied when full. Paths are resolved from the commit down
+   * on every read, so a command that reads several records of one commit reads its trees once.
+   */
+  private readonly objects = new Map<string, CommitInfo | StoredTreeEntry[] | Buffer>();
+
+  private remember<T extends CommitInfo | StoredTreeEntry[] | Buffer>(oid: string, value: T): T {
+    if (this.objects.size >= OBJECT_MEMO_LIMIT) this.objects.clear();
+    this.objects.set(oid, value);
+    return value;
+  }
 
   private constructor(gitdir: string, workdir: string | undefined) {
     this.gitdir = gitdir;
@@ -249,6 +265,12 @@ export class GitStore {
   }
 
   async readCommit(oid: string): Promise<CommitInfo> {
+    const known = this.objects.get(oid);
+    if (known && !Array.isArray(known) && !Buffer.isBuffer(known)) return known;
+    return this.remember(oid, await this.readCommitObject(oid));
+  }
+
+  private async readCommitObject(oid: string): Promise<CommitInfo> {
     const raw = await this.batchRead(oid, 'commit');
     if (raw) {
       const c = parseCommitObject(raw);
@@ -266,22 +288,35 @@ export class GitStore {
     };
   }
 
+  /** The tree's entries (a fresh array the caller may sort or change). */
   async readTree(oid: string): Promise<StoredTreeEntry[]> {
+    const known = this.objects.get(oid);
+    if (Array.isArray(known)) return known.map((entry) => ({ ...entry }));
     const cached = this.parsedTrees.get(oid);
     if (cached) return cached.slice();
-    const entries = await this.readTreeUncached(oid);
+    const entries = await this.readTreeObject(oid);
     if (this.batchMode) this.parsedTrees.set(oid, entries.slice());
+    else this.remember(oid, entries.map((entry) => ({ ...entry })));
     return entries;
   }
 
-  private async readTreeUncached(oid: string): Promise<StoredTreeEntry[]> {
+  private async readTreeObject(oid: string): Promise<StoredTreeEntry[]> {
     const raw = await this.batchRead(oid, 'tree');
     if (raw) return parseRawTree(raw);
     const { tree } = await this.reading('tree', oid, () => git.readTree({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));
     return tree.map((entry) => ({ name: entry.path, oid: entry.oid, type: entry.type, mode: entry.mode }));
   }
 
+  /** The blob's bytes (a fresh buffer the caller may change). */
   async readBlob(oid: string): Promise<Buffer> {
+    const known = this.objects.get(oid);
+    if (Buffer.isBuffer(known)) return Buffer.from(known);
+    const blob = await this.readBlobObject(oid);
+    if (!this.batchMode && blob.length <= SMALL_BLOB_BYTES) this.remember(oid, Buffer.from(blob));
+    return blob;
+  }
+
+  private async readBlobObject(oid: string): Promise<Buffer> {
     const raw = this.blobCache.get(oid) ?? (await this.batchRead(oid, 'blob'));
     if (raw) return raw;
     const { blob } = await this.reading('blob', oid, () => git.readBlob({ fs: this.fs, gitdir: this.gitdir, oid, cache: this.cache }));

@@ -54,6 +54,9 @@ export class ShardMemo {
     this.known = known;
   }
 
+  /** The file this memo was loaded from intact (nothing was discarded), if any. */
+  private loadedFrom: string | undefined;
+
   /**
    * Loads a memo file; a missing or older one is empty, and so is a damaged one (failing its
    * checksum: a wrong object id would name a shard by bytes it does not have), with a warning.
@@ -78,6 +81,11 @@ export class ShardMemo {
         }
       }
       if (body === undefined || (known.size === 0 && lines.length > 2)) warn?.(`shard memo ${file} is damaged (checksum mismatch): discarded, every shard is encoded again`);
+      else {
+        const memo = new ShardMemo(known);
+        memo.loadedFrom = file;
+        return memo;
+      }
     }
     return new ShardMemo(known);
   }
@@ -92,8 +100,9 @@ export class ShardMemo {
     this.used.set(fingerprint, oid);
   }
 
-  /** Atomically replaces the memo file with the shards of the last build. */
+  /** Atomically replaces the memo file with the shards of the last build (unless it already holds exactly those). */
   save(file: string): void {
+    if (this.loadedFrom === file && this.used.size === this.known.size && [...this.used].every(([fingerprint, oid]) => this.known.get(fingerprint) === oid)) return;
     const lines = [MEMO_HEADER];
     for (const [fingerprint, oid] of this.used) lines.push(`${fingerprint} ${oid}`);
     writeFileAtomic(file, withChecksum(`${lines.join('\n')}\n`));

@@ -43,6 +43,8 @@ interface Loaded {
 export class StatCache {
   private readonly loaded: Loaded | undefined;
   private cursor = 0;
+  /** Lookups answered from the cache during this scan. */
+  private hits = 0;
   private readonly nextKeys: string[] = [];
   private readonly nextNums: number[] = [];
   private readonly nextShas: string[] = [];
@@ -98,6 +100,7 @@ export class StatCache {
     const o = i * FIELDS;
     if (nums[o] !== size || nums[o + 1] !== mtimeMs || nums[o + 2] !== ctimeMs || nums[o + 3] !== ino || nums[o + 4] !== mode) return undefined;
     if (!(mtimeMs < loaded.racyFrom && ctimeMs < loaded.racyFrom)) return undefined;
+    this.hits++;
     return loaded.shas.toString('hex', i * SHA_BYTES, (i + 1) * SHA_BYTES);
   }
 
@@ -130,11 +133,28 @@ export class StatCache {
     this.nextShas.push(record[5]);
   }
 
-  /** Replaces the cache file atomically with the records remembered during this scan. */
+  /**
+   * Replaces the cache file atomically with the records remembered during this scan. When every
+   * record was a cache hit and the scan remembered exactly the loaded records, the file already says
+   * all of that (records older than its scan start stay trusted), and it is left as it is.
+   */
   save(scanStartMs: number): void {
+    if (this.sameAsLoaded()) return;
     writeFileAtomic(this.file, encode(this.root, scanStartMs, this.nextKeys, this.nextNums, this.nextShas));
     // Version 1 lived in a JSON file beside this one.
     if (this.file.endsWith('.statcache')) rmSync(`${this.file.slice(0, -'.statcache'.length)}.json`, { force: true });
+  }
+
+  private sameAsLoaded(): boolean {
+    const loaded = this.loaded;
+    const count = this.nextKeys.length;
+    if (!loaded || loaded.keys.length !== count || this.hits !== count) return false;
+    for (let i = 0; i < count; i++) {
+      if (loaded.keys[i] !== this.nextKeys[i]) return false;
+      if (loaded.shas.toString('hex', i * SHA_BYTES, (i + 1) * SHA_BYTES) !== this.nextShas[i]) return false;
+    }
+    for (let i = 0; i < count * FIELDS; i++) if (loaded.nums[i] !== this.nextNums[i]) return false;
+    return true;
   }
 }
 

@@ -2,7 +2,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { groupHash, valueEntry, type ManifestEntry, type TargetManifest } from '../../src/drift/manifest.js';
 import { canonicalJson } from '../../src/drift/canonical-json.js';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildManifest, encodeShard, SHARD_LIMIT, ShardMemo } from '../../src/ledger/manifest-tree.js';
@@ -65,12 +65,31 @@ test('a shard memo yields the same manifest, and only changed shards are encoded
     assert.is(buildManifest(manifest, first).oid, plain.oid);
     first.save(memoFile);
 
+    // Built again from the same entries: the memo file already says it all and is not rewritten.
+    const inode = statSync(memoFile).ino;
+    const same = ShardMemo.load(memoFile);
+    assert.is(buildManifest(manifest, same).oid, plain.oid);
+    same.save(memoFile);
+    assert.is(statSync(memoFile).ino, inode, 'an unchanged memo is left in place');
+
     entries.set('d1/f1.txt', file(99999));
     const changed = buildManifest(new Map([['files', entries]]));
     const second = buildManifest(new Map([['files', entries]]), ShardMemo.load(memoFile));
     assert.is(second.oid, changed.oid);
     assert.equal([...second.objects.keys()].sort(), [...changed.objects.keys()].sort());
     for (const [oid, object] of changed.objects) assert.ok(second.objects.get(oid)?.content.equals(object.content), oid);
+
+    // A changed build is saved (the changed shard's fingerprint replaces the old one), and a damaged memo is rewritten.
+    const memo = ShardMemo.load(memoFile);
+    buildManifest(new Map([['files', entries]]), memo);
+    memo.save(memoFile);
+    assert.is.not(statSync(memoFile).ino, inode, 'a changed memo is replaced');
+    writeFileSync(memoFile, readFileSync(memoFile, 'utf8').replace(/checksum [0-9a-f]+/, `checksum ${'0'.repeat(64)}`));
+    const damaged = ShardMemo.load(memoFile);
+    buildManifest(new Map([['files', entries]]), damaged);
+    damaged.save(memoFile);
+    const repaired = ShardMemo.load(memoFile, (message) => assert.unreachable(message));
+    assert.is(buildManifest(new Map([['files', entries]]), repaired).oid, changed.oid);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

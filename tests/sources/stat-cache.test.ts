@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'uvu';
@@ -51,6 +51,57 @@ test('an empty cache saves and loads', () => {
     const file = path.join(dir, 'files.statcache');
     StatCache.load(file, '/r').save(5);
     assert.is(StatCache.load(file, '/r').size, 0);
+  });
+});
+
+test('a scan that hit every record leaves the file as it is; any miss or change rewrites it', () => {
+  withDir((dir) => {
+    const file = path.join(dir, 'files.statcache');
+    const scanStart = 1_000_000;
+    const old = scanStart - RACY_WINDOW_MS - 1;
+    const records: [string, [number, number, number, number, number, string]][] = [
+      ['a', [1, old, old, 1, 0o100644, sha(1)]],
+      ['b', [2, old, old, 2, 0o100644, sha(2)]],
+    ];
+    const first = StatCache.load(file, '/r');
+    for (const [key, record] of records) first.remember(key, record);
+    first.save(scanStart);
+    const written = readFileSync(file);
+    const inode = statSync(file).ino;
+
+    const rescan = (change?: (key: string, record: (typeof records)[number][1]) => (typeof records)[number][1]): StatCache => {
+      const cache = StatCache.load(file, '/r');
+      for (const [key, record] of records) {
+        const now = change ? change(key, record) : record;
+        const hit = cache.lookup(key, now[0], now[1], now[2], now[3], now[4]);
+        cache.remember(key, [...now.slice(0, 5), hit ?? now[5]] as typeof now);
+      }
+      return cache;
+    };
+    rescan().save(scanStart + 60_000);
+    assert.is(statSync(file).ino, inode, 'not replaced');
+    assert.ok(readFileSync(file).equals(written), 'same bytes, same scan start');
+    assert.is(StatCache.load(file, '/r').lookup('a', 1, old, old, 1, 0o100644), sha(1));
+
+    rescan((key, r) => (key === 'b' ? [3, old, old, 2, 0o100644, sha(3)] : r)).save(scanStart + 120_000);
+    assert.is.not(statSync(file).ino, inode, 'a changed file rewrites the cache');
+    assert.is(StatCache.load(file, '/r').lookup('b', 3, old, old, 2, 0o100644), sha(3));
+
+    // A record that missed (racy under the old scan start) is saved again under the new one.
+    const racy = scanStart + 120_000 - 1;
+    const cache = StatCache.load(file, '/r');
+    cache.remember('a', [1, old, old, 1, 0o100644, sha(1)]);
+    cache.remember('c', [4, racy, racy, 4, 0o100644, sha(4)]);
+    cache.save(scanStart + 120_000);
+    const inode2 = statSync(file).ino;
+    const again = StatCache.load(file, '/r');
+    assert.is(again.lookup('a', 1, old, old, 1, 0o100644), sha(1));
+    assert.is(again.lookup('c', 4, racy, racy, 4, 0o100644), undefined, 'racy under the last scan start');
+    again.remember('a', [1, old, old, 1, 0o100644, sha(1)]);
+    again.remember('c', [4, racy, racy, 4, 0o100644, sha(4)]);
+    again.save(scanStart + 240_000);
+    assert.is.not(statSync(file).ino, inode2, 'rehashed records move the scan start forward');
+    assert.is(StatCache.load(file, '/r').lookup('c', 4, racy, racy, 4, 0o100644), sha(4));
   });
 });
 
