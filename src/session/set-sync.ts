@@ -9,7 +9,7 @@ import type { OpDeps } from './deps.js';
  * a branch synchronised exactly as a single-branch ledger is (ledger/remote-sync.ts), and a
  * command touches only the refs it needs: before `fn`, it fetches (and fast-forwards or replays)
  * the members of the config's enabled targets and `_shared`; after, it pushes only the members
- * whose local tip differs from the remote tip as last seen. Agents writing different targets
+ * whose local tip differs from the remote tip as last seen, without fetching again first. Agents writing different targets
  * therefore never push to the same ref and never lose a race to each other.
  */
 export async function withSetSync<T>(set: LedgerSet, config: Config, deps: OpDeps, fn: () => Promise<T>): Promise<T> {
@@ -51,7 +51,10 @@ export async function pushSet(set: LedgerSet, config: Config, deps: OpDeps, opti
     if (options.onlyAhead && local === (await set.store.resolveRef(link.trackingRef))) continue;
     let pushed: PushResult;
     try {
-      pushed = await pushToRemote(link, { refresh: true });
+      // After a write, push at once: a member ref has one writer (its target's agent), and the
+      // push is itself the compare-and-swap; a rejected push fetches, replays and retries. So a
+      // writing command fetches once (before it works), not twice. `driftctl push` refreshes first.
+      pushed = await pushToRemote(link, { refresh: !options.onlyAhead });
     } catch (error) {
       if (isDriftError(error) && error.code === 'REMOTE_REJECTED') {
         deps.warn?.(error.message);
