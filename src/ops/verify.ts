@@ -163,15 +163,18 @@ async function verifySet(deps: OpDeps, options: VerifyOptions, set: LedgerSet, t
     });
   }
   const stateFile = path.join(set.store.gitdir, 'driftctl', 'verified', `${set.branch.replace(/\//g, '%2F')}.set.json`);
-  let previous: Record<string, string> = {};
+  // The members verified last time: a vanished one is a finding even under --full, which only
+  // re-reads every member from its start instead of from the tip verified last time.
+  let verified: Record<string, string> = {};
   try {
     const data = JSON.parse(readFileSync(stateFile, 'utf8')) as { members?: Record<string, string> };
-    previous = options.full ? {} : (data.members ?? {});
+    verified = data.members ?? {};
   } catch {
-    previous = {};
+    verified = {};
   }
+  const previous = options.full ? {} : verified;
   const problems: string[] = [];
-  for (const [name, verifiedTip] of Object.entries(previous)) {
+  for (const [name, verifiedTip] of Object.entries(verified)) {
     if (!members.some((m) => m.name === name)) add(problems, `member branch ${set.branch}/${name} (verified at ${verifiedTip.slice(0, 12)}) is gone`);
   }
   const holders = new Map<string, string>();

@@ -206,6 +206,10 @@ test('a lost member branch is never started over: init refuses (LEDGER_REF_LOST)
     expectCode(verify, 1, 'verify with a member gone');
     const members = oneJson(verify).checks.find((c: any) => c.id === 'members');
     assert.ok(members.problems.some((p: string) => p.includes('drift-ledger/db') && p.includes('gone')), members.problems.join('\n'));
+    const full = await cli(repo.dir, ['verify', '--full', '--json'], { DRIFTCTL_NOW: at(0.2) });
+    expectCode(full, 1, 'verify --full with a member gone');
+    const fullMembers = oneJson(full).checks.find((c: any) => c.id === 'members');
+    assert.ok(fullMembers.problems.some((p: string) => p.includes('drift-ledger/db') && p.includes('gone')), fullMembers.problems.join('\n'));
     repo.git('update-ref', 'refs/heads/drift-ledger/db', db);
     assert.is((await runJson(repo, ['verify'], 0, {}, at(0.3))).status, 'PASS');
   } finally {
